@@ -1,0 +1,40 @@
+/**
+ * The one small interface every store writes SQL through. Two implementations: a `pg` Pool
+ * (Postgres) and PGlite (embedded). Parameters are always passed separately from the SQL text.
+ */
+export type SqlValue = string | number | bigint | boolean | null | Date | Uint8Array | readonly unknown[] | Record<string, unknown>;
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly SqlValue[]): Promise<QueryResult<Row>>;
+  /** Runs a script of several statements with no parameters (migrations, DDL). */
+  exec(script: string): Promise<void>;
+}
+
+export interface Executor extends Queryable {
+  /** Which engine is underneath; a few features (logical replication, advisory locks across connections) differ. */
+  readonly dialect: 'postgres' | 'pglite';
+  /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Postgres error codes we react to (https://www.postgresql.org/docs/current/errcodes-appendix.html). */
+export const PgErrorCode = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  checkViolation: '23514',
+  notNullViolation: '23502',
+  invalidTextRepresentation: '22P02',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+} as const;
+
+export function pgErrorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  return undefined;
+}

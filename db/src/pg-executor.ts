@@ -1,0 +1,49 @@
+import pg from 'pg';
+import type { Executor, Queryable, QueryResult, SqlValue } from './executor.ts';
+
+// int8 and numeric arrive as strings by default; counts and money fit in JS numbers here.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<Row>(text: string, params: readonly SqlValue[] = []): Promise<QueryResult<Row>> {
+      const result = await client.query(text, params as unknown[]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    },
+    async exec(script: string): Promise<void> {
+      await client.query(script);
+    },
+  };
+}
+
+export interface PgExecutor extends Executor {
+  readonly pool: pg.Pool;
+}
+
+export function createPgExecutor(connectionString: string, options: { max?: number } = {}): PgExecutor {
+  const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on('error', () => {});
+  const root = wrap(pool);
+  return {
+    dialect: 'postgres',
+    pool,
+    query: root.query,
+    exec: root.exec,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,3 @@
+export { createTestDatabase, type TestDatabase } from './test-database.ts';
+export { EngineMissingError, freePort, startNats, startPostgres, startRedis, waitForPort, type EngineHandle } from './engines.ts';
+export { withDatabase } from './database-url.ts';
