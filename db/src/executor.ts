@@ -10,9 +10,9 @@ export interface QueryResult<Row> {
 }
 
 export interface Queryable {
-  query<Row = Record<string, unknown>>(text: string, params?: readonly SqlValue[]): Promise<QueryResult<Row>>;
+  query: <Row = Record<string, unknown>>(text: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
   /** Runs a script of several statements with no parameters (migrations, DDL). */
-  exec(script: string): Promise<void>;
+  exec: (script: string) => Promise<void>;
 }
 
 export interface Executor extends Queryable {

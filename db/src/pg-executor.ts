@@ -1,13 +1,13 @@
 import pg from 'pg';
-import type { Executor, Queryable, QueryResult, SqlValue } from './executor.ts';
+import type { Executor, Queryable, QueryResult } from './executor.ts';
 
 // int8 and numeric arrive as strings by default; counts and money fit in JS numbers here.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<Row>(text: string, params: readonly SqlValue[] = []): Promise<QueryResult<Row>> {
-      const result = await client.query(text, params as unknown[]);
+    async query<Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const result = await client.query(text, [...params]);
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     },
     async exec(script: string): Promise<void> {

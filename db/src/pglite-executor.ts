@@ -1,10 +1,10 @@
 import { PGlite } from '@electric-sql/pglite';
-import type { Executor, Queryable, QueryResult, SqlValue } from './executor.ts';
+import type { Executor, Queryable, QueryResult } from './executor.ts';
 
 function wrap(db: Pick<PGlite, 'query' | 'exec'>): Queryable {
   return {
-    async query<Row>(text: string, params: readonly SqlValue[] = []): Promise<QueryResult<Row>> {
-      const result = await db.query<Row>(text, params as unknown[]);
+    async query<Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const result = await db.query<Row>(text, [...params]);
       return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
     },
     async exec(script: string): Promise<void> {

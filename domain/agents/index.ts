@@ -1,0 +1,1 @@
+export { agentsPlugin } from './plugin.ts';

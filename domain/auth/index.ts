@@ -1,0 +1,5 @@
+export { authGuard } from './guard.ts';
+export { authPlugin, type AuthPluginOptions } from './plugin.ts';
+export { createAuthService, type AuthService } from './auth-service.ts';
+export { hashPassword, verifyPassword } from './passwords.ts';
+export { createTokenService, type TokenService } from './tokens.ts';

@@ -1,0 +1,93 @@
+import { AuthUser, CreateUserBody, ErrorBody, LoginRequest, LoginResponse, LogoutRequest, PatchUserBody, RefreshRequest, UserEntity } from '@niaga/protocol';
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
+import { forbidden } from '../shared/errors.ts';
+import type { DomainPluginOptions } from '../shared/plugin-options.ts';
+import { registerResource, type Values } from '../shared/resource.ts';
+import { requireUser } from '../shared/user.ts';
+import { createAuthService } from './auth-service.ts';
+import { hashPassword } from './passwords.ts';
+import { revokeUserSessions } from './session-store.ts';
+import type { TokenService } from './tokens.ts';
+
+export interface AuthPluginOptions extends DomainPluginOptions {
+  tokens: TokenService;
+  refreshTokenTtlSeconds: number;
+}
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
+
+async function withPasswordHashed(values: Values): Promise<Values> {
+  const { password, ...rest } = values;
+  if (typeof rest.email === 'string') rest.email = rest.email.trim().toLowerCase();
+  return typeof password === 'string' ? { ...rest, password_hash: await hashPassword(password) } : rest;
+}
+
+export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { db, tokens, refreshTokenTtlSeconds }) => {
+  const auth = createAuthService({ db, tokens, refreshTokenTtlSeconds });
+  const tags = ['auth'];
+
+  app.post('/login', {
+    schema: { tags, summary: 'Log in with email and password', body: LoginRequest, response: { 200: LoginResponse, ...errors } },
+    handler: async (request) => {
+      const body = request.body as LoginRequest;
+      return auth.login(body.email, body.password, {
+        deviceName: body.deviceName ?? null,
+        userAgent: request.headers['user-agent']?.slice(0, 500) ?? null,
+      });
+    },
+  });
+
+  app.post('/refresh', {
+    schema: { tags, summary: 'Rotate a refresh token for a new token pair', body: RefreshRequest, response: { 200: LoginResponse, ...errors } },
+    handler: async (request) => auth.refresh((request.body as RefreshRequest).refreshToken),
+  });
+
+  app.post('/logout', {
+    schema: {
+      tags,
+      summary: 'Revoke the session (of the given refresh token, or of the access token)',
+      security: [{ bearerAuth: [] }],
+      body: Type.Optional(LogoutRequest),
+      response: { 204: Type.Null(), ...errors },
+    },
+    handler: async (request, reply) => {
+      const user = requireUser(request);
+      await auth.logout(user.sub, user.sid, (request.body as LogoutRequest | undefined)?.refreshToken);
+      return reply.code(204).send();
+    },
+  });
+
+  app.get('/me', {
+    schema: { tags, summary: 'The signed-in user', security: [{ bearerAuth: [] }], response: { 200: AuthUser, ...errors } },
+    handler: async (request) => auth.me(requireUser(request).sub),
+  });
+
+  registerResource(app, db, '/users', {
+    name: 'user',
+    table: 'auth.users',
+    tag: 'auth',
+    entity: UserEntity,
+    createBody: CreateUserBody,
+    patchBody: PatchUserBody,
+    filters: {
+      role: { kind: 'eq', column: 'role', schema: Type.String({ enum: ['admin', 'agent', 'warehouse', 'customer'] }) },
+      q: { kind: 'search', columns: ['email', 'name'] },
+    },
+    sortColumn: 'email',
+    access: {
+      read: (user) => (user.role === 'admin' ? {} : 'deny'),
+      create: (user, values) => {
+        if (user.role !== 'admin') throw forbidden('Only admins may create users');
+        return withPasswordHashed(values);
+      },
+    },
+    hooks: {
+      beforeUpdate: async (tx, before, patch) => {
+        // Disabling a user or changing their password ends every session they have.
+        if (patch.disabled === true || patch.password !== undefined) await revokeUserSessions(tx, String(before.id));
+        return withPasswordHashed(patch);
+      },
+    },
+  });
+};

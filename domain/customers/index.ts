@@ -1,0 +1,1 @@
+export { customersPlugin } from './plugin.ts';

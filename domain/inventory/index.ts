@@ -1,0 +1,1 @@
+export { inventoryPlugin } from './plugin.ts';

@@ -1,0 +1,92 @@
+/**
+ * The one place errors become HTTP answers: `{code, message, details}` with the status from the
+ * error catalogue. Anything a client sends maps to a 4xx; only our own faults are 500.
+ */
+import { PgErrorCode, pgErrorCode } from '@niaga/db';
+import { DomainError } from './errors.ts';
+import { errorCatalogue, type ErrorBody, type ErrorCode } from '@niaga/protocol';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+interface Problem {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+const fastifyCodes: Partial<Record<string, ErrorCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+};
+
+const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '53300']);
+
+function databaseProblem(error: unknown, method: string): Problem | undefined {
+  const code = pgErrorCode(error);
+  if (code === undefined) return undefined;
+  const detail = error as { constraint?: string; detail?: string; column?: string };
+  const details = { constraint: detail.constraint, column: detail.column };
+  switch (code) {
+    case PgErrorCode.uniqueViolation:
+      return { code: 'DUPLICATE', message: `A row with this value already exists (${detail.constraint ?? 'unique key'})`, details };
+    case PgErrorCode.foreignKeyViolation:
+      return method === 'DELETE'
+        ? { code: 'INVALID_STATE', message: 'Other rows still refer to this one; remove or reassign them first', details }
+        : { code: 'REFERENCE_NOT_FOUND', message: `A referenced row does not exist (${detail.constraint ?? 'foreign key'})`, details };
+    case PgErrorCode.checkViolation:
+    case PgErrorCode.notNullViolation:
+    case PgErrorCode.invalidTextRepresentation:
+    case '22001': // string too long
+    case '22003': // number out of range
+    case '22007': // invalid datetime
+    case '22008': // datetime out of range
+      return { code: 'VALIDATION_FAILED', message: `A value breaks a rule of the data (${detail.constraint ?? detail.column ?? code})`, details };
+    default:
+      return unavailableCodes.has(code) || code.startsWith('08') ? { code: 'UNAVAILABLE', message: 'The database is unavailable' } : undefined;
+  }
+}
+
+export function toProblem(error: unknown, method: string): Problem {
+  if (error instanceof DomainError) return { code: error.code, message: error.message, details: error.details };
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation) {
+    const where = fastifyError.validationContext ?? 'request';
+    return {
+      code: 'VALIDATION_FAILED',
+      message: `Invalid ${where}: ${fastifyError.validation.map((issue) => `${issue.instancePath || '/'} ${issue.message ?? 'is invalid'}`).join('; ')}`,
+      details: fastifyError.validation.map((issue) => ({
+        in: where,
+        path: issue.instancePath || '/',
+        message: issue.message,
+        ...(issue.params && Object.keys(issue.params).length > 0 ? { params: issue.params } : {}),
+      })),
+    };
+  }
+  const mapped = fastifyError.code ? fastifyCodes[fastifyError.code] : undefined;
+  if (mapped) return { code: mapped, message: fastifyError.message ?? mapped };
+  if (error instanceof SyntaxError || fastifyError.statusCode === 400) {
+    return { code: 'BAD_REQUEST', message: (error as Error).message };
+  }
+  const database = databaseProblem(error, method);
+  if (database) return database;
+  const errno = (error as { code?: unknown }).code;
+  if (typeof errno === 'string' && unavailableCodes.has(errno)) return { code: 'UNAVAILABLE', message: 'A dependency is unavailable' };
+  return { code: 'INTERNAL', message: 'Internal server error' };
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const problem = toProblem(error, request.method);
+    const status = errorCatalogue[problem.code].status;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const body: ErrorBody = { code: problem.code, message: problem.message, ...(problem.details === undefined ? {} : { details: problem.details }) };
+    if (problem.code === 'UNAVAILABLE') void reply.header('retry-after', '1');
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const body: ErrorBody = { code: 'ROUTE_NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}` };
+    return reply.code(404).send(body);
+  });
+}

@@ -1,0 +1,10 @@
+export { rowToEntity, toCamel, toSnake } from './case.ts';
+export { decodeCursor, encodeCursor, type Cursor } from './cursor.ts';
+export { DomainError, forbidden, notFound, unauthenticated } from './errors.ts';
+export { allRows, ensure, registerResource, ResourceStore, rolesFor } from './resource.ts';
+export type { Filter, ResourceAccess, ResourceDefinition, ResourceHooks, RowScope, Values } from './resource.ts';
+export { ident, Params } from './sql.ts';
+export { requireUser } from './user.ts';
+export type { DomainPluginOptions } from './plugin-options.ts';
+export { createHttpApp, type HttpAppOptions } from './http-app.ts';
+export { registerErrorHandling, toProblem } from './http-errors.ts';

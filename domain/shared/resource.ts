@@ -1,0 +1,277 @@
+/**
+ * A REST resource over one table, declared once: its schemas, filters, who may read and write
+ * which rows, and hooks for the domain rules. `registerResource` turns it into list (cursor
+ * pagination + filters), get, create, PATCH and delete routes that check the caller's role.
+ */
+import type { Executor, Queryable } from '@niaga/db';
+import { ErrorBody, IdParams, Page, PageQuery, type AccessClaims, type Role } from '@niaga/protocol';
+import type { FastifyInstance } from 'fastify';
+import { Type, type TObject, type TSchema } from 'typebox';
+import { rowToEntity, toSnake } from './case.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { DomainError, forbidden, notFound } from './errors.ts';
+import { ident, Params } from './sql.ts';
+import { requireUser } from './user.ts';
+
+/** Equality conditions on scope columns, ANDed; `{}` means every row. */
+export type RowScope = Readonly<Record<string, unknown>>;
+export const allRows: RowScope = {};
+export type Values = Record<string, unknown>;
+
+export type Filter =
+  | { kind: 'eq'; column: string; schema: TSchema }
+  | { kind: 'search'; columns: readonly string[] }
+  | { kind: 'contains'; column: string; schema: TSchema };
+
+export interface ResourceAccess {
+  /** Rows this user may read, or 'deny'. */
+  read(user: AccessClaims): RowScope | 'deny';
+  /** Columns (snake_case) left out of what this user sees, e.g. cost for non-admins. */
+  hiddenColumns?(user: AccessClaims): readonly string[];
+  /** Checks and completes a new row's values (snake_case); throw forbidden() to refuse. Absent: admins only. */
+  create?(user: AccessClaims, values: Values): Values | Promise<Values>;
+  /** Rows this user may change, or 'deny'. Absent: admins only. */
+  update?(user: AccessClaims, patch: Values): RowScope | 'deny';
+  /** Rows this user may delete, or 'deny'. Absent: admins only. */
+  remove?(user: AccessClaims): RowScope | 'deny';
+}
+
+export interface ResourceHooks {
+  afterCreate?(tx: Queryable, row: Values, user: AccessClaims): Promise<void>;
+  /** Returns the patch to write (e.g. with a password hashed); may throw to refuse. */
+  beforeUpdate?(tx: Queryable, before: Values, patch: Values, user: AccessClaims): Promise<Values>;
+  afterUpdate?(tx: Queryable, before: Values, after: Values, user: AccessClaims): Promise<void>;
+  beforeDelete?(tx: Queryable, row: Values, user: AccessClaims): Promise<void>;
+}
+
+export interface ResourceDefinition {
+  /** Singular, for messages: "product". */
+  name: string;
+  table: string;
+  /** OpenAPI tag. */
+  tag: string;
+  /** The response entity (camelCase). Its keys, snake_cased, are the selected columns. */
+  entity: TObject;
+  createBody?: TObject;
+  patchBody?: TObject;
+  deletable?: boolean;
+  filters?: Readonly<Record<string, Filter>>;
+  /** Sort column for lists (the id breaks ties). Default created_at. */
+  sortColumn?: string;
+  access: ResourceAccess;
+  hooks?: ResourceHooks;
+}
+
+const adminOnly = (user: AccessClaims): RowScope | 'deny' => (user.role === 'admin' ? allRows : 'deny');
+
+function columnsOf(entity: TObject): string[] {
+  return Object.keys(entity.properties).map(toSnake);
+}
+
+function toValues(body: Record<string, unknown>): Values {
+  const values: Values = {};
+  for (const [key, value] of Object.entries(body)) if (value !== undefined) values[toSnake(key)] = value;
+  return values;
+}
+
+function scopeSql(scope: RowScope, params: Params): string[] {
+  return Object.entries(scope).map(([column, value]) => `${ident(column)} = ${params.add(value)}`);
+}
+
+export class ResourceStore {
+  readonly columns: string[];
+  constructor(readonly def: ResourceDefinition) {
+    this.columns = columnsOf(def.entity);
+  }
+
+  private selectList(): string {
+    return this.columns.map(ident).join(', ');
+  }
+
+  present(row: Values, user: AccessClaims): Record<string, unknown> {
+    const hidden = this.def.access.hiddenColumns?.(user) ?? [];
+    const visible: Values = {};
+    for (const [key, value] of Object.entries(row)) if (!hidden.includes(key) && key !== '__sort') visible[key] = value;
+    return rowToEntity(visible);
+  }
+
+  async list(db: Queryable, scope: RowScope, query: Record<string, unknown>): Promise<{ rows: Values[]; nextCursor: string | null }> {
+    const params = new Params();
+    const where = scopeSql(scope, params);
+    for (const [name, filter] of Object.entries(this.def.filters ?? {})) {
+      const value = query[name];
+      if (value === undefined) continue;
+      if (filter.kind === 'eq') where.push(`${ident(filter.column)} = ${params.add(value)}`);
+      if (filter.kind === 'contains') where.push(`${ident(filter.column)} @> array[${params.add(value)}]::text[]`);
+      if (filter.kind === 'search') {
+        const pattern = params.add(`%${(value as string).replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+        where.push(`(${filter.columns.map((column) => `${ident(column)} ilike ${pattern}`).join(' or ')})`);
+      }
+    }
+    const sort = ident(this.def.sortColumn ?? 'created_at');
+    if (typeof query.cursor === 'string') {
+      const cursor = decodeCursor(query.cursor);
+      where.push(`(${sort}::text, "id") > (${params.add(cursor.sortValue)}, ${params.add(cursor.id)}::uuid)`);
+    }
+    const limit = typeof query.limit === 'number' ? query.limit : 50;
+    const { rows } = await db.query<Values>(
+      `select ${this.selectList()}, ${sort}::text as __sort from ${ident(this.def.table)}
+       ${where.length ? `where ${where.join(' and ')}` : ''}
+       order by ${sort}::text, "id" limit ${limit + 1}`,
+      params.values,
+    );
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    const nextCursor =
+      rows.length > limit && last ? encodeCursor({ sortValue: (last.__sort as string | null) ?? null, id: String(last.id) }) : null;
+    return { rows: page, nextCursor };
+  }
+
+  async get(db: Queryable, id: string, scope: RowScope, lock = false): Promise<Values | undefined> {
+    const params = new Params();
+    const where = [`"id" = ${params.add(id)}`, ...scopeSql(scope, params)];
+    const { rows } = await db.query<Values>(
+      `select ${this.selectList()} from ${ident(this.def.table)} where ${where.join(' and ')}${lock ? ' for update' : ''}`,
+      params.values,
+    );
+    return rows[0];
+  }
+
+  async insert(db: Queryable, values: Values): Promise<Values> {
+    const params = new Params();
+    const columns = Object.keys(values);
+    const { rows } = await db.query<Values>(
+      `insert into ${ident(this.def.table)} (${columns.map(ident).join(', ')})
+       values (${columns.map((column) => params.add(values[column])).join(', ')})
+       returning ${this.selectList()}`,
+      params.values,
+    );
+    return rows[0]!;
+  }
+
+  async update(db: Queryable, id: string, values: Values): Promise<Values> {
+    const params = new Params();
+    const sets = Object.keys(values).map((column) => `${ident(column)} = ${params.add(values[column])}`);
+    if (sets.length === 0) sets.push('"id" = "id"');
+    const { rows } = await db.query<Values>(
+      `update ${ident(this.def.table)} set ${sets.join(', ')} where "id" = ${params.add(id)} returning ${this.selectList()}`,
+      params.values,
+    );
+    return rows[0]!;
+  }
+
+  async delete(db: Queryable, id: string): Promise<void> {
+    await db.query(`delete from ${ident(this.def.table)} where "id" = $1`, [id]);
+  }
+}
+
+function allowed(scope: RowScope | 'deny', message: string): RowScope {
+  if (scope === 'deny') throw forbidden(message);
+  return scope;
+}
+
+export function registerResource(app: FastifyInstance, db: Executor, path: string, def: ResourceDefinition): ResourceStore {
+  const store = new ResourceStore(def);
+  const { access, hooks = {} } = def;
+  const filterSchemas: Record<string, TSchema> = {};
+  for (const [name, filter] of Object.entries(def.filters ?? {})) {
+    filterSchemas[name] = Type.Optional(filter.kind === 'search' ? Type.String({ minLength: 1, maxLength: 200 }) : filter.schema);
+  }
+  const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+  const security = [{ bearerAuth: [] }];
+  const plural = `${def.name}s`;
+
+  app.get(path, {
+    schema: {
+      tags: [def.tag],
+      summary: `List ${plural}`,
+      security,
+      querystring: Type.Object({ ...PageQuery, ...filterSchemas }, { additionalProperties: false }),
+      response: { 200: Page(def.entity), ...errors },
+    },
+    handler: async (request) => {
+      const user = requireUser(request);
+      const scope = allowed(access.read(user), `Your role may not list ${plural}`);
+      const page = await store.list(db, scope, request.query as Record<string, unknown>);
+      return { items: page.rows.map((row) => store.present(row, user)), nextCursor: page.nextCursor };
+    },
+  });
+
+  app.get(`${path}/:id`, {
+    schema: { tags: [def.tag], summary: `Get a ${def.name}`, security, params: IdParams, response: { 200: def.entity, ...errors } },
+    handler: async (request) => {
+      const user = requireUser(request);
+      const scope = allowed(access.read(user), `Your role may not read ${plural}`);
+      const row = await store.get(db, (request.params as IdParams).id, scope);
+      if (!row) throw notFound(def.name);
+      return store.present(row, user);
+    },
+  });
+
+  if (def.createBody) {
+    const createBody = def.createBody;
+    app.post(path, {
+      schema: { tags: [def.tag], summary: `Create a ${def.name}`, security, body: createBody, response: { 201: def.entity, ...errors } },
+      handler: async (request, reply) => {
+        const user = requireUser(request);
+        const values = toValues(request.body as Record<string, unknown>);
+        const checked = access.create ? await access.create(user, values) : (allowed(adminOnly(user), `Only admins may create ${plural}`), values);
+        const row = await db.transaction(async (tx) => {
+          const inserted = await store.insert(tx, checked);
+          await hooks.afterCreate?.(tx, inserted, user);
+          return inserted;
+        });
+        return reply.code(201).send(store.present(row, user));
+      },
+    });
+  }
+
+  if (def.patchBody) {
+    const patchBody = def.patchBody;
+    app.patch(`${path}/:id`, {
+      schema: { tags: [def.tag], summary: `Change some fields of a ${def.name}`, security, params: IdParams, body: patchBody, response: { 200: def.entity, ...errors } },
+      handler: async (request) => {
+        const user = requireUser(request);
+        const patch = toValues(request.body as Record<string, unknown>);
+        const scope = allowed((access.update ?? adminOnly)(user, patch), `Your role may not change ${plural}`);
+        const id = (request.params as IdParams).id;
+        const row = await db.transaction(async (tx) => {
+          const before = await store.get(tx, id, scope, true);
+          if (!before) throw notFound(def.name);
+          const finalPatch = hooks.beforeUpdate ? await hooks.beforeUpdate(tx, before, patch, user) : patch;
+          const after = await store.update(tx, id, finalPatch);
+          await hooks.afterUpdate?.(tx, before, after, user);
+          return after;
+        });
+        return store.present(row, user);
+      },
+    });
+  }
+
+  if (def.deletable) {
+    app.delete(`${path}/:id`, {
+      schema: { tags: [def.tag], summary: `Delete a ${def.name}`, security, params: IdParams, response: { 204: Type.Null(), ...errors } },
+      handler: async (request, reply) => {
+        const user = requireUser(request);
+        const scope = allowed((access.remove ?? adminOnly)(user), `Your role may not delete ${plural}`);
+        const id = (request.params as IdParams).id;
+        await db.transaction(async (tx) => {
+          const row = await store.get(tx, id, scope, true);
+          if (!row) throw notFound(def.name);
+          await hooks.beforeDelete?.(tx, row, user);
+          await store.delete(tx, id);
+        });
+        return reply.code(204).send();
+      },
+    });
+  }
+  return store;
+}
+
+/** For rules that compare a submitted value with a claim. */
+export function ensure(condition: boolean, message: string): void {
+  if (!condition) throw new DomainError('FORBIDDEN', message);
+}
+
+export const rolesFor = (...allowedRoles: Role[]) => (user: AccessClaims): RowScope | 'deny' =>
+  allowedRoles.includes(user.role) ? allRows : 'deny';

@@ -1,0 +1,47 @@
+/**
+ * Route-test support (imported by *.test.ts only): an app with one domain plugin mounted exactly
+ * as the server mounts it, and access tokens for any role and scope.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AccessClaims, Role } from '@niaga/protocol';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { authGuard } from '../auth/guard.ts';
+import { createTokenService, type TokenService } from '../auth/tokens.ts';
+import { createHttpApp } from './http-app.ts';
+import type { DomainPluginOptions } from './plugin-options.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  tokens: TokenService;
+  /** A bearer header for a user of this role; scope claims default to null. */
+  as(role: Role, scope?: Partial<Omit<AccessClaims, 'role'>>): Promise<{ authorization: string }>;
+}
+
+export async function buildTestApp<O extends DomainPluginOptions>(
+  plugin: FastifyPluginAsync<O>,
+  prefix: string,
+  options: O,
+): Promise<TestApp> {
+  const tokens = createTokenService('test-secret-that-is-at-least-32-characters', 900);
+  const app = createHttpApp();
+  await app.register(authGuard, { tokens });
+  await app.register(plugin, { ...options, prefix });
+  await app.ready();
+  return {
+    app,
+    tokens,
+    async as(role, scope = {}) {
+      const { token } = await tokens.sign({
+        sub: randomUUID(),
+        sid: randomUUID(),
+        warehouse_id: null,
+        territory_id: null,
+        agent_id: null,
+        customer_id: null,
+        ...scope,
+        role,
+      });
+      return { authorization: `Bearer ${token}` };
+    },
+  };
+}

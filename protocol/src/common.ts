@@ -1,0 +1,31 @@
+import { Type, type Static, type TSchema } from 'typebox';
+
+export const Uuid = Type.String({ format: 'uuid', description: 'UUID (device-created rows use v4/v7 generated on the device)' });
+export const Timestamp = Type.String({ format: 'date-time' });
+export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code', examples: ['USD'] });
+export const MoneyMinor = Type.Integer({ minimum: 0, description: 'Integer minor units (cents)' });
+
+export const ErrorBody = Type.Object(
+  {
+    code: Type.String({ description: 'Stable error code; see docs/errors.md' }),
+    message: Type.String(),
+    details: Type.Optional(Type.Unknown()),
+  },
+  { $id: 'ErrorBody' },
+);
+export type ErrorBody = Static<typeof ErrorBody>;
+
+export const IdParams = Type.Object({ id: Uuid });
+export type IdParams = Static<typeof IdParams>;
+
+export const PageQuery = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor from the previous page' })),
+};
+
+export function Page<T extends TSchema>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * Every error code the API answers with, its HTTP status, and one line on what the caller should
+ * do. docs/errors.md lists the same codes; a test keeps the two in step.
+ */
+export const errorCatalogue = {
+  BAD_REQUEST: { status: 400, action: 'The request is malformed (e.g. invalid JSON); fix it and resend.' },
+  VALIDATION_FAILED: { status: 400, action: 'A field is missing or invalid; `details` lists each problem by path.' },
+  REFERENCE_NOT_FOUND: { status: 400, action: 'The body names a related row (e.g. categoryId) that does not exist; check the id.' },
+  INVALID_CURSOR: { status: 400, action: 'The `cursor` query parameter was not returned by this list; start again without it.' },
+  UNAUTHENTICATED: { status: 401, action: 'Send `Authorization: Bearer <accessToken>` from POST /api/v1/auth/login.' },
+  TOKEN_EXPIRED: { status: 401, action: 'The access token expired; get a new one with POST /api/v1/auth/refresh.' },
+  INVALID_CREDENTIALS: { status: 401, action: 'Email or password is wrong, or the account is disabled.' },
+  REFRESH_TOKEN_INVALID: { status: 401, action: 'The refresh token is unknown, expired or revoked; log in again.' },
+  REFRESH_TOKEN_REUSED: { status: 401, action: 'An already-used refresh token was presented; the whole session was revoked for safety. Log in again.' },
+  FORBIDDEN: { status: 403, action: 'Your role may not do this; use an account with the right role.' },
+  NOT_FOUND: { status: 404, action: 'No such row, or it is outside what your role may see.' },
+  ROUTE_NOT_FOUND: { status: 404, action: 'No such route; see /api/v1/openapi.json for the API.' },
+  METHOD_NOT_ALLOWED: { status: 405, action: 'This route does not accept that HTTP method.' },
+  DUPLICATE: { status: 409, action: 'A row with the same unique key exists; `details.constraint` names the key.' },
+  INVALID_STATE: { status: 409, action: 'The row is in a state that does not allow this change (e.g. deleting a category that has products).' },
+  PAYLOAD_TOO_LARGE: { status: 413, action: 'The body is over the size limit; send less per request.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, action: 'Send the body as application/json.' },
+  RATE_LIMITED: { status: 429, action: 'Too many requests; wait for `retry-after` seconds.' },
+  INTERNAL: { status: 500, action: 'A server fault, not your request; retry later and report the request id if it persists.' },
+  UNAVAILABLE: { status: 503, action: 'A dependency (e.g. the database) is down; retry with backoff.' },
+} as const satisfies Record<string, { status: number; action: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export function statusOf(code: ErrorCode): number {
+  return errorCatalogue[code].status;
+}

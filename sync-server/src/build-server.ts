@@ -1,0 +1,56 @@
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Executor } from '@niaga/db';
+import { agentsPlugin } from '@niaga/domain/agents';
+import { authGuard, authPlugin, createTokenService } from '@niaga/domain/auth';
+import { catalogPlugin } from '@niaga/domain/catalog';
+import { customersPlugin } from '@niaga/domain/customers';
+import { inventoryPlugin } from '@niaga/domain/inventory';
+import { ordersPlugin } from '@niaga/domain/orders';
+import { createHttpApp } from '@niaga/domain/shared';
+import { PROTOCOL_VERSION } from '@niaga/protocol';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+
+export interface ServerDeps {
+  db: Executor;
+}
+
+/** Builds the whole HTTP app; main.ts only listens. Tests use app.inject(). */
+export async function buildServer(config: Config, deps: ServerDeps): Promise<FastifyInstance> {
+  const app = createHttpApp({ logLevel: config.logLevel, bodyLimitBytes: config.bodyLimitBytes });
+
+  await app.register(cors, { origin: true, credentials: true, maxAge: 86_400 });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Niaga API', version: String(PROTOCOL_VERSION), description: 'Domain services of the Niaga offline-first sync platform.' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
+
+  const tokens = createTokenService(config.jwtSecret, config.accessTokenTtlSeconds);
+  await app.register(authGuard, { tokens });
+
+  app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await deps.db.query('select 1');
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ code: 'UNAVAILABLE', message: 'The database is unavailable' });
+    }
+  });
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  const { db } = deps;
+  await app.register(authPlugin, { prefix: '/api/v1/auth', db, tokens, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds });
+  await app.register(catalogPlugin, { prefix: '/api/v1/catalog', db });
+  await app.register(inventoryPlugin, { prefix: '/api/v1/inventory', db });
+  await app.register(ordersPlugin, { prefix: '/api/v1/orders', db });
+  await app.register(customersPlugin, { prefix: '/api/v1/customers', db });
+  await app.register(agentsPlugin, { prefix: '/api/v1/agents', db });
+  return app;
+}

@@ -1,0 +1,137 @@
+/**
+ * The server's one typed config, read from the environment once at start. Every bad variable is
+ * reported at once (ConfigError lists them all), so a deploy fails fast with a full list.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Unset: embedded PGlite in dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  natsUrl: string | undefined;
+  redisUrl: string | undefined;
+  meiliUrl: string | undefined;
+  s3Url: string | undefined;
+  jwtSecret: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  demo: boolean;
+  demoPassword: string;
+  demoScale: 'small' | 'large';
+  demoSeed: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}\nSee .env.example for every variable.`);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  optionalUrl(name: string, protocols: readonly string[]): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    try {
+      const url = new URL(value);
+      if (protocols.includes(url.protocol)) return value;
+      this.problems.push(`${name} must be a ${protocols.join(' or ')} URL, got "${url.protocol}"`);
+    } catch {
+      this.problems.push(`${name} is not a URL: "${value}"`);
+    }
+    return undefined;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (Number.isInteger(parsed) && parsed >= min && parsed <= max) return parsed;
+    this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+    return fallback;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['1', 'true', 'yes'].includes(value)) return true;
+    if (['0', 'false', 'no'].includes(value)) return false;
+    this.problems.push(`${name} must be 1/0 or true/false, got "${value}"`);
+    return fallback;
+  }
+
+  secret(name: string, minLength: number): string | undefined {
+    const value = this.raw(name);
+    if (value !== undefined && value.length < minLength) this.problems.push(`${name} must be at least ${minLength} characters`);
+    return value;
+  }
+}
+
+/** Reads the persisted demo signing key, creating it on first start, so tokens survive restarts. */
+function demoSecret(dataDir: string): string {
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const read = new Reader(env);
+  const databaseUrl = read.optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const dataDir = resolve(cwd, read.string('NIAGA_DATA_DIR', '.niaga'));
+  const demo = read.boolean('NIAGA_DEMO', env.DATABASE_URL === undefined || env.DATABASE_URL === '');
+  const configuredSecret = read.secret('JWT_SECRET', 32);
+  if (configuredSecret === undefined && !demo) read.problems.push('JWT_SECRET is required outside demo mode (32+ random characters)');
+  const config: Config = {
+    port: read.integer('PORT', 8080, 0, 65535),
+    host: read.string('HOST', '0.0.0.0'),
+    databaseUrl,
+    dataDir,
+    natsUrl: read.optionalUrl('NATS_URL', ['nats:', 'tls:']),
+    redisUrl: read.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
+    meiliUrl: read.optionalUrl('MEILI_URL', ['http:', 'https:']),
+    s3Url: read.optionalUrl('S3_URL', ['http:', 'https:', 's3:']),
+    jwtSecret: configuredSecret ?? '',
+    accessTokenTtlSeconds: read.integer('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 30, 24 * 3600),
+    refreshTokenTtlSeconds: read.integer('REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
+    demo,
+    demoPassword: read.string('NIAGA_DEMO_PASSWORD', 'niaga-demo'),
+    demoScale: read.oneOf('NIAGA_DEMO_SCALE', ['small', 'large'] as const, 'small'),
+    demoSeed: read.integer('NIAGA_DEMO_SEED', 42, 0, 2 ** 31 - 1),
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  if (config.jwtSecret === '') config.jwtSecret = demoSecret(dataDir);
+  return config;
+}
