@@ -20,12 +20,13 @@ export interface TestApp {
 export async function buildTestApp<O extends DomainPluginOptions>(
   plugin: FastifyPluginAsync<O>,
   prefix: string,
-  options: O,
+  options: O | ((tokens: TokenService) => O),
+  accessTokenTtlSeconds = 900,
 ): Promise<TestApp> {
-  const tokens = createTokenService('test-secret-that-is-at-least-32-characters', 900);
+  const tokens = createTokenService('test-secret-that-is-at-least-32-characters', accessTokenTtlSeconds);
   const app = createHttpApp();
   await app.register(authGuard, { tokens });
-  await app.register(plugin, { ...options, prefix });
+  await app.register(plugin, { ...(typeof options === 'function' ? options(tokens) : options), prefix });
   await app.ready();
   return {
     app,

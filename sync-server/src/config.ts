@@ -109,7 +109,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const read = new Reader(env);
   const databaseUrl = read.optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']);
   const dataDir = resolve(cwd, read.string('NIAGA_DATA_DIR', '.niaga'));
-  const demo = read.boolean('NIAGA_DEMO', env.DATABASE_URL === undefined || env.DATABASE_URL === '');
+  const demo = read.boolean('NIAGA_DEMO', env.DATABASE_URL === undefined || env.DATABASE_URL.trim() === '');
   const configuredSecret = read.secret('JWT_SECRET', 32);
   if (configuredSecret === undefined && !demo) read.problems.push('JWT_SECRET is required outside demo mode (32+ random characters)');
   const config: Config = {

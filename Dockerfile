@@ -1,0 +1,8 @@
+# The Niaga server. Built by docker-compose.yml; runs TypeScript with tsx (no build step).
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY . .
+RUN npx --yes pnpm@10.34.8 install --frozen-lockfile
+ENV PORT=8080 HOST=0.0.0.0
+EXPOSE 8080
+CMD ["node_modules/.bin/tsx", "sync-server/src/main.ts"]

@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '@niaga/testing';
+import { buildTestApp, type TestApp } from '../shared/test-app.ts';
+import { hashPassword } from './passwords.ts';
+import { authPlugin } from './plugin.ts';
+
+let database: TestDatabase;
+let t: TestApp;
+const password = 'correct horse battery';
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  t = await buildTestApp(authPlugin, '/api/v1/auth', (tokens) => ({ db: database.db, tokens, refreshTokenTtlSeconds: 3600 }));
+  const hash = await hashPassword(password);
+  await database.db.query(
+    `insert into auth.users (email, password_hash, name, role, warehouse_id) values
+       ('picker@niaga.test', $1, 'Pat Picker', 'warehouse', '11111111-1111-4111-8111-111111111111'),
+       ('gone@niaga.test', $1, 'Gone', 'admin', null)`,
+    [hash],
+  );
+  await database.db.query(`update auth.users set disabled = true where email = 'gone@niaga.test'`);
+});
+afterAll(async () => {
+  await t.app.close();
+  await database.drop();
+});
+
+interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  user: { email: string; role: string; warehouseId: string | null };
+}
+
+const login = (email: string, pass: string) =>
+  t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password: pass, deviceName: 'Zebra TC52' } });
+const refresh = (refreshToken: string) => t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } });
+const bearer = (tokens: Tokens) => ({ authorization: `Bearer ${tokens.accessToken}` });
+
+describe('login', () => {
+  test('a user logs in and gets a token pair whose access token carries the role and scope claims', async () => {
+    const response = await login('Picker@Niaga.test', password);
+    expect(response.statusCode).toBe(200);
+    const body = response.json<Tokens>();
+    expect(body.user).toMatchObject({ email: 'picker@niaga.test', role: 'warehouse', warehouseId: '11111111-1111-4111-8111-111111111111' });
+    const claims = await t.tokens.verify(body.accessToken);
+    expect(claims).toMatchObject({ role: 'warehouse', warehouse_id: '11111111-1111-4111-8111-111111111111', agent_id: null });
+    const me = await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(body) });
+    expect(me.json()).toMatchObject({ email: 'picker@niaga.test' });
+    const { rows } = await database.db.query<{ device_name: string; token_hash: string }>('select device_name, token_hash from auth.sessions');
+    expect(rows.some((row) => row.device_name === 'Zebra TC52')).toBe(true);
+    expect(rows.every((row) => row.token_hash !== body.refreshToken)).toBe(true);
+  });
+
+  test('a wrong password, an unknown email and a disabled account all get the same 401', async () => {
+    for (const [email, pass] of [['picker@niaga.test', 'wrong'], ['nobody@niaga.test', password], ['gone@niaga.test', password]] as const) {
+      const response = await login(email, pass);
+      expect(response.statusCode).toBe(401);
+      expect(response.json()).toEqual({ code: 'INVALID_CREDENTIALS', message: 'Email or password is wrong, or the account is disabled' });
+    }
+  });
+
+  test('a malformed login body is a 400 listing the problems', async () => {
+    const response = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'not-an-email', extra: 1 } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json<{ code: string; details: unknown[] }>()).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(response.json<{ details: unknown[] }>().details.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('refresh', () => {
+  test('refresh rotates: the new pair works and the old refresh token is spent', async () => {
+    const first = (await login('picker@niaga.test', password)).json<Tokens>();
+    const rotated = await refresh(first.refreshToken);
+    expect(rotated.statusCode).toBe(200);
+    const second = rotated.json<Tokens>();
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    expect((await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(second) })).statusCode).toBe(200);
+    const third = await refresh(second.refreshToken);
+    expect(third.statusCode).toBe(200);
+  });
+
+  test('reusing a spent refresh token revokes the whole session family', async () => {
+    const first = (await login('picker@niaga.test', password)).json<Tokens>();
+    const second = (await refresh(first.refreshToken)).json<Tokens>();
+    const reuse = await refresh(first.refreshToken);
+    expect(reuse.statusCode).toBe(401);
+    expect(reuse.json()).toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
+    // The legitimate holder's newer token is now dead too.
+    const afterRevocation = await refresh(second.refreshToken);
+    expect(afterRevocation.statusCode).toBe(401);
+    // Other sessions of the same user are untouched.
+    const other = (await login('picker@niaga.test', password)).json<Tokens>();
+    expect((await refresh(other.refreshToken)).statusCode).toBe(200);
+  });
+
+  test('two refreshes racing with one token: exactly one wins and the family is revoked', async () => {
+    const first = (await login('picker@niaga.test', password)).json<Tokens>();
+    const results = await Promise.all([refresh(first.refreshToken), refresh(first.refreshToken)]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 401]);
+    const winner = results.find((r) => r.statusCode === 200)!.json<Tokens>();
+    expect((await refresh(winner.refreshToken)).statusCode).toBe(401);
+  });
+
+  test('an unknown refresh token is a 401 and an expired one too', async () => {
+    const unknown = await refresh('definitely-not-issued');
+    expect(unknown.json()).toMatchObject({ code: 'REFRESH_TOKEN_INVALID' });
+    const tokens = (await login('picker@niaga.test', password)).json<Tokens>();
+    await database.db.query(`update auth.sessions set expires_at = now() - interval '1 second' where rotated_at is null and revoked_at is null`);
+    const expired = await refresh(tokens.refreshToken);
+    expect(expired.statusCode).toBe(401);
+    expect(expired.json()).toMatchObject({ code: 'REFRESH_TOKEN_INVALID' });
+  });
+});
+
+describe('logout and access tokens', () => {
+  test('logout revokes the session: its refresh token no longer works', async () => {
+    const tokens = (await login('picker@niaga.test', password)).json<Tokens>();
+    const out = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(tokens), payload: {} });
+    expect(out.statusCode).toBe(204);
+    expect((await refresh(tokens.refreshToken)).statusCode).toBe(401);
+  });
+
+  test('logout with an explicit refresh token of another user is refused', async () => {
+    const mine = (await login('picker@niaga.test', password)).json<Tokens>();
+    const theirs = await t.as('admin');
+    const response = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: theirs, payload: { refreshToken: mine.refreshToken } });
+    expect(response.statusCode).toBe(401);
+    expect((await refresh(mine.refreshToken)).statusCode).toBe(200);
+  });
+
+  test('logout needs an access token', async () => {
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', payload: {} })).statusCode).toBe(401);
+  });
+
+  test('an expired access token is a 401 TOKEN_EXPIRED telling the client to refresh', async () => {
+    const shortLived = await buildTestApp(authPlugin, '/api/v1/auth', (tokens) => ({ db: database.db, tokens, refreshTokenTtlSeconds: 3600 }), 1);
+    try {
+      const tokens = (
+        await shortLived.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'picker@niaga.test', password } })
+      ).json<Tokens>();
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      const response = await shortLived.app.inject({ url: '/api/v1/auth/me', headers: bearer(tokens) });
+      expect(response.statusCode).toBe(401);
+      expect(response.json()).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    } finally {
+      await shortLived.app.close();
+    }
+  });
+});
+
+describe('user administration', () => {
+  test('an admin creates a user who can then log in; the hash is never returned', async () => {
+    const admin = await t.as('admin');
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/users',
+      headers: admin,
+      payload: { email: 'New.Agent@niaga.test', role: 'agent', password: 'a-long-password', agentId: '22222222-2222-4222-8222-222222222222', territoryId: '33333333-3333-4333-8333-333333333333' },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ email: 'new.agent@niaga.test', role: 'agent', disabled: false });
+    expect(created.body).not.toContain('password');
+    expect((await login('new.agent@niaga.test', 'a-long-password')).statusCode).toBe(200);
+  });
+
+  test('a user missing the scope their role needs is a 400', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/users',
+      headers: await t.as('admin'),
+      payload: { email: 'lost@niaga.test', role: 'warehouse', password: 'a-long-password' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'VALIDATION_FAILED', details: { constraint: 'users_warehouse_scope' } });
+  });
+
+  test('disabling a user ends their sessions', async () => {
+    const tokens = (await login('picker@niaga.test', password)).json<Tokens>();
+    const { rows } = await database.db.query<{ id: string }>(`select id from auth.users where email = 'picker@niaga.test'`);
+    const admin = await t.as('admin');
+    const patched = await t.app.inject({ method: 'PATCH', url: `/api/v1/auth/users/${rows[0]!.id}`, headers: admin, payload: { disabled: true } });
+    expect(patched.statusCode).toBe(200);
+    expect((await refresh(tokens.refreshToken)).statusCode).toBe(401);
+    expect((await login('picker@niaga.test', password)).statusCode).toBe(401);
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/auth/users/${rows[0]!.id}`, headers: admin, payload: { disabled: false } });
+  });
+
+  test('only admins manage users', async () => {
+    for (const role of ['agent', 'warehouse', 'customer'] as const) {
+      const headers = await t.as(role);
+      expect((await t.app.inject({ url: '/api/v1/auth/users', headers })).statusCode).toBe(403);
+      const create = await t.app.inject({ method: 'POST', url: '/api/v1/auth/users', headers, payload: { email: 'x@niaga.test', role: 'admin', password: 'a-long-password' } });
+      expect(create.statusCode).toBe(403);
+    }
+  });
+});

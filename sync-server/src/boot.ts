@@ -1,0 +1,58 @@
+import type { Executor } from '@niaga/db';
+import { isDatabaseEmpty, seedDemoCompany, type DemoSummary } from '@niaga/domain/demo';
+import { migrate } from '@niaga/migrations';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from './build-server.ts';
+import type { Config } from './config.ts';
+import { openDatabase } from './open-database.ts';
+
+export interface Platform {
+  app: FastifyInstance;
+  db: Executor;
+  migrationsApplied: string[];
+  /** Set when this start seeded the demo company into an empty database. */
+  seeded: DemoSummary | undefined;
+  close(): Promise<void>;
+}
+
+export interface BootHooks {
+  onProgress?: (message: string) => void;
+}
+
+/** Opens the database, migrates it, seeds the demo company if asked and empty, and builds the app. */
+export async function bootPlatform(config: Config, hooks: BootHooks = {}): Promise<Platform> {
+  const say = hooks.onProgress ?? (() => {});
+  say(config.databaseUrl ? 'Connecting to Postgres' : `Opening embedded PGlite in ${config.dataDir}`);
+  const db = await openDatabase(config);
+  try {
+    const { applied } = await migrate(db);
+    if (applied.length > 0) say(`Applied ${applied.length} migration(s)`);
+    let seeded: DemoSummary | undefined;
+    if (config.demo && (await isDatabaseEmpty(db))) {
+      say(`Seeding the demo company (${config.demoScale}, seed ${config.demoSeed})`);
+      let lastStep = '';
+      seeded = await seedDemoCompany(db, {
+        scale: config.demoScale,
+        seed: config.demoSeed,
+        password: config.demoPassword,
+        onProgress: (step) => {
+          if (step !== lastStep) say(`  ${(lastStep = step)}`);
+        },
+      });
+    }
+    const app = await buildServer(config, { db });
+    return {
+      app,
+      db,
+      migrationsApplied: applied,
+      seeded,
+      close: async () => {
+        await app.close();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
