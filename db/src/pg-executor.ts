@@ -18,16 +18,19 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
 
 export interface PgExecutor extends Executor {
   readonly pool: pg.Pool;
+  readonly connectionString: string;
 }
 
 export function createPgExecutor(connectionString: string, options: { max?: number } = {}): PgExecutor {
-  const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
+  // UTC sessions: timestamps render the same in snapshots, in the change log and on every client.
+  const pool = new pg.Pool({ connectionString, max: options.max ?? 10, options: '-c TimeZone=UTC' });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
   const root = wrap(pool);
   return {
     dialect: 'postgres',
     pool,
+    connectionString,
     query: root.query,
     exec: root.exec,
     async transaction(fn) {

@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { hstore } from '@electric-sql/pglite/contrib/hstore';
 import type { Executor, Queryable, QueryResult } from './executor.ts';
 
 function wrap(db: Pick<PGlite, 'query' | 'exec'>): Queryable {
@@ -21,7 +22,8 @@ export interface PgliteExecutor extends Executor {
 export async function createPgliteExecutor(dataDir?: string): Promise<PgliteExecutor> {
   // int8 as a JS number, as the pg executor returns it (counts and money fit).
   const parsers = { 20: (value: string) => Number(value) };
-  const db = new PGlite({ ...(dataDir === undefined ? {} : { dataDir }), parsers });
+  // hstore turns a row into its columns' text output, which embedded change capture logs.
+  const db = new PGlite({ ...(dataDir === undefined ? {} : { dataDir }), parsers, extensions: { hstore } });
   await db.waitReady;
   const root = wrap(db);
   return {

@@ -1,1 +1,3 @@
 export { inventoryPlugin } from './plugin.ts';
+export { findBin, findWarehouse, type BinRef, type WarehouseRef } from './warehouse-lookup.ts';
+export { applyMovement, type MovementApplied, type MovementInput } from './stock-ledger.ts';

@@ -1,8 +1,8 @@
 export { rowToEntity, toCamel, toSnake } from './case.ts';
 export { decodeCursor, encodeCursor, type Cursor } from './cursor.ts';
 export { DomainError, forbidden, notFound, unauthenticated } from './errors.ts';
-export { allRows, ensure, registerResource, ResourceStore, rolesFor } from './resource.ts';
-export type { Filter, ResourceAccess, ResourceDefinition, ResourceHooks, RowScope, Values } from './resource.ts';
+export { allRows, detailEntityOf, ensure, isAnyOf, registerResource, ResourceStore, rolesFor } from './resource.ts';
+export type { AnyOfScopes, ChildRows, Filter, ResourceAccess, ResourceDefinition, ResourceHooks, RowScope, Scope, Values } from './resource.ts';
 export { ident, Params } from './sql.ts';
 export { requireUser } from './user.ts';
 export type { DomainPluginOptions } from './plugin-options.ts';

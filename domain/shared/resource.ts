@@ -15,25 +15,43 @@ import { requireUser } from './user.ts';
 
 /** Equality conditions on scope columns, ANDed; `{}` means every row. */
 export type RowScope = Readonly<Record<string, unknown>>;
+/** Rows matching any one of these scopes (an OR of ANDs), e.g. transfers from or to my warehouse. */
+export type AnyOfScopes = readonly RowScope[];
+export type Scope = RowScope | AnyOfScopes;
 export const allRows: RowScope = {};
 export type Values = Record<string, unknown>;
+
+export const isAnyOf = (scope: Scope): scope is AnyOfScopes => Array.isArray(scope);
 
 export type Filter =
   | { kind: 'eq'; column: string; schema: TSchema }
   | { kind: 'search'; columns: readonly string[] }
-  | { kind: 'contains'; column: string; schema: TSchema };
+  | { kind: 'contains'; column: string; schema: TSchema }
+  /** A condition written by the resource, e.g. `lowStock=true`; `param` binds a value and returns its placeholder. */
+  | { kind: 'where'; schema: TSchema; sql(value: unknown, param: (value: unknown) => string): string };
+
+/** Rows of another table shown inside a parent on get, create and PATCH answers (an order's items). */
+export interface ChildRows {
+  /** The child entity (camelCase); its keys, snake_cased, are the selected columns. */
+  entity: TObject;
+  table: string;
+  /** The child column that holds the parent's id. */
+  parentColumn: string;
+  /** Columns to order by; the id always breaks ties. Default created_at. */
+  orderBy?: readonly string[];
+}
 
 export interface ResourceAccess {
   /** Rows this user may read, or 'deny'. */
-  read(user: AccessClaims): RowScope | 'deny';
+  read(user: AccessClaims): Scope | 'deny';
   /** Columns (snake_case) left out of what this user sees, e.g. cost for non-admins. */
   hiddenColumns?(user: AccessClaims): readonly string[];
   /** Checks and completes a new row's values (snake_case); throw forbidden() to refuse. Absent: admins only. */
   create?(user: AccessClaims, values: Values): Values | Promise<Values>;
   /** Rows this user may change, or 'deny'. Absent: admins only. */
-  update?(user: AccessClaims, patch: Values): RowScope | 'deny';
+  update?(user: AccessClaims, patch: Values): Scope | 'deny';
   /** Rows this user may delete, or 'deny'. Absent: admins only. */
-  remove?(user: AccessClaims): RowScope | 'deny';
+  remove?(user: AccessClaims): Scope | 'deny';
 }
 
 export interface ResourceHooks {
@@ -58,6 +76,8 @@ export interface ResourceDefinition {
   filters?: Readonly<Record<string, Filter>>;
   /** Sort column for lists (the id breaks ties). Default created_at. */
   sortColumn?: string;
+  /** Child rows included in get, create and PATCH answers (not in lists), keyed by the property name. */
+  children?: Readonly<Record<string, ChildRows>>;
   access: ResourceAccess;
   hooks?: ResourceHooks;
 }
@@ -74,14 +94,44 @@ function toValues(body: Record<string, unknown>): Values {
   return values;
 }
 
-function scopeSql(scope: RowScope, params: Params): string[] {
+function andSql(scope: RowScope, params: Params): string[] {
   return Object.entries(scope).map(([column, value]) => `${ident(column)} = ${params.add(value)}`);
+}
+
+function scopeSql(scope: Scope, params: Params): string[] {
+  if (!isAnyOf(scope)) return andSql(scope, params);
+  if (scope.length === 0) return ['false'];
+  const branches = scope.map((branch) => andSql(branch, params));
+  if (branches.some((conditions) => conditions.length === 0)) return [];
+  return [`(${branches.map((conditions) => `(${conditions.join(' and ')})`).join(' or ')})`];
+}
+
+/** The entity with each child list added: what get, create and PATCH answer with. */
+export function detailEntityOf(entity: TObject, children: Readonly<Record<string, ChildRows>> = {}): TObject {
+  const lists = Object.fromEntries(Object.entries(children).map(([key, child]) => [key, Type.Array(child.entity)]));
+  return Object.keys(lists).length === 0 ? entity : Type.Object({ ...entity.properties, ...lists });
 }
 
 export class ResourceStore {
   readonly columns: string[];
+  readonly detailEntity: TObject;
   constructor(readonly def: ResourceDefinition) {
     this.columns = columnsOf(def.entity);
+    this.detailEntity = detailEntityOf(def.entity, def.children);
+  }
+
+  /** The row with its child lists (already camelCase) added under their keys. */
+  async withChildren(db: Queryable, row: Values): Promise<Values> {
+    const detailed: Values = { ...row };
+    for (const [key, child] of Object.entries(this.def.children ?? {})) {
+      const order = [...(child.orderBy ?? ['created_at']), 'id'].map(ident).join(', ');
+      const { rows } = await db.query<Values>(
+        `select ${columnsOf(child.entity).map(ident).join(', ')} from ${ident(child.table)} where ${ident(child.parentColumn)} = $1 order by ${order}`,
+        [row.id],
+      );
+      detailed[key] = rows.map(rowToEntity);
+    }
+    return detailed;
   }
 
   private selectList(): string {
@@ -95,7 +145,7 @@ export class ResourceStore {
     return rowToEntity(visible);
   }
 
-  async list(db: Queryable, scope: RowScope, query: Record<string, unknown>): Promise<{ rows: Values[]; nextCursor: string | null }> {
+  async list(db: Queryable, scope: Scope, query: Record<string, unknown>): Promise<{ rows: Values[]; nextCursor: string | null }> {
     const params = new Params();
     const where = scopeSql(scope, params);
     for (const [name, filter] of Object.entries(this.def.filters ?? {})) {
@@ -103,6 +153,7 @@ export class ResourceStore {
       if (value === undefined) continue;
       if (filter.kind === 'eq') where.push(`${ident(filter.column)} = ${params.add(value)}`);
       if (filter.kind === 'contains') where.push(`${ident(filter.column)} @> array[${params.add(value)}]::text[]`);
+      if (filter.kind === 'where') where.push(`(${filter.sql(value, (bound) => params.add(bound))})`);
       if (filter.kind === 'search') {
         const pattern = params.add(`%${(value as string).replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
         where.push(`(${filter.columns.map((column) => `${ident(column)} ilike ${pattern}`).join(' or ')})`);
@@ -127,7 +178,7 @@ export class ResourceStore {
     return { rows: page, nextCursor };
   }
 
-  async get(db: Queryable, id: string, scope: RowScope, lock = false): Promise<Values | undefined> {
+  async get(db: Queryable, id: string, scope: Scope, lock = false): Promise<Values | undefined> {
     const params = new Params();
     const where = [`"id" = ${params.add(id)}`, ...scopeSql(scope, params)];
     const { rows } = await db.query<Values>(
@@ -165,7 +216,7 @@ export class ResourceStore {
   }
 }
 
-function allowed(scope: RowScope | 'deny', message: string): RowScope {
+function allowed(scope: Scope | 'deny', message: string): Scope {
   if (scope === 'deny') throw forbidden(message);
   return scope;
 }
@@ -198,20 +249,20 @@ export function registerResource(app: FastifyInstance, db: Executor, path: strin
   });
 
   app.get(`${path}/:id`, {
-    schema: { tags: [def.tag], summary: `Get a ${def.name}`, security, params: IdParams, response: { 200: def.entity, ...errors } },
+    schema: { tags: [def.tag], summary: `Get a ${def.name}`, security, params: IdParams, response: { 200: store.detailEntity, ...errors } },
     handler: async (request) => {
       const user = requireUser(request);
       const scope = allowed(access.read(user), `Your role may not read ${plural}`);
       const row = await store.get(db, (request.params as IdParams).id, scope);
       if (!row) throw notFound(def.name);
-      return store.present(row, user);
+      return store.present(await store.withChildren(db, row), user);
     },
   });
 
   if (def.createBody) {
     const createBody = def.createBody;
     app.post(path, {
-      schema: { tags: [def.tag], summary: `Create a ${def.name}`, security, body: createBody, response: { 201: def.entity, ...errors } },
+      schema: { tags: [def.tag], summary: `Create a ${def.name}`, security, body: createBody, response: { 201: store.detailEntity, ...errors } },
       handler: async (request, reply) => {
         const user = requireUser(request);
         const values = toValues(request.body as Record<string, unknown>);
@@ -219,7 +270,7 @@ export function registerResource(app: FastifyInstance, db: Executor, path: strin
         const row = await db.transaction(async (tx) => {
           const inserted = await store.insert(tx, checked);
           await hooks.afterCreate?.(tx, inserted, user);
-          return inserted;
+          return store.withChildren(tx, inserted);
         });
         return reply.code(201).send(store.present(row, user));
       },
@@ -229,7 +280,7 @@ export function registerResource(app: FastifyInstance, db: Executor, path: strin
   if (def.patchBody) {
     const patchBody = def.patchBody;
     app.patch(`${path}/:id`, {
-      schema: { tags: [def.tag], summary: `Change some fields of a ${def.name}`, security, params: IdParams, body: patchBody, response: { 200: def.entity, ...errors } },
+      schema: { tags: [def.tag], summary: `Change some fields of a ${def.name}`, security, params: IdParams, body: patchBody, response: { 200: store.detailEntity, ...errors } },
       handler: async (request) => {
         const user = requireUser(request);
         const patch = toValues(request.body as Record<string, unknown>);
@@ -241,7 +292,7 @@ export function registerResource(app: FastifyInstance, db: Executor, path: strin
           const finalPatch = hooks.beforeUpdate ? await hooks.beforeUpdate(tx, before, patch, user) : patch;
           const after = await store.update(tx, id, finalPatch);
           await hooks.afterUpdate?.(tx, before, after, user);
-          return after;
+          return store.withChildren(tx, after);
         });
         return store.present(row, user);
       },

@@ -6,6 +6,7 @@ export const errorCatalogue = {
   BAD_REQUEST: { status: 400, action: 'The request is malformed (e.g. invalid JSON); fix it and resend.' },
   VALIDATION_FAILED: { status: 400, action: 'A field is missing or invalid; `details` lists each problem by path.' },
   REFERENCE_NOT_FOUND: { status: 400, action: 'The body names a related row (e.g. categoryId) that does not exist; check the id.' },
+  INVALID_WHERE: { status: 400, action: 'The shape `where` uses something unsupported or unknown; the message names it and its position.' },
   INVALID_CURSOR: { status: 400, action: 'The `cursor` query parameter was not returned by this list; start again without it.' },
   UNAUTHENTICATED: { status: 401, action: 'Send `Authorization: Bearer <accessToken>` from POST /api/v1/auth/login.' },
   TOKEN_EXPIRED: { status: 401, action: 'The access token expired; get a new one with POST /api/v1/auth/refresh.' },
