@@ -4,7 +4,9 @@ import { migrate } from '@niaga/migrations';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './build-server.ts';
 import type { Config } from './config.ts';
+import { installTriggerCapture } from './capture/trigger-capture.ts';
 import { openDatabase } from './open-database.ts';
+import { syncedTables } from './shapes/rules.ts';
 
 export interface Platform {
   app: FastifyInstance;
@@ -40,6 +42,8 @@ export async function bootPlatform(config: Config, hooks: BootHooks = {}): Promi
         },
       });
     }
+    // After the seed: the demo company is the starting state, which snapshots serve, not a change.
+    if (db.dialect === 'pglite') await installTriggerCapture(db, syncedTables);
     const app = await buildServer(config, { db });
     return {
       app,

@@ -12,6 +12,10 @@ import { createHttpApp } from '@niaga/domain/shared';
 import { PROTOCOL_VERSION } from '@niaga/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { ChangeNotifier } from './shapes/change-notifier.ts';
+import { syncedTables } from './shapes/rules.ts';
+import { electricHeaders, shapeRoutes } from './shapes/shape-routes.ts';
+import { loadTableCatalog } from './shapes/table-catalog.ts';
 
 export interface ServerDeps {
   db: Executor;
@@ -21,7 +25,7 @@ export interface ServerDeps {
 export async function buildServer(config: Config, deps: ServerDeps): Promise<FastifyInstance> {
   const app = createHttpApp({ logLevel: config.logLevel, bodyLimitBytes: config.bodyLimitBytes });
 
-  await app.register(cors, { origin: true, credentials: true, maxAge: 86_400 });
+  await app.register(cors, { origin: true, credentials: true, maxAge: 86_400, exposedHeaders: [...electricHeaders] });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -52,5 +56,12 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   await app.register(ordersPlugin, { prefix: '/api/v1/orders', db });
   await app.register(customersPlugin, { prefix: '/api/v1/customers', db });
   await app.register(agentsPlugin, { prefix: '/api/v1/agents', db });
+
+  const notifier = new ChangeNotifier(db);
+  await notifier.start();
+  // Before the server stops accepting: answer held long-polls so close() does not wait for them.
+  app.addHook('preClose', () => notifier.close());
+  const catalog = await loadTableCatalog(db, syncedTables);
+  await app.register(shapeRoutes, { db, catalog, notifier });
   return app;
 }

@@ -1,0 +1,90 @@
+/**
+ * pgoutput messages as the assembler wants them: column values as the exact text Postgres sent
+ * (its type output function, in the replication session's settings), never parsed into JS values,
+ * so the log holds the same text as `col::text` and as the embedded trigger capture.
+ */
+import { PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
+import { CaptureError, CaptureErrorCode } from './capture-error.ts';
+import { parseLsn } from './lsn.ts';
+import type { AssemblerInput, TextRow } from './transaction-assembler.ts';
+
+const rawText = (raw: unknown): unknown => raw;
+
+/**
+ * The library's parser converts each column with pg's type parsers, chosen on the RELATION
+ * message. Parsing is synchronous and in stream order, so swapping every column's parser for the
+ * identity as soon as a relation is parsed makes all later tuples of that relation raw text.
+ */
+export class RawTextPgoutputPlugin extends PgoutputPlugin {
+  /** Called once per XLogData message, synchronously, as it arrives (before it is queued). */
+  onReceived: (() => void) | undefined;
+
+  override parse(buffer: Buffer): Pgoutput.Message {
+    const message = super.parse(buffer);
+    if (message.tag === 'relation') for (const column of message.columns) column.parser = rawText;
+    this.onReceived?.();
+    return message;
+  }
+}
+
+function tableOf(relation: Pgoutput.MessageRelation): string {
+  return `${relation.schema}.${relation.name}`;
+}
+
+function textRow(tuple: Record<string, unknown> | null, table: string, which: 'old' | 'new'): TextRow {
+  if (tuple === null) {
+    throw new CaptureError(CaptureErrorCode.missingOldRow, `A change to ${table} arrived without its ${which} row; is REPLICA IDENTITY FULL set?`);
+  }
+  const row: Record<string, string | null> = {};
+  for (const [column, value] of Object.entries(tuple)) {
+    if (value !== null && typeof value !== 'string') {
+      // undefined: an unchanged TOAST value with no old row to take it from (replica identity not FULL).
+      throw new CaptureError(CaptureErrorCode.missingOldRow, `Column ${column} of ${table} arrived without a text value; is REPLICA IDENTITY FULL set?`);
+    }
+    Object.defineProperty(row, column, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return row;
+}
+
+function lsnOf(text: string | null, what: string): bigint {
+  if (text === null) throw new CaptureError(CaptureErrorCode.protocol, `${what} without an LSN`);
+  return parseLsn(text);
+}
+
+/** The assembler's input for a pgoutput message, or null for messages it does not need (type, origin, message). */
+export function toAssemblerInput(message: Pgoutput.Message): AssemblerInput | null {
+  switch (message.tag) {
+    case 'begin':
+      // The library reads the xid as a signed 32-bit integer.
+      return { tag: 'begin', commitLsn: lsnOf(message.commitLsn, 'BEGIN'), xid: message.xid >>> 0 };
+    case 'commit':
+      return { tag: 'commit', commitLsn: lsnOf(message.commitLsn, 'COMMIT'), endLsn: lsnOf(message.commitEndLsn, 'COMMIT') };
+    case 'relation':
+      return { tag: 'relation', table: tableOf(message) };
+    case 'insert': {
+      const table = tableOf(message.relation);
+      return { tag: 'insert', table, newRow: textRow(message.new, table, 'new') };
+    }
+    case 'update': {
+      const table = tableOf(message.relation);
+      return { tag: 'update', table, oldRow: textRow(message.old, table, 'old'), newRow: textRow(message.new, table, 'new') };
+    }
+    case 'delete': {
+      const table = tableOf(message.relation);
+      return { tag: 'delete', table, oldRow: textRow(message.old, table, 'old') };
+    }
+    case 'truncate':
+      // The library looks relations up by oid; pgoutput sends each one's RELATION message first.
+      return {
+        tag: 'truncate',
+        tables: message.relations.map((relation: Pgoutput.MessageRelation | undefined) => {
+          if (!relation) throw new CaptureError(CaptureErrorCode.protocol, 'TRUNCATE of a relation that was never described');
+          return tableOf(relation);
+        }),
+      };
+    case 'type':
+    case 'origin':
+    case 'message':
+      return null;
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * One streaming session of the leader: reads the slot, assembles transactions, appends them in
+ * batches and only then acknowledges. It ends (its `ended` promise rejects) on the first error;
+ * the leader decides what happens next. Nothing acknowledged is ever beyond what the log holds.
+ */
+import type { Executor } from '@niaga/db';
+import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
+import { CaptureError, CaptureErrorCode } from './capture-error.ts';
+import type { CaptureLogger } from './capture-logger.ts';
+import { appendTransactions, type LoggableTransaction } from './log-appender.ts';
+import { formatLsn, parseLsn } from './lsn.ts';
+import { RawTextPgoutputPlugin, toAssemblerInput } from './pgoutput-decoder.ts';
+import { initialAssemblerState, isBetweenTransactions, stepAssembler, type AssembledTransaction } from './transaction-assembler.ts';
+import { widenXid } from './xid.ts';
+
+/** A transaction truncated synced tables. Nothing is logged for it (a truncate has no rows); shapes of these tables must start over. */
+export interface TruncateEvent {
+  readonly lsn: bigint;
+  readonly xid: bigint;
+  readonly tables: readonly string[];
+}
+
+export interface StreamSessionOptions {
+  readonly connectionString: string;
+  readonly db: Executor;
+  readonly slotName: string;
+  readonly publicationName: string;
+  readonly maxBatchTransactions: number;
+  readonly maxBatchDelayMs: number;
+  readonly visibilityTimeoutMs: number;
+  readonly logger: CaptureLogger;
+  readonly onTruncate: ((event: TruncateEvent) => void | Promise<void>) | undefined;
+  readonly beforeAcknowledge: ((lsn: bigint) => void | Promise<void>) | undefined;
+}
+
+export interface StreamSession {
+  /** Rejects with the reason the session ended; resolves only after stop(). */
+  readonly ended: Promise<void>;
+  /** True once the server started sending the slot's changes. */
+  isStreaming(): boolean;
+  /** Stops streaming and waits for a running append; what was not acknowledged is redelivered next time. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The library's periodic status update (and any other caller) passes the last RECEIVED position;
+ * this service always reports `flushedUpTo` instead, which only moves once the log holds
+ * everything before it.
+ */
+class GuardedReplicationService extends LogicalReplicationService {
+  /** Exclusive: every transaction whose commit record starts before this is in the log. */
+  flushedUpTo = 0n;
+
+  override async acknowledge(_lsn: string, ping = false): Promise<boolean> {
+    if (this.flushedUpTo <= 0n) return false;
+    // The library reports lsn + 1 as written/flushed/applied.
+    return super.acknowledge(formatLsn(this.flushedUpTo - 1n), ping);
+  }
+}
+
+async function confirmedFlush(db: Executor, slotName: string): Promise<bigint> {
+  const { rows } = await db.query<{ lsn: string | null }>('select confirmed_flush_lsn::text as lsn from pg_replication_slots where slot_name = $1', [slotName]);
+  const lsn = rows[0]?.lsn;
+  return lsn ? parseLsn(lsn) : 0n;
+}
+
+/** The next xid8 to be assigned: at or above every committed transaction's xid8. */
+async function xidReference(db: Executor): Promise<bigint> {
+  const { rows } = await db.query<{ xmax: string }>('select pg_snapshot_xmax(pg_current_snapshot())::text as xmax');
+  return BigInt(rows[0]!.xmax);
+}
+
+/**
+ * A commit is in the WAL (and so decodable) a moment before it is visible to new snapshots. A
+ * shape snapshot taken in that moment would miss the transaction while its lsn is already in the
+ * log, so wait until every transaction of the batch is visible before appending it.
+ */
+async function waitUntilVisible(db: Executor, xids: readonly bigint[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let waiting = [...new Set(xids)].map(String);
+  for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, 50)) {
+    const { rows } = await db.query<{ xid: string }>(
+      'select x::text as xid from unnest($1::xid8[]) as x where not pg_visible_in_snapshot(x, pg_current_snapshot())',
+      [waiting],
+    );
+    if (rows.length === 0) return;
+    waiting = rows.map((row) => row.xid);
+    if (Date.now() > deadline) {
+      throw new CaptureError(CaptureErrorCode.visibilityTimeout, `Transactions ${waiting.join(', ')} were decoded but not visible after ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}
+
+export async function openStreamSession(options: StreamSessionOptions): Promise<StreamSession> {
+  const { db, logger } = options;
+  const service = new GuardedReplicationService(
+    { connectionString: options.connectionString, options: '-c TimeZone=UTC', application_name: 'niaga-capture' },
+    { acknowledge: { auto: false, timeoutSeconds: 10 }, flowControl: { enabled: true } },
+  );
+  service.flushedUpTo = await confirmedFlush(db, options.slotName);
+  const plugin = new RawTextPgoutputPlugin({ protoVersion: 1, publicationNames: [options.publicationName] });
+
+  let finished = false; // failed or stopped: nothing more is appended or acknowledged
+  let streaming = false;
+  let resolveEnded!: () => void;
+  let rejectEnded!: (error: unknown) => void;
+  const ended = new Promise<void>((resolve, reject) => {
+    resolveEnded = resolve;
+    rejectEnded = reject;
+  });
+  const fail = (error: unknown) => {
+    if (finished) return;
+    finished = true;
+    rejectEnded(error);
+  };
+
+  let assembler = initialAssemblerState;
+  let received = 0;
+  let handled = 0;
+  let pending: AssembledTransaction[] = [];
+  let batchTimer: ReturnType<typeof setTimeout> | undefined;
+  let flushesInFlight = 0;
+  let flushing: Promise<void> = Promise.resolve();
+  plugin.onReceived = () => void received++;
+
+  const appendAndAcknowledge = async (batch: readonly AssembledTransaction[]) => {
+    if (finished) return;
+    const reference = await xidReference(db);
+    const loggable: LoggableTransaction[] = batch.map((transaction) => ({
+      lsn: transaction.lsn,
+      xid: widenXid(transaction.xid32, reference),
+      changes: transaction.changes,
+      truncatedTables: transaction.truncatedTables,
+    }));
+    await waitUntilVisible(db, loggable.map((transaction) => transaction.xid), options.visibilityTimeoutMs);
+    if (finished) return;
+    const result = await appendTransactions(db, loggable);
+    if (result.skipped > 0) logger.info({ skipped: result.skipped, maxLsn: result.maxLsn.toString() }, 'skipped redelivered transactions already in the change log');
+    for (const transaction of loggable) {
+      if (transaction.truncatedTables.length === 0) continue;
+      logger.warn({ lsn: transaction.lsn.toString(), tables: transaction.truncatedTables }, 'synced tables were truncated; nothing logged for them');
+      await options.onTruncate?.({ lsn: transaction.lsn, xid: transaction.xid, tables: transaction.truncatedTables });
+    }
+    const last = loggable[loggable.length - 1]!;
+    await options.beforeAcknowledge?.(last.lsn);
+    if (finished) return;
+    if (last.lsn + 1n > service.flushedUpTo) service.flushedUpTo = last.lsn + 1n;
+    await service.acknowledge('');
+  };
+
+  const flush = (): Promise<void> => {
+    clearTimeout(batchTimer);
+    batchTimer = undefined;
+    if (pending.length === 0) return flushing;
+    const batch = pending;
+    pending = [];
+    flushesInFlight++;
+    flushing = flushing
+      .then(() => appendAndAcknowledge(batch))
+      .catch(fail)
+      .finally(() => void flushesInFlight--);
+    return flushing;
+  };
+
+  service.on('data', async (_lsn: string, message: Pgoutput.Message) => {
+    try {
+      if (finished) return;
+      const input = toAssemblerInput(message);
+      if (input === null) return;
+      const step = stepAssembler(assembler, input);
+      assembler = step.state;
+      if (step.completed === null) return;
+      pending.push(step.completed);
+      // Backpressure: with flow control the library reads no further until this resolves.
+      if (pending.length >= options.maxBatchTransactions) await flush();
+      else batchTimer ??= setTimeout(() => void flush(), options.maxBatchDelayMs);
+    } catch (error) {
+      fail(error);
+    } finally {
+      handled++;
+    }
+  });
+
+  service.on('heartbeat', (lsn: string, _timestamp: number, shouldRespond: boolean) => {
+    if (finished) return;
+    // A keepalive carries the position the server has decoded up to; every transaction committed
+    // before it was sent before it. When all of those are in the log, confirm up to it, so the
+    // slot does not hold WAL while only unsynced tables change.
+    const drained = received === handled && isBetweenTransactions(assembler) && pending.length === 0 && flushesInFlight === 0;
+    let advanced = false;
+    if (drained) {
+      const position = parseLsn(lsn);
+      if (position > service.flushedUpTo) {
+        service.flushedUpTo = position;
+        advanced = true;
+      }
+    }
+    if (shouldRespond || advanced) void service.acknowledge('');
+  });
+
+  service.on('start', () => void (streaming = true));
+  service.on('error', (error: unknown) => fail(new CaptureError(CaptureErrorCode.connectionLost, 'The replication connection failed', { cause: error })));
+
+  service.subscribe(plugin, options.slotName).then(
+    () => fail(new CaptureError(CaptureErrorCode.connectionLost, 'The replication stream ended')),
+    (error: unknown) => fail(error),
+  );
+
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    stopped ??= (async () => {
+      finished = true;
+      streaming = false;
+      clearTimeout(batchTimer);
+      await service.destroy().catch(() => {});
+      await flushing;
+      resolveEnded();
+    })();
+    return stopped;
+  };
+  // After a failure the leader calls stop(); a rejection nobody awaits yet must not crash the process.
+  ended.catch(() => {});
+
+  return { ended, isStreaming: () => streaming && !finished, stop };
+}

@@ -1,0 +1,54 @@
+/**
+ * Embedded change capture: triggers append every change of a synced table to sync.change_log in
+ * the same transaction. PGlite has one connection, so transactions never interleave and a
+ * sequence drawn once per transaction is already in commit order.
+ */
+import type { Executor } from '@niaga/db';
+
+const captureFunction = `
+create extension if not exists hstore;
+
+create or replace function sync.capture_change() returns trigger
+language plpgsql as $$
+declare
+  xid bigint := txid_current();
+  lsn bigint;
+  op integer;
+begin
+  if current_setting('niaga.capture_xid', true) is distinct from xid::text then
+    lsn := nextval('sync.change_log_lsn');
+    op := 0;
+    perform set_config('niaga.capture_xid', xid::text, true);
+    perform set_config('niaga.capture_lsn', lsn::text, true);
+    perform pg_notify('niaga_change_log', lsn::text);
+  else
+    lsn := current_setting('niaga.capture_lsn')::bigint;
+    op := current_setting('niaga.capture_op')::integer + 1;
+  end if;
+  perform set_config('niaga.capture_op', op::text, true);
+  insert into sync.change_log (lsn, op_index, xid, table_name, operation, old_row, new_row)
+  values (
+    lsn, op, xid, tg_table_schema || '.' || tg_table_name, lower(tg_op),
+    case when tg_op <> 'INSERT' then hstore_to_jsonb(hstore(old)) end,
+    case when tg_op <> 'DELETE' then hstore_to_jsonb(hstore(new)) end
+  );
+  return null;
+end $$;
+`;
+
+function triggerSql(table: string): string {
+  const [schema, name] = table.split('.') as [string, string];
+  if (!/^[a-z_]+$/.test(schema) || !/^[a-z_]+$/.test(name)) throw new Error(`Refusing unsafe table name ${table}`);
+  return `
+    drop trigger if exists niaga_capture on "${schema}"."${name}";
+    create trigger niaga_capture after insert or update or delete on "${schema}"."${name}"
+      for each row execute function sync.capture_change();`;
+}
+
+/** Idempotent: (re)installs the capture function and one trigger per synced table. */
+export async function installTriggerCapture(db: Executor, tables: readonly string[]): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.exec(captureFunction);
+    await tx.exec(tables.map(triggerSql).join('\n'));
+  });
+}

@@ -1,0 +1,25 @@
+/**
+ * pgoutput names a transaction by its 32-bit xid; the log and the shape snapshots use xid8 (the
+ * 64-bit, never-wrapping form of pg_current_xact_id()). A committed transaction's xid8 is below
+ * the next xid to be assigned, and no live xid is more than 2^31 older than it, so the one xid8
+ * with the same low 32 bits at or below a fresh reference is the right one.
+ */
+import { CaptureError, CaptureErrorCode } from './capture-error.ts';
+
+const epochSize = 1n << 32n;
+
+/**
+ * The largest xid8 ≤ `referenceXid8` whose low 32 bits are `xid32`. Use a reference taken after
+ * the transaction committed, e.g. `pg_snapshot_xmax(pg_current_snapshot())`.
+ */
+export function widenXid(xid32: number, referenceXid8: bigint): bigint {
+  if (!Number.isInteger(xid32) || xid32 < 0 || xid32 >= 2 ** 32) throw new RangeError(`Not a 32-bit xid: ${xid32}`);
+  if (referenceXid8 < 0n) throw new RangeError(`Not an xid8: ${referenceXid8}`);
+  const low = BigInt(xid32);
+  const candidate = (referenceXid8 - (referenceXid8 % epochSize)) | low;
+  const widened = candidate <= referenceXid8 ? candidate : candidate - epochSize;
+  if (widened < 0n) {
+    throw new CaptureError(CaptureErrorCode.xidOutOfRange, `xid ${xid32} is newer than the reference xid8 ${referenceXid8}`);
+  }
+  return widened;
+}

@@ -1,0 +1,112 @@
+/**
+ * From logged row changes to a shape's change messages (pure). A change is judged on its old and
+ * new row: a row entering the shape becomes an insert of the full row (move-in), a row leaving it
+ * a delete (move-out), so re-scoping rows needs no resync.
+ */
+import { evaluateRuleFilter } from './rule-filter.ts';
+import type { ShapeDefinition } from './shape-definition.ts';
+import type { TableInfo } from './table-catalog.ts';
+import { evaluateWhere } from './where/index.ts';
+
+export type TextRow = Readonly<Record<string, string | null>>;
+
+export interface LogEntry {
+  readonly lsn: bigint;
+  readonly op: number;
+  readonly xid: bigint;
+  readonly operation: 'insert' | 'update' | 'delete';
+  readonly oldRow: TextRow | null;
+  readonly newRow: TextRow | null;
+}
+
+export interface ChangeMessage {
+  key: string;
+  value: Record<string, string | null>;
+  old_value?: Record<string, string | null>;
+  headers: {
+    operation: 'insert' | 'update' | 'delete';
+    relation: [string, string];
+    lsn?: string;
+    op_position?: number;
+    txids?: number[];
+    last?: boolean;
+  };
+}
+
+const quoteKeyPart = (text: string) => `"${text.replace(/\//g, '//')}"`;
+
+/** Electric's key: "schema"."table"/"pk1"/"pk2", with / doubled inside values. */
+export function rowKey(table: TableInfo, row: TextRow): string {
+  const prefix = `"${table.schema.replace(/\//g, '//').replace(/\./g, '..')}"."${table.table.replace(/\//g, '//').replace(/\./g, '..')}"`;
+  return prefix + table.primaryKey.map((column) => `/${row[column] === null || row[column] === undefined ? '_' : quoteKeyPart(row[column])}`).join('');
+}
+
+export function inShape(shape: ShapeDefinition, row: TextRow): boolean {
+  return evaluateRuleFilter(shape.rule, shape.table, row) && (shape.where === undefined || evaluateWhere(shape.where, row));
+}
+
+function project(shape: ShapeDefinition, row: TextRow, only?: (column: string) => boolean): Record<string, string | null> {
+  const value: Record<string, string | null> = {};
+  for (const { name } of shape.columns) if (!only || only(name)) value[name] = row[name] ?? null;
+  return value;
+}
+
+function message(shape: ShapeDefinition, entry: LogEntry, operation: ChangeMessage['headers']['operation'], row: TextRow, value: ChangeMessage['value']): ChangeMessage {
+  return {
+    key: rowKey(shape.table, row),
+    value,
+    headers: {
+      operation,
+      relation: [shape.table.schema, shape.table.table],
+      lsn: entry.lsn.toString(),
+      op_position: entry.op,
+      txids: [Number(entry.xid)],
+    },
+  };
+}
+
+export function changeFor(shape: ShapeDefinition, entry: LogEntry): ChangeMessage | undefined {
+  const wasIn = entry.oldRow !== null && inShape(shape, entry.oldRow);
+  const isIn = entry.newRow !== null && inShape(shape, entry.newRow);
+  const primaryKey = shape.table.primaryKey;
+  if (isIn && !wasIn) return message(shape, entry, 'insert', entry.newRow, project(shape, entry.newRow));
+  if (wasIn && !isIn) {
+    const old = entry.oldRow;
+    return message(shape, entry, 'delete', old, shape.replica === 'full' ? project(shape, old) : project(shape, old, (c) => primaryKey.includes(c)));
+  }
+  if (!isIn || !wasIn) return undefined;
+  const [before, after] = [entry.oldRow, entry.newRow];
+  const keyChanged = primaryKey.some((column) => before[column] !== after[column]);
+  if (keyChanged) return undefined; // handled by changesFor as delete + insert
+  const changed = shape.columns.map((c) => c.name).filter((name) => before[name] !== after[name]);
+  if (changed.length === 0) return undefined;
+  if (shape.replica === 'full') {
+    const update = message(shape, entry, 'update', after, project(shape, after));
+    update.old_value = project(shape, before, (c) => changed.includes(c));
+    return update;
+  }
+  return message(shape, entry, 'update', after, project(shape, after, (c) => primaryKey.includes(c) || changed.includes(c)));
+}
+
+/** The shape's messages for one transaction's entries, the last one marked `last`. */
+export function changesFor(shape: ShapeDefinition, entries: readonly LogEntry[]): ChangeMessage[] {
+  const messages: ChangeMessage[] = [];
+  for (const entry of entries) {
+    const primaryKey = shape.table.primaryKey;
+    const keyChanged =
+      entry.operation === 'update' && entry.oldRow && entry.newRow && primaryKey.some((column) => entry.oldRow![column] !== entry.newRow![column]);
+    if (keyChanged) {
+      // A primary key change is a delete of the old key and an insert of the new one.
+      const deletion = changeFor(shape, { ...entry, operation: 'delete', newRow: null });
+      const insertion = changeFor(shape, { ...entry, operation: 'insert', oldRow: null });
+      if (deletion) messages.push(deletion);
+      if (insertion) messages.push(insertion);
+      continue;
+    }
+    const change = changeFor(shape, entry);
+    if (change) messages.push(change);
+  }
+  const last = messages.at(-1);
+  if (last) last.headers.last = true;
+  return messages;
+}

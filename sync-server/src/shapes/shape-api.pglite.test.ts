@@ -1,0 +1,130 @@
+import { ShapeStream, type Row } from '@electric-sql/client';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createPgliteExecutor, type PgliteExecutor } from '@niaga/db/pglite';
+import { migrate } from '@niaga/migrations';
+import { installTriggerCapture } from '../capture/trigger-capture.ts';
+import { shapeOf, startShapeServer, type ShapeServer } from '../test-support/shape-server.ts';
+import { syncedTables } from './rules.ts';
+
+let db: PgliteExecutor;
+let server: ShapeServer;
+const territoryA = 'aaaaaaaa-0000-4000-8000-000000000001';
+const territoryB = 'bbbbbbbb-0000-4000-8000-000000000002';
+
+beforeAll(async () => {
+  db = await createPgliteExecutor();
+  await migrate(db);
+  await installTriggerCapture(db, syncedTables);
+  await db.exec(`
+    insert into catalog.products (id, sku, name, price_minor, cost_minor) values
+      ('00000000-0000-4000-8000-000000000001', 'P-1', 'Tea', 1000, 500),
+      ('00000000-0000-4000-8000-000000000002', 'P-2', 'Coffee', 2000, 900);
+    insert into customers.customers (id, name, territory_id) values
+      ('00000000-0000-4000-8000-00000000c001', 'Shop A1', '${territoryA}'),
+      ('00000000-0000-4000-8000-00000000c002', 'Shop B1', '${territoryB}');`);
+  server = await startShapeServer(db);
+}, 60_000);
+afterAll(async () => {
+  await server.close();
+  await db.close();
+});
+
+async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('the official ShapeStream against the embedded server', () => {
+  test('an admin syncs products, then sees a live insert, update and delete', async () => {
+    const token = await server.token('admin');
+    const stream = new ShapeStream({ url: server.shapeUrl, params: { table: 'catalog.products' }, headers: { Authorization: `Bearer ${token}` } });
+    const shape = shapeOf(stream);
+    try {
+      const rows = await shape.rows;
+      expect(rows.map((row) => row.sku).sort()).toEqual(['P-1', 'P-2']);
+      expect(rows[0]).toHaveProperty('cost_minor');
+      await db.query(`insert into catalog.products (id, sku, name, price_minor) values ('00000000-0000-4000-8000-000000000003', 'P-3', 'Milk', 300)`);
+      await waitFor(() => shape.currentRows.length === 3);
+      await db.query(`update catalog.products set price_minor = 350 where sku = 'P-3'`);
+      await waitFor(() => shape.currentRows.some((row) => row.sku === 'P-3' && row.price_minor === 350n));
+      await db.query(`delete from catalog.products where sku = 'P-3'`);
+      await waitFor(() => shape.currentRows.length === 2);
+    } finally {
+      stream.unsubscribeAll();
+    }
+  });
+
+  test('an agent sees only their territory; a customer moving territory moves in and out without a resync', async () => {
+    const agentA = new ShapeStream({ url: server.shapeUrl, params: { table: 'customers.customers' }, headers: { Authorization: `Bearer ${await server.token('agent', { territory_id: territoryA })}` } });
+    const agentB = new ShapeStream({ url: server.shapeUrl, params: { table: 'customers.customers' }, headers: { Authorization: `Bearer ${await server.token('agent', { territory_id: territoryB })}` } });
+    const shapeA = shapeOf(agentA);
+    const shapeB = shapeOf(agentB);
+    const names = (rows: Row[]) => rows.map((row) => row.name).sort();
+    try {
+      expect(names(await shapeA.rows)).toEqual(['Shop A1']);
+      expect(names(await shapeB.rows)).toEqual(['Shop B1']);
+      await db.query(`update customers.customers set territory_id = $1 where name = 'Shop A1'`, [territoryB]);
+      await waitFor(() => shapeA.currentRows.length === 0 && shapeB.currentRows.length === 2);
+      expect(names(shapeB.currentRows)).toEqual(['Shop A1', 'Shop B1']);
+    } finally {
+      agentA.unsubscribeAll();
+      agentB.unsubscribeAll();
+    }
+  });
+});
+
+describe('refusals', () => {
+  const get = async (query: string, token?: string) =>
+    fetch(`${server.shapeUrl}?${query}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+
+  test('no token is 401, a table outside the rules 403, a hidden column 403, a bad where 400', async () => {
+    expect((await get('table=catalog.products&offset=-1')).status).toBe(401);
+    const agent = await server.token('agent', { territory_id: territoryA });
+    const forbiddenTable = await get('table=auth.users&offset=-1', agent);
+    expect(forbiddenTable.status).toBe(403);
+    const hidden = await get('table=catalog.products&offset=-1&columns=id,cost_minor', agent);
+    expect(hidden.status).toBe(403);
+    expect(await hidden.json()).toMatchObject({ code: 'FORBIDDEN' });
+    const badWhere = await get(`table=catalog.products&offset=-1&where=${encodeURIComponent('1=1) OR (1=1')}`, agent);
+    expect(badWhere.status).toBe(400);
+    expect(await badWhere.json()).toMatchObject({ code: 'INVALID_WHERE' });
+    const whereOnHidden = await get(`table=catalog.products&offset=-1&where=${encodeURIComponent('cost_minor > 0')}`, agent);
+    expect(whereOnHidden.status).toBe(400);
+  });
+
+  test('an unknown handle is a 409 must-refetch; a malformed offset is a 400', async () => {
+    const admin = await server.token('admin');
+    const stale = await get('table=catalog.products&offset=5_0&handle=nope', admin);
+    expect(stale.status).toBe(409);
+    expect(await stale.json()).toEqual([{ headers: { control: 'must-refetch' } }]);
+    expect((await get('table=catalog.products&offset=0/16B3F70', admin)).status).toBe(400);
+  });
+});
+
+describe('SSE live mode', () => {
+  test('the official client in SSE mode receives live changes', async () => {
+    const token = await server.token('admin');
+    const sseResponses: string[] = [];
+    const fetchClient: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (String(input instanceof Request ? input.url : input).includes('live_sse=true')) sseResponses.push(response.headers.get('content-type') ?? '');
+      return response;
+    };
+    const stream = new ShapeStream({ url: server.shapeUrl, params: { table: 'catalog.products' }, headers: { Authorization: `Bearer ${token}` }, liveSse: true, fetchClient });
+    const shape = shapeOf(stream);
+    try {
+      const before = (await shape.rows).length;
+      await db.query(`insert into catalog.products (id, sku, name, price_minor) values ('00000000-0000-4000-8000-0000000000f1', 'SSE-1', 'Live', 100)`);
+      await waitFor(() => shape.currentRows.length === before + 1);
+      await db.query(`update catalog.products set name = 'Live 2' where sku = 'SSE-1'`);
+      await waitFor(() => shape.currentRows.some((row) => row.name === 'Live 2'));
+      expect(sseResponses.length).toBeGreaterThan(0);
+      expect(sseResponses.every((type) => type.startsWith('text/event-stream'))).toBe(true);
+    } finally {
+      stream.unsubscribeAll();
+    }
+  });
+});

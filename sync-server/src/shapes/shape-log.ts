@@ -1,0 +1,177 @@
+/**
+ * Reading a shape from the database: its snapshot (one consistent REPEATABLE READ transaction
+ * that also records where the log stood and which transactions it saw) and its tail (the log
+ * after an offset, in whole transactions, minus what the snapshot already contained).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Executor, Queryable } from '@niaga/db';
+import { changesFor, type ChangeMessage, type LogEntry, type TextRow } from './change-messages.ts';
+import { parsePgSnapshot, visibleInSnapshot, type PgSnapshot } from './pg-snapshot.ts';
+import { compileRuleFilter } from './rule-filter.ts';
+import type { ShapeDefinition } from './shape-definition.ts';
+import { compileWhere } from './where/index.ts';
+
+export interface ShapeHandle {
+  readonly handle: string;
+  readonly definitionHash: string;
+  readonly snapshotLsn: bigint;
+  readonly snapshot: PgSnapshot;
+}
+
+export interface Snapshot {
+  readonly handle: ShapeHandle;
+  /** The snapshot's insert messages as JSON text, comma-joined (no brackets). */
+  readonly body: string;
+  readonly rows: number;
+}
+
+export interface LogRead {
+  readonly messages: ChangeMessage[];
+  /** The lsn through which this shape has now seen every change. */
+  readonly throughLsn: bigint;
+  /** True when nothing is left before the global position: the response may say up-to-date. */
+  readonly upToDate: boolean;
+  readonly globalLsn: bigint;
+}
+
+export class CompactedError extends Error {
+  override readonly name = 'CompactedError';
+}
+
+const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+async function repeatableRead<T>(db: Executor, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.query('set transaction isolation level repeatable read');
+    return fn(tx);
+  });
+}
+
+function newHandle(shape: ShapeDefinition): string {
+  return `${shape.hash}-${Date.now()}${randomBytes(3).toString('hex')}`;
+}
+
+/** Builds each row's message JSON in SQL: the server only joins strings. */
+function snapshotSql(shape: ShapeDefinition): { sql: string; values: unknown[] } {
+  const { table } = shape;
+  const rule = compileRuleFilter(shape.rule, table, 1);
+  const where = shape.where ? compileWhere(shape.where, rule.values.length + 1) : undefined;
+  const keyPrefix = literal(`"${table.schema.replace(/\//g, '//').replace(/\./g, '..')}"."${table.table.replace(/\//g, '//').replace(/\./g, '..')}"`);
+  const key = [keyPrefix, ...table.primaryKey.map((column) => `'/"' || replace(${quote(column)}::text, '/', '//') || '"'`)].join(' || ');
+  const value = shape.columns.map((column) => `${literal(column.name)}, ${quote(column.name)}::text`).join(', ');
+  const headers = `json_build_object('operation', 'insert', 'relation', json_build_array(${literal(table.schema)}, ${literal(table.table)}))`;
+  const order = table.primaryKey.map(quote).join(', ');
+  const sql = `select count(*)::int as rows, coalesce(string_agg(m, ',' order by ${table.primaryKey.map((_, i) => `k${i}`).join(', ')}), '') as body
+    from (select json_build_object('key', ${key}, 'value', json_build_object(${value}), 'headers', ${headers})::text as m,
+                 ${table.primaryKey.map((column, i) => `${quote(column)} as k${i}`).join(', ')}
+            from ${quote(table.schema)}.${quote(table.table)}
+           where ${rule.sql}${where ? ` and ${where.sql}` : ''}
+           order by ${order}) rows`;
+  return { sql, values: [...rule.values, ...(where?.values ?? [])] };
+}
+
+async function logPosition(tx: Queryable): Promise<{ lsn: bigint; compactedBefore: bigint }> {
+  const { rows } = await tx.query<{ lsn: string; compacted_before: string }>(
+    `select coalesce((select lsn from sync.change_log order by lsn desc limit 1), 0)::text as lsn,
+            (select compacted_before from sync.log_state)::text as compacted_before`,
+  );
+  return { lsn: BigInt(rows[0]!.lsn), compactedBefore: BigInt(rows[0]!.compacted_before) };
+}
+
+async function saveHandle(tx: Queryable, handle: ShapeHandle): Promise<void> {
+  await tx.query(
+    `insert into sync.shape_handles (handle, definition_hash, snapshot_lsn, snapshot_xmin, snapshot_xmax, snapshot_xip)
+     values ($1, $2, $3, $4, $5, $6)`,
+    [handle.handle, handle.definitionHash, handle.snapshotLsn.toString(), handle.snapshot.xmin.toString(), handle.snapshot.xmax.toString(), handle.snapshot.xip.map(String)],
+  );
+}
+
+/** Takes the shape's snapshot, or with `rowsToo: false` only marks the current position (offset=now). */
+export async function takeSnapshot(db: Executor, shape: ShapeDefinition, rowsToo = true): Promise<Snapshot> {
+  return repeatableRead(db, async (tx) => {
+    const { rows: [current] } = await tx.query<{ snapshot: string }>('select pg_current_snapshot()::text as snapshot');
+    const position = await logPosition(tx);
+    let rows = 0;
+    let body = '';
+    if (rowsToo) {
+      const { sql, values } = snapshotSql(shape);
+      const { rows: [result] } = await tx.query<{ rows: number; body: string }>(sql, values);
+      rows = result!.rows;
+      body = result!.body;
+    }
+    const handle: ShapeHandle = { handle: newHandle(shape), definitionHash: shape.hash, snapshotLsn: position.lsn, snapshot: parsePgSnapshot(current!.snapshot) };
+    await saveHandle(tx, handle);
+    return { handle, body, rows };
+  });
+}
+
+export async function findHandle(db: Queryable, handle: string): Promise<ShapeHandle | undefined> {
+  const { rows } = await db.query<{ definition_hash: string; snapshot_lsn: string; snapshot_xmin: string; snapshot_xmax: string; snapshot_xip: string[] }>(
+    `select definition_hash, snapshot_lsn::text, snapshot_xmin::text, snapshot_xmax::text, snapshot_xip::text[] as snapshot_xip
+       from sync.shape_handles where handle = $1`,
+    [handle],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    handle,
+    definitionHash: row.definition_hash,
+    snapshotLsn: BigInt(row.snapshot_lsn),
+    snapshot: { xmin: BigInt(row.snapshot_xmin), xmax: BigInt(row.snapshot_xmax), xip: row.snapshot_xip.map(BigInt) },
+  };
+}
+
+interface EntryRow {
+  lsn: string;
+  op_index: number;
+  xid: string;
+  operation: LogEntry['operation'];
+  old_row: TextRow | null;
+  new_row: TextRow | null;
+}
+
+/**
+ * The shape's changes after `afterLsn`, in whole transactions (at most about `limit` log rows,
+ * but never half a transaction), skipping transactions the handle's snapshot already saw.
+ */
+export async function readShapeLog(db: Executor, shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint, limit = 10_000): Promise<LogRead> {
+  return repeatableRead(db, async (tx) => {
+    const position = await logPosition(tx);
+    if (afterLsn < position.compactedBefore) throw new CompactedError(`Offset ${afterLsn} is older than the compacted log (${position.compactedBefore})`);
+    // Order by the columns themselves: an `lsn::text` output alias would sort as text (11 before 3).
+    const select = `select c.lsn::text as lsn, c.op_index, c.xid::text as xid, c.operation, c.old_row, c.new_row from sync.change_log c`;
+    let { rows } = await tx.query<EntryRow>(
+      `${select} where c.table_name = $1 and c.lsn > $2 and c.lsn <= $3 order by c.lsn, c.op_index limit $4`,
+      [shape.table.name, afterLsn.toString(), position.lsn.toString(), limit + 1],
+    );
+    let upToDate = true;
+    let throughLsn = position.lsn;
+    if (rows.length > limit) {
+      upToDate = false;
+      const lastLsn = rows.at(-1)!.lsn;
+      const whole = rows.filter((row) => row.lsn !== lastLsn);
+      if (whole.length > 0) {
+        rows = whole;
+      } else {
+        // One transaction larger than the limit: send it whole rather than split it.
+        rows = (await tx.query<EntryRow>(`${select} where c.table_name = $1 and c.lsn = $2 order by c.op_index`, [shape.table.name, lastLsn])).rows;
+      }
+      throughLsn = BigInt(rows.at(-1)!.lsn);
+    }
+    const messages: ChangeMessage[] = [];
+    let transaction: LogEntry[] = [];
+    const flush = () => {
+      messages.push(...changesFor(shape, transaction));
+      transaction = [];
+    };
+    for (const row of rows) {
+      const entry: LogEntry = { lsn: BigInt(row.lsn), op: row.op_index, xid: BigInt(row.xid), operation: row.operation, oldRow: row.old_row, newRow: row.new_row };
+      if (visibleInSnapshot(entry.xid, handle.snapshot)) continue;
+      if (transaction.length > 0 && transaction[0]!.lsn !== entry.lsn) flush();
+      transaction.push(entry);
+    }
+    flush();
+    return { messages, throughLsn, upToDate, globalLsn: position.lsn };
+  });
+}

@@ -1,0 +1,153 @@
+/**
+ * `GET /v1/shape`: ElectricSQL's HTTP shape protocol over the change log, with role rules.
+ * See ../../../../shared/protocols/electric-shape.md for what the official clients require.
+ */
+import type { Executor } from '@niaga/db';
+import { requireUser } from '@niaga/domain/shared';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { ChangeNotifier } from './change-notifier.ts';
+import { nextCursor } from './live-cursor.ts';
+import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './offset.ts';
+import { resolveShape, type ShapeDefinition } from './shape-definition.ts';
+import { CompactedError, findHandle, readShapeLog, takeSnapshot, type LogRead, type ShapeHandle } from './shape-log.ts';
+import { parseShapeRequest, ShapeRequestError, type ShapeRequest } from './shape-request.ts';
+import { streamSse } from './sse-stream.ts';
+import { schemaEntry, type TableInfo } from './table-catalog.ts';
+
+export const electricHeaders = [
+  'electric-cursor',
+  'electric-handle',
+  'electric-offset',
+  'electric-schema',
+  'electric-up-to-date',
+  'electric-has-data',
+  'electric-internal-known-error',
+  'retry-after',
+] as const;
+
+export interface ShapeRoutesOptions {
+  db: Executor;
+  catalog: ReadonlyMap<string, TableInfo>;
+  notifier: ChangeNotifier;
+  /** How long a live request is held with nothing to send. */
+  longPollMs?: number;
+}
+
+const upToDate = (lsn: bigint) => JSON.stringify({ headers: { control: 'up-to-date', global_last_seen_lsn: lsn.toString() } });
+
+function schemaHeader(shape: ShapeDefinition): string {
+  return JSON.stringify(Object.fromEntries(shape.columns.map((column) => [column.name, schemaEntry(column)])));
+}
+
+/** 409: the client drops what it has of this shape and starts again from offset -1. */
+function mustRefetch(reply: FastifyReply, reason: string) {
+  return reply
+    .code(409)
+    .header('cache-control', 'no-store')
+    .header('content-type', 'application/json')
+    .header('electric-internal-known-error', reason)
+    .send(JSON.stringify([{ headers: { control: 'must-refetch' } }]));
+}
+
+export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, { db, catalog, notifier, longPollMs = 20_000 }) => {
+  const handles = new Map<string, ShapeHandle>();
+  async function lookupHandle(handle: string): Promise<ShapeHandle | undefined> {
+    const cached = handles.get(handle);
+    if (cached) return cached;
+    const found = await findHandle(db, handle);
+    if (found) {
+      if (handles.size > 10_000) handles.delete(handles.keys().next().value!);
+      handles.set(handle, found);
+    }
+    return found;
+  }
+
+  app.get('/v1/shape', { schema: { hide: true } }, async (request, reply) => {
+    const user = requireUser(request);
+    let shapeRequest: ShapeRequest;
+    let shape: ShapeDefinition;
+    try {
+      shapeRequest = parseShapeRequest(request.query as Record<string, string>);
+      shape = resolveShape(shapeRequest, user, catalog);
+    } catch (error) {
+      if (error instanceof ShapeRequestError) {
+        const status = error.code === 'FORBIDDEN' ? 403 : 400;
+        return reply.code(status).header('cache-control', 'no-store').send({ code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) });
+      }
+      throw error;
+    }
+    void reply.header('cache-control', 'no-store').header('content-type', 'application/json');
+
+    const { offset } = shapeRequest;
+    if (offset.kind === 'before-all' || offset.kind === 'now') {
+      const snapshot = await takeSnapshot(db, shape, offset.kind === 'before-all');
+      // The snapshot saw the whole log up to its lsn, so it is already up to date there.
+      const messages = [snapshot.body, JSON.stringify({ headers: { control: 'snapshot-end', xmin: snapshot.handle.snapshot.xmin.toString(), xmax: snapshot.handle.snapshot.xmax.toString(), xip_list: snapshot.handle.snapshot.xip.map(String) } }), upToDate(snapshot.handle.snapshotLsn)];
+      return reply
+        .header('electric-handle', snapshot.handle.handle)
+        .header('electric-offset', formatOffset(logOffset(snapshot.handle.snapshotLsn)))
+        .header('electric-schema', schemaHeader(shape))
+        .header('electric-up-to-date', '')
+        .send(`[${messages.filter((part) => part !== '').join(',')}]`);
+    }
+
+    const handle = await lookupHandle(shapeRequest.handle!);
+    if (!handle || handle.definitionHash !== shape.hash) {
+      return mustRefetch(reply, 'The shape handle is unknown or belongs to another shape definition');
+    }
+
+    const read = async (afterLsn = deliveredThrough(offset, handle.snapshotLsn)): Promise<LogRead> => readShapeLog(db, shape, handle, afterLsn);
+    const respond = (result: LogRead) => {
+      const nextOffset: ShapeOffset = result.upToDate ? logOffset(result.globalLsn) : logOffset(result.throughLsn);
+      const parts = result.messages.map((message) => JSON.stringify(message));
+      if (result.upToDate) parts.push(upToDate(result.globalLsn));
+      void reply.header('electric-handle', handle.handle).header('electric-offset', formatOffset(nextOffset));
+      if (result.upToDate) void reply.header('electric-up-to-date', '');
+      if (shapeRequest.live) void reply.header('electric-cursor', nextCursor(shapeRequest.cursor, longPollMs / 1000));
+      else void reply.header('electric-schema', schemaHeader(shape));
+      return reply.send(`[${parts.join(',')}]`);
+    };
+
+    try {
+      if (!shapeRequest.live) return respond(await read());
+      if (shapeRequest.sse) {
+        const first = await read(); // a compacted offset is a 409 before the stream opens
+        return await streamSse(request, reply, {
+          table: shape.table.name,
+          headers: {
+            'electric-handle': handle.handle,
+            'electric-offset': formatOffset(offset),
+            'electric-cursor': nextCursor(shapeRequest.cursor, longPollMs / 1000),
+            'electric-up-to-date': '',
+          },
+          first,
+          read,
+          notifier,
+        });
+      }
+      const deadline = Date.now() + longPollMs;
+      const closed = new Promise<'closed'>((resolve) => request.raw.once('close', () => resolve('closed')));
+      for (;;) {
+        const waiter = notifier.waitFor(shape.table.name);
+        const result = await read();
+        if (result.messages.length > 0 || !result.upToDate || Date.now() >= deadline || notifier.closed) {
+          waiter.cancel();
+          return respond(result);
+        }
+        let timer: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([
+          waiter.changed.then(() => 'changed' as const),
+          new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())))),
+          closed,
+        ]);
+        clearTimeout(timer);
+        waiter.cancel();
+        if (outcome === 'closed') return reply;
+      }
+    } catch (error) {
+      if (error instanceof CompactedError) return mustRefetch(reply, error.message);
+      throw error;
+    }
+  });
+};
+

@@ -1,0 +1,72 @@
+/**
+ * Live mode over Server-Sent Events: one `data:` event per message, each batch of transactions
+ * followed by an up-to-date (the client then resumes from `${global_last_seen_lsn}_0`),
+ * keep-alive comments, and a close after a minute so the client reconnects with its offset.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ChangeNotifier } from './change-notifier.ts';
+import type { LogRead } from './shape-log.ts';
+
+export interface SseOptions {
+  readonly table: string;
+  readonly headers: Record<string, string>;
+  /** The first read, done before the stream opened. */
+  readonly first: LogRead;
+  readonly read: (afterLsn: bigint) => Promise<LogRead>;
+  readonly notifier: ChangeNotifier;
+  readonly keepAliveMs?: number;
+  readonly closeAfterMs?: number;
+}
+
+export async function streamSse(request: FastifyRequest, reply: FastifyReply, options: SseOptions): Promise<void> {
+  const { notifier, keepAliveMs = 21_000, closeAfterMs = 60_000 } = options;
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string>),
+    ...options.headers,
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  let open = true;
+  const closed = new Promise<void>((resolve) => request.raw.once('close', () => resolve()));
+  void closed.then(() => (open = false));
+  const endAt = Date.now() + closeAfterMs;
+  let pending: LogRead | undefined = options.first;
+  let through = 0n;
+  try {
+    while (open && !notifier.closed && Date.now() < endAt) {
+      const waiter = notifier.waitFor(options.table);
+      const fromBeforeOpen = pending !== undefined;
+      const result = pending ?? (await options.read(through));
+      pending = undefined;
+      if (result.messages.length > 0) {
+        const events = result.messages.map((message) => `data: ${JSON.stringify(message)}\n\n`);
+        const lsn = result.upToDate ? result.globalLsn : result.throughLsn;
+        events.push(`data: ${JSON.stringify({ headers: { control: 'up-to-date', global_last_seen_lsn: lsn.toString() } })}\n\n`);
+        raw.write(events.join(''));
+      }
+      through = result.upToDate ? result.globalLsn : result.throughLsn;
+      if (!result.upToDate || fromBeforeOpen) {
+        // More to send, or the first read predates this waiter: read again before waiting.
+        waiter.cancel();
+        continue;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        waiter.changed.then(() => 'changed' as const),
+        closed.then(() => 'closed' as const),
+        new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), Math.min(keepAliveMs, Math.max(0, endAt - Date.now()))))),
+      ]);
+      clearTimeout(timer);
+      waiter.cancel();
+      if (outcome === 'idle' && open) raw.write(': keep-alive\n\n');
+    }
+  } catch (error) {
+    request.log.error({ err: error }, 'SSE shape stream failed');
+  } finally {
+    raw.end();
+  }
+}

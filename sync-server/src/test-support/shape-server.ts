@@ -1,0 +1,48 @@
+/** Test support: a listening server over a given database, and tokens for any role. */
+import { randomUUID } from 'node:crypto';
+import { Shape, type Row, type ShapeStream, type ShapeStreamInterface } from '@electric-sql/client';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Executor } from '@niaga/db';
+import { createTokenService } from '@niaga/domain/auth';
+import type { AccessClaims, Role } from '@niaga/protocol';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../build-server.ts';
+import { loadConfig } from '../config.ts';
+
+export interface ShapeServer {
+  app: FastifyInstance;
+  baseUrl: string;
+  shapeUrl: string;
+  token(role: Role, scope?: Partial<Omit<AccessClaims, 'role'>>): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startShapeServer(db: Executor, env: Record<string, string> = {}): Promise<ShapeServer> {
+  const config = loadConfig({ JWT_SECRET: 'shape-test-secret-with-more-than-32-chars', LOG_LEVEL: 'silent', NIAGA_DEMO: '0', ...env, DATABASE_URL: '' }, mkdtempSync(join(tmpdir(), 'niaga-shape-')));
+  const app = await buildServer({ ...config, demo: false }, { db });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const tokens = createTokenService(config.jwtSecret, 3600);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    app,
+    baseUrl,
+    shapeUrl: `${baseUrl}/v1/shape`,
+    async token(role, scope = {}) {
+      const { token } = await tokens.sign({ sub: randomUUID(), sid: randomUUID(), warehouse_id: null, territory_id: null, agent_id: null, customer_id: null, ...scope, role });
+      return token;
+    },
+    close: () => app.close(),
+  };
+}
+
+/**
+ * `new Shape(stream)`: the client's own types disagree with exactOptionalPropertyTypes
+ * (ShapeStream.shapeHandle is `string | undefined`, ShapeStreamInterface says `string`).
+ */
+export function shapeOf<T extends Row<unknown>>(stream: ShapeStream<T>): Shape<T> {
+  return new Shape(stream as unknown as ShapeStreamInterface<T>);
+}
