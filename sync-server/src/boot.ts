@@ -4,6 +4,7 @@ import { migrate } from '@niaga/migrations';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './build-server.ts';
 import type { Config } from './config.ts';
+import { startReplicationLeader, type ReplicationLeader } from './capture/replication-leader.ts';
 import { installTriggerCapture } from './capture/trigger-capture.ts';
 import { openDatabase } from './open-database.ts';
 import { syncedTables } from './shapes/rules.ts';
@@ -15,6 +16,12 @@ export interface Platform {
   /** Set when this start seeded the demo company into an empty database. */
   seeded: DemoSummary | undefined;
   close(): Promise<void>;
+}
+
+/** Until the app (and its logger) exists, capture reports through the boot progress channel. */
+function captureLog(say: (message: string) => void) {
+  const write = (level: string) => (details: object, message: string) => say(`[capture ${level}] ${message} ${JSON.stringify(details)}`);
+  return { info: () => {}, warn: write('warn'), error: write('error') };
 }
 
 export interface BootHooks {
@@ -44,13 +51,21 @@ export async function bootPlatform(config: Config, hooks: BootHooks = {}): Promi
     }
     // After the seed: the demo company is the starting state, which snapshots serve, not a change.
     if (db.dialect === 'pglite') await installTriggerCapture(db, syncedTables);
-    const app = await buildServer(config, { db });
+    // On Postgres one instance at a time (advisory lock) turns logical replication into the log;
+    // the others stand by and take over if it stops.
+    let leader: ReplicationLeader | undefined;
+    if (config.databaseUrl) {
+      leader = startReplicationLeader({ connectionString: config.databaseUrl, db, tables: syncedTables, logger: captureLog(say) });
+    }
+    const lag = leader;
+    const app = await buildServer(config, { db, ...(lag ? { replicationLagBytes: () => lag.lagBytes() } : {}) });
     return {
       app,
       db,
       migrationsApplied: applied,
       seeded,
       close: async () => {
+        await leader?.stop();
         await app.close();
         await db.close();
       },

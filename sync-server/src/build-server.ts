@@ -16,9 +16,13 @@ import { ChangeNotifier } from './shapes/change-notifier.ts';
 import { syncedTables } from './shapes/rules.ts';
 import { electricHeaders, shapeRoutes } from './shapes/shape-routes.ts';
 import { loadTableCatalog } from './shapes/table-catalog.ts';
+import { scheduleCompaction } from './shapes/compaction.ts';
+import { registerMetrics } from './metrics.ts';
 
 export interface ServerDeps {
   db: Executor;
+  /** Postgres mode: the replication slot's retained WAL, for /metrics. */
+  replicationLagBytes?: () => Promise<number | null>;
 }
 
 /** Builds the whole HTTP app; main.ts only listens. Tests use app.inject(). */
@@ -62,6 +66,9 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   // Before the server stops accepting: answer held long-polls so close() does not wait for them.
   app.addHook('preClose', () => notifier.close());
   const catalog = await loadTableCatalog(db, syncedTables);
-  await app.register(shapeRoutes, { db, catalog, notifier });
+  const metrics = registerMetrics(app, { notifier, ...(deps.replicationLagBytes ? { replicationLagBytes: deps.replicationLagBytes } : {}) });
+  await app.register(shapeRoutes, { db, catalog, notifier, onSnapshot: (table) => metrics.snapshots.inc({ table }) });
+  const stopCompaction = scheduleCompaction(db, config.changeLogRetentionHours * 3600_000, 10 * 60_000, app.log);
+  app.addHook('onClose', async () => stopCompaction());
   return app;
 }

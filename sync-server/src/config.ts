@@ -25,6 +25,8 @@ export interface Config {
   demoSeed: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimitBytes: number;
+  /** Change log entries older than this are compacted away; clients further behind resync. */
+  changeLogRetentionHours: number;
 }
 
 export class ConfigError extends Error {
@@ -130,6 +132,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     demoSeed: read.integer('NIAGA_DEMO_SEED', 42, 0, 2 ** 31 - 1),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    changeLogRetentionHours: read.integer('CHANGE_LOG_RETENTION_HOURS', 14 * 24, 1, 365 * 24),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   if (config.jwtSecret === '') config.jwtSecret = demoSecret(dataDir);

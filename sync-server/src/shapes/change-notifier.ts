@@ -39,6 +39,10 @@ export class ChangeNotifier {
     await this.stopListening?.();
   }
 
+  get latestLsn(): bigint {
+    return this.seenLsn;
+  }
+
   get waiting(): number {
     let count = 0;
     for (const set of this.waiters.values()) count += set.size;

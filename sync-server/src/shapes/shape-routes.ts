@@ -31,6 +31,7 @@ export interface ShapeRoutesOptions {
   notifier: ChangeNotifier;
   /** How long a live request is held with nothing to send. */
   longPollMs?: number;
+  onSnapshot?: (table: string) => void;
 }
 
 const upToDate = (lsn: bigint) => JSON.stringify({ headers: { control: 'up-to-date', global_last_seen_lsn: lsn.toString() } });
@@ -49,7 +50,7 @@ function mustRefetch(reply: FastifyReply, reason: string) {
     .send(JSON.stringify([{ headers: { control: 'must-refetch' } }]));
 }
 
-export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, { db, catalog, notifier, longPollMs = 20_000 }) => {
+export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, { db, catalog, notifier, longPollMs = 20_000, onSnapshot }) => {
   const handles = new Map<string, ShapeHandle>();
   async function lookupHandle(handle: string): Promise<ShapeHandle | undefined> {
     const cached = handles.get(handle);
@@ -81,6 +82,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, {
     const { offset } = shapeRequest;
     if (offset.kind === 'before-all' || offset.kind === 'now') {
       const snapshot = await takeSnapshot(db, shape, offset.kind === 'before-all');
+      onSnapshot?.(shape.table.name);
       // The snapshot saw the whole log up to its lsn, so it is already up to date there.
       const messages = [snapshot.body, JSON.stringify({ headers: { control: 'snapshot-end', xmin: snapshot.handle.snapshot.xmin.toString(), xmax: snapshot.handle.snapshot.xmax.toString(), xip_list: snapshot.handle.snapshot.xip.map(String) } }), upToDate(snapshot.handle.snapshotLsn)];
       return reply

@@ -1,0 +1,63 @@
+/**
+ * Prometheus metrics at /metrics: live shape clients, snapshots served, the log position,
+ * replication lag and HTTP response times. One registry per app, so tests do not share state.
+ */
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ChangeNotifier } from './shapes/change-notifier.ts';
+
+export interface MetricsSources {
+  notifier: ChangeNotifier;
+  /** Bytes of WAL the replication slot retains; absent in embedded mode. */
+  replicationLagBytes?: () => Promise<number | null>;
+}
+
+export interface ServerMetrics {
+  snapshots: Counter;
+}
+
+export function registerMetrics(app: FastifyInstance, sources: MetricsSources): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'niaga_process_' });
+  new Gauge({
+    name: 'niaga_shape_live_requests',
+    help: 'Live shape requests (long-poll and SSE) waiting for changes on this instance',
+    registers: [registry],
+    collect() {
+      this.set(sources.notifier.waiting);
+    },
+  });
+  new Gauge({
+    name: 'niaga_change_log_position',
+    help: 'The newest change log position (LSN) this instance has seen',
+    registers: [registry],
+    collect() {
+      this.set(Number(sources.notifier.latestLsn));
+    },
+  });
+  if (sources.replicationLagBytes) {
+    const lag = sources.replicationLagBytes;
+    new Gauge({
+      name: 'niaga_replication_lag_bytes',
+      help: 'WAL retained by the replication slot beyond what the change log has confirmed',
+      registers: [registry],
+      async collect() {
+        const bytes = await lag().catch(() => null);
+        if (bytes !== null) this.set(bytes);
+      },
+    });
+  }
+  const snapshots = new Counter({ name: 'niaga_shape_snapshots_total', help: 'Shape snapshots served (new handles)', labelNames: ['table'], registers: [registry] });
+  const duration = new Histogram({
+    name: 'niaga_http_request_duration_seconds',
+    help: 'HTTP response time by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30],
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    duration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
+  return { snapshots };
+}

@@ -1,0 +1,62 @@
+/**
+ * Test support: a fresh Postgres database with the replication leader appending to the change
+ * log and a listening shape server over it. Each backend uses its own slot, dropped on close.
+ */
+import { randomBytes } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@niaga/testing';
+import { startReplicationLeader, type ReplicationLeader } from '../capture/replication-leader.ts';
+import { syncedTables } from '../shapes/rules.ts';
+import { startShapeServer, type ShapeServer } from './shape-server.ts';
+
+export interface PgShapeBackend {
+  database: TestDatabase;
+  server: ShapeServer;
+  leader: ReplicationLeader;
+  /** Resolves once every change committed so far is in sync.change_log. */
+  logCaughtUp(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startPgShapeBackend(): Promise<PgShapeBackend> {
+  const database = await createTestDatabase();
+  const slotName = `niaga_test_${randomBytes(4).toString('hex')}`;
+  const leader = startReplicationLeader({
+    connectionString: database.url,
+    db: database.db,
+    tables: syncedTables,
+    slotName,
+    publicationName: `${slotName}_pub`,
+    maxBatchDelayMs: 2,
+  });
+  const deadline = Date.now() + 30_000;
+  while (!leader.isStreaming()) {
+    if (Date.now() > deadline) throw new Error('The replication leader did not start streaming within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const server = await startShapeServer(database.db);
+  return {
+    database,
+    server,
+    leader,
+    async logCaughtUp() {
+      const { rows } = await database.db.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn');
+      const target = rows[0]!.lsn;
+      const until = Date.now() + 20_000;
+      for (;;) {
+        const { rows: slot } = await database.db.query<{ done: boolean }>(
+          'select confirmed_flush_lsn >= $1::pg_lsn as done from pg_replication_slots where slot_name = $2',
+          [target, slotName],
+        );
+        if (slot[0]?.done) return;
+        if (Date.now() > until) throw new Error('The change log did not catch up within 20 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    async close() {
+      await server.close();
+      await leader.stop();
+      await database.db.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1', [slotName]).catch(() => {});
+      await database.drop();
+    },
+  };
+}
