@@ -5,4 +5,4 @@ COPY . .
 RUN npx --yes pnpm@10.34.8 install --frozen-lockfile
 ENV PORT=8080 HOST=0.0.0.0
 EXPOSE 8080
-CMD ["node_modules/.bin/tsx", "sync-server/src/main.ts"]
+CMD ["node", "--import", "tsx", "sync-server/src/main.ts"]

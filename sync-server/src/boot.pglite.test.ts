@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect, test } from 'vitest';
 import { bootPlatform } from './boot.ts';
 import { loadConfig } from './config.ts';
@@ -38,7 +39,9 @@ test('embedded start: migrates, seeds the demo company once, and serves logins; 
 
 test('main prints the URL and the demo logins, serves /readyz, and stops cleanly on SIGTERM', async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'niaga-main-'));
-  const child = spawn(join(repoRoot, 'node_modules/.bin/tsx'), [join(repoRoot, 'sync-server/src/main.ts')], {
+  // node itself (not the tsx CLI wrapper), so SIGTERM reaches main's handler directly.
+  const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+  const child = spawn(process.execPath, ['--import', tsxLoader, join(repoRoot, 'sync-server/src/main.ts')], {
     cwd,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', NIAGA_DEMO: '' },
     stdio: ['ignore', 'pipe', 'pipe'],

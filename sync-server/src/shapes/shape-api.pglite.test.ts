@@ -95,6 +95,19 @@ describe('refusals', () => {
     expect(whereOnHidden.status).toBe(400);
   });
 
+  test('the schema header describes the columns as the client parses them', async () => {
+    const response = await get('table=catalog.products&offset=-1&columns=id,sku,tags,price_minor,active,created_at', await server.token('admin'));
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.headers.get('electric-schema')!)).toEqual({
+      id: { type: 'uuid', not_null: true, pk_index: 0 },
+      sku: { type: 'text', not_null: true },
+      tags: { type: 'text', dims: 1, not_null: true },
+      price_minor: { type: 'int8', not_null: true },
+      active: { type: 'bool', not_null: true },
+      created_at: { type: 'timestamptz', not_null: true },
+    });
+  });
+
   test('an unknown handle is a 409 must-refetch; a malformed offset is a 400', async () => {
     const admin = await server.token('admin');
     const stale = await get('table=catalog.products&offset=5_0&handle=nope', admin);

@@ -44,8 +44,8 @@ export async function loadTableCatalog(db: Queryable, tables: readonly string[])
     `select n.nspname as schema, c.relname, a.attname as name, t.typname, et.typname as elem,
             greatest(a.attndims, case when t.typcategory = 'A' then 1 else 0 end)::int as dims,
             a.attnotnull as not_null, a.atttypmod as typmod,
-            (select array_position(i.indkey::int2[], a.attnum) - 1 from pg_index i
-              where i.indrelid = c.oid and i.indisprimary)::int as pk_index
+            (select (k.position - 1)::int from pg_index i, unnest(i.indkey) with ordinality k(attnum, position)
+              where i.indrelid = c.oid and i.indisprimary and k.attnum = a.attnum) as pk_index
        from pg_attribute a
        join pg_class c on c.oid = a.attrelid
        join pg_namespace n on n.oid = c.relnamespace
