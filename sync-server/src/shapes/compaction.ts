@@ -33,6 +33,8 @@ export async function compactChangeLog(db: Executor, retentionMs: number): Promi
       }
     }
     await tx.query('delete from sync.shape_handles where created_at < $1 and snapshot_lsn < $2', [cutoff, compactedBefore.toString()]);
+    // Instances serving recent offsets from memory must learn the new horizon too.
+    if (removedEntries > 0) await tx.query(`select pg_notify('niaga_change_log', 'compacted')`);
     return { removedEntries, compactedBefore };
   });
 }

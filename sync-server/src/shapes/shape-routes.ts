@@ -5,7 +5,7 @@
 import type { Executor } from '@niaga/db';
 import { requireUser } from '@niaga/domain/shared';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { ChangeNotifier } from './change-notifier.ts';
+import type { ChangeFeed } from './change-feed.ts';
 import { nextCursor } from './live-cursor.ts';
 import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './offset.ts';
 import { resolveShape, type ShapeDefinition } from './shape-definition.ts';
@@ -28,7 +28,7 @@ export const electricHeaders = [
 export interface ShapeRoutesOptions {
   db: Executor;
   catalog: ReadonlyMap<string, TableInfo>;
-  notifier: ChangeNotifier;
+  feed: ChangeFeed;
   /** How long a live request is held with nothing to send. */
   longPollMs?: number;
   onSnapshot?: (table: string) => void;
@@ -50,7 +50,7 @@ function mustRefetch(reply: FastifyReply, reason: string) {
     .send(JSON.stringify([{ headers: { control: 'must-refetch' } }]));
 }
 
-export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, { db, catalog, notifier, longPollMs = 20_000, onSnapshot }) => {
+export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, { db, catalog, feed, longPollMs = 20_000, onSnapshot }) => {
   const handles = new Map<string, ShapeHandle>();
   async function lookupHandle(handle: string): Promise<ShapeHandle | undefined> {
     const cached = handles.get(handle);
@@ -98,7 +98,9 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, {
       return mustRefetch(reply, 'The shape handle is unknown or belongs to another shape definition');
     }
 
-    const read = async (afterLsn = deliveredThrough(offset, handle.snapshotLsn)): Promise<LogRead> => readShapeLog(db, shape, handle, afterLsn);
+    // Recent offsets are served from this instance's in-memory tail; older ones from the database.
+    const read = async (afterLsn: bigint): Promise<LogRead> => feed.readTail(shape, handle, afterLsn) ?? readShapeLog(db, shape, handle, afterLsn);
+    const requestedLsn = deliveredThrough(offset, handle.snapshotLsn);
     const respond = (result: LogRead) => {
       const nextOffset: ShapeOffset = result.upToDate ? logOffset(result.globalLsn) : logOffset(result.throughLsn);
       const parts = result.messages.map((message) => JSON.stringify(message));
@@ -111,28 +113,29 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, {
     };
 
     try {
-      if (!shapeRequest.live) return respond(await read());
+      if (!shapeRequest.live) return respond(await read(requestedLsn));
       if (shapeRequest.sse) {
-        const first = await read(); // a compacted offset is a 409 before the stream opens
+        const first = await read(requestedLsn); // a compacted offset is a 409 before the stream opens
         return await streamSse(request, reply, {
-          table: shape.table.name,
           headers: {
             'electric-handle': handle.handle,
             'electric-offset': formatOffset(offset),
             'electric-cursor': nextCursor(shapeRequest.cursor, longPollMs / 1000),
             'electric-up-to-date': '',
           },
+          shape,
+          handle,
           first,
           read,
-          notifier,
+          feed,
         });
       }
       const deadline = Date.now() + longPollMs;
       const closed = new Promise<'closed'>((resolve) => request.raw.once('close', () => resolve('closed')));
       for (;;) {
-        const waiter = notifier.waitFor(shape.table.name);
-        const result = await read();
-        if (result.messages.length > 0 || !result.upToDate || Date.now() >= deadline || notifier.closed) {
+        const waiter = feed.waitFor(shape, handle, requestedLsn);
+        const result = await read(requestedLsn);
+        if (result.messages.length > 0 || !result.upToDate || Date.now() >= deadline || feed.closed) {
           waiter.cancel();
           return respond(result);
         }

@@ -4,22 +4,24 @@
  * keep-alive comments, and a close after a minute so the client reconnects with its offset.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ChangeNotifier } from './change-notifier.ts';
-import type { LogRead } from './shape-log.ts';
+import type { ChangeFeed } from './change-feed.ts';
+import type { ShapeDefinition } from './shape-definition.ts';
+import type { LogRead, ShapeHandle } from './shape-log.ts';
 
 export interface SseOptions {
-  readonly table: string;
+  readonly shape: ShapeDefinition;
+  readonly handle: ShapeHandle;
   readonly headers: Record<string, string>;
   /** The first read, done before the stream opened. */
   readonly first: LogRead;
   readonly read: (afterLsn: bigint) => Promise<LogRead>;
-  readonly notifier: ChangeNotifier;
+  readonly feed: ChangeFeed;
   readonly keepAliveMs?: number;
   readonly closeAfterMs?: number;
 }
 
 export async function streamSse(request: FastifyRequest, reply: FastifyReply, options: SseOptions): Promise<void> {
-  const { notifier, keepAliveMs = 21_000, closeAfterMs = 60_000 } = options;
+  const { feed, keepAliveMs = 21_000, closeAfterMs = 60_000 } = options;
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
@@ -35,10 +37,10 @@ export async function streamSse(request: FastifyRequest, reply: FastifyReply, op
   void closed.then(() => (open = false));
   const endAt = Date.now() + closeAfterMs;
   let pending: LogRead | undefined = options.first;
-  let through = 0n;
+  let through = options.first.upToDate ? options.first.globalLsn : options.first.throughLsn;
   try {
-    while (open && !notifier.closed && Date.now() < endAt) {
-      const waiter = notifier.waitFor(options.table);
+    while (open && !feed.closed && Date.now() < endAt) {
+      const waiter = feed.waitFor(options.shape, options.handle, through);
       const fromBeforeOpen = pending !== undefined;
       const result = pending ?? (await options.read(through));
       pending = undefined;
