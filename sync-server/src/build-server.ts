@@ -12,7 +12,7 @@ import { createHttpApp } from '@niaga/domain/shared';
 import { PROTOCOL_VERSION } from '@niaga/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
-import { ChangeNotifier } from './shapes/change-notifier.ts';
+import { ChangeFeed } from './shapes/change-feed.ts';
 import { syncedTables } from './shapes/rules.ts';
 import { electricHeaders, shapeRoutes } from './shapes/shape-routes.ts';
 import { loadTableCatalog } from './shapes/table-catalog.ts';
@@ -61,13 +61,13 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   await app.register(customersPlugin, { prefix: '/api/v1/customers', db });
   await app.register(agentsPlugin, { prefix: '/api/v1/agents', db });
 
-  const notifier = new ChangeNotifier(db);
-  await notifier.start();
+  const feed = new ChangeFeed(db);
+  await feed.start();
   // Before the server stops accepting: answer held long-polls so close() does not wait for them.
-  app.addHook('preClose', () => notifier.close());
+  app.addHook('preClose', () => feed.close());
   const catalog = await loadTableCatalog(db, syncedTables);
-  const metrics = registerMetrics(app, { notifier, ...(deps.replicationLagBytes ? { replicationLagBytes: deps.replicationLagBytes } : {}) });
-  await app.register(shapeRoutes, { db, catalog, notifier, onSnapshot: (table) => metrics.snapshots.inc({ table }) });
+  const metrics = registerMetrics(app, { feed, ...(deps.replicationLagBytes ? { replicationLagBytes: deps.replicationLagBytes } : {}) });
+  await app.register(shapeRoutes, { db, catalog, feed, onSnapshot: (table) => metrics.snapshots.inc({ table }) });
   const stopCompaction = scheduleCompaction(db, config.changeLogRetentionHours * 3600_000, 10 * 60_000, app.log);
   app.addHook('onClose', async () => stopCompaction());
   return app;

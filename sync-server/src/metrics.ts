@@ -4,10 +4,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ChangeNotifier } from './shapes/change-notifier.ts';
+import type { ChangeFeed } from './shapes/change-feed.ts';
 
 export interface MetricsSources {
-  notifier: ChangeNotifier;
+  feed: ChangeFeed;
   /** Bytes of WAL the replication slot retains; absent in embedded mode. */
   replicationLagBytes?: () => Promise<number | null>;
 }
@@ -24,7 +24,7 @@ export function registerMetrics(app: FastifyInstance, sources: MetricsSources): 
     help: 'Live shape requests (long-poll and SSE) waiting for changes on this instance',
     registers: [registry],
     collect() {
-      this.set(sources.notifier.waiting);
+      this.set(sources.feed.waiting);
     },
   });
   new Gauge({
@@ -32,7 +32,7 @@ export function registerMetrics(app: FastifyInstance, sources: MetricsSources): 
     help: 'The newest change log position (LSN) this instance has seen',
     registers: [registry],
     collect() {
-      this.set(Number(sources.notifier.latestLsn));
+      this.set(Number(sources.feed.latestLsn));
     },
   });
   if (sources.replicationLagBytes) {
