@@ -1,0 +1,260 @@
+/**
+ * One instance's view of the log's newest entries. On each notification (Postgres NOTIFY from the
+ * log appender, or PGlite's in-process notify from the capture trigger) it fetches the new entries
+ * ONCE, keeps the last few thousand in memory, and wakes only the waiting shapes they concern:
+ * candidates come from the ShapeIndex (table + equality predicates) and are then checked exactly.
+ * Live requests read from this tail instead of querying the database per client.
+ */
+import type { Executor } from '@niaga/db';
+import type { PgExecutor } from '@niaga/db/pg';
+import type { PgliteExecutor } from '@niaga/db/pglite';
+import pg from 'pg';
+import { changesFor, type ChangeMessage, type LogEntry, type TextRow } from './change-messages.ts';
+import { visibleInSnapshot } from './pg-snapshot.ts';
+import type { ShapeDefinition } from './shape-definition.ts';
+import { indexKeysOf, ShapeIndex } from './shape-index.ts';
+import type { LogRead, ShapeHandle } from './shape-log.ts';
+
+export const changeChannel = 'niaga_change_log';
+
+export interface Waiter {
+  readonly changed: Promise<void>;
+  cancel(): void;
+}
+
+interface TailEntry extends LogEntry {
+  readonly table: string;
+}
+
+interface LiveWaiter {
+  readonly shape: ShapeDefinition;
+  readonly handle: ShapeHandle;
+  readonly afterLsn: bigint;
+  readonly wake: () => void;
+}
+
+interface EntryRow {
+  lsn: string;
+  op_index: number;
+  xid: string;
+  table_name: string;
+  operation: LogEntry['operation'];
+  old_row: TextRow | null;
+  new_row: TextRow | null;
+}
+
+export interface ChangeFeedOptions {
+  /** How many log entries the tail keeps; older offsets are read from the database. */
+  maxTailEntries?: number;
+  fetchBatch?: number;
+}
+
+export class ChangeFeed {
+  /** Set once the server is shutting down: waiting requests answer at once. */
+  closed = false;
+  /** Every entry with lsn <= seen is either in the tail or at/below tailStart. */
+  private seen = 0n;
+  private tailStart = 0n;
+  private compactedBefore = 0n;
+  private readonly tail: TailEntry[] = [];
+  private readonly byTable = new Map<string, TailEntry[]>();
+  private readonly index = new ShapeIndex<LiveWaiter>();
+  private fetching: Promise<void> | undefined;
+  private fetchAgain = false;
+  private stopListening: (() => Promise<void>) | undefined;
+  private readonly maxTailEntries: number;
+  private readonly fetchBatch: number;
+
+  constructor(
+    private readonly db: Executor,
+    options: ChangeFeedOptions = {},
+  ) {
+    this.maxTailEntries = options.maxTailEntries ?? 20_000;
+    this.fetchBatch = options.fetchBatch ?? 5_000;
+  }
+
+  async start(): Promise<void> {
+    const { rows } = await this.db.query<{ lsn: string; compacted_before: string }>(
+      `select coalesce((select lsn from sync.change_log order by lsn desc limit 1), 0)::text as lsn,
+              (select compacted_before from sync.log_state)::text as compacted_before`,
+    );
+    this.seen = this.tailStart = BigInt(rows[0]!.lsn);
+    this.compactedBefore = BigInt(rows[0]!.compacted_before);
+    this.stopListening = this.db.dialect === 'pglite' ? await this.listenPglite(this.db as PgliteExecutor) : await this.listenPg(this.db as PgExecutor);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wakeAll();
+    await this.stopListening?.();
+  }
+
+  get latestLsn(): bigint {
+    return this.seen;
+  }
+
+  /** Live requests waiting on this instance. */
+  get waiting(): number {
+    return this.index.size;
+  }
+
+  /**
+   * The shape's changes after `afterLsn`, from memory; undefined when the tail does not reach back
+   * that far (or the log was compacted past it), and the caller must read the database.
+   */
+  readTail(shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint): LogRead | undefined {
+    // Also when the client is ahead of this instance's tail (it read the database more recently).
+    if (afterLsn < this.tailStart || afterLsn < this.compactedBefore || afterLsn > this.seen) return undefined;
+    const entries = this.byTable.get(shape.table.name) ?? [];
+    let start = entries.length;
+    while (start > 0 && entries[start - 1]!.lsn > afterLsn) start -= 1;
+    const messages: ChangeMessage[] = [];
+    let transaction: TailEntry[] = [];
+    for (let i = start; i <= entries.length; i++) {
+      const entry = entries[i];
+      if (transaction.length > 0 && (entry === undefined || entry.lsn !== transaction[0]!.lsn)) {
+        messages.push(...changesFor(shape, transaction));
+        transaction = [];
+      }
+      if (entry && !visibleInSnapshot(entry.xid, handle.snapshot)) transaction.push(entry);
+    }
+    return { messages, throughLsn: this.seen, upToDate: true, globalLsn: this.seen };
+  }
+
+  /** Register before reading, so a change between the read and the wait still wakes the request. */
+  waitFor(shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint): Waiter {
+    let wake!: () => void;
+    const changed = new Promise<void>((resolve) => (wake = resolve));
+    const waiter: LiveWaiter = { shape, handle, afterLsn, wake };
+    this.index.add(waiter, shape.table.name, indexKeysOf(shape.rule));
+    return { changed, cancel: () => this.index.remove(waiter) };
+  }
+
+  /** Called on every notification; bursts coalesce into one fetch at a time. */
+  notify(): void {
+    if (this.fetching) {
+      this.fetchAgain = true;
+      return;
+    }
+    this.fetching = this.fetchNew()
+      .catch(() => this.wakeAll()) // cannot tell what changed: every waiter re-reads
+      .finally(() => {
+        this.fetching = undefined;
+        if (this.fetchAgain) {
+          this.fetchAgain = false;
+          this.notify();
+        }
+      });
+  }
+
+  private async fetchNew(): Promise<void> {
+    for (;;) {
+      const { rows } = await this.db.query<EntryRow & { compacted_before: string }>(
+        `select c.lsn::text as lsn, c.op_index, c.xid::text as xid, c.table_name, c.operation, c.old_row, c.new_row,
+                (select compacted_before from sync.log_state)::text as compacted_before
+           from sync.change_log c where c.lsn > $1 order by c.lsn, c.op_index limit $2`,
+        [this.seen.toString(), this.fetchBatch],
+      );
+      if (rows.length > 0) this.compactedBefore = BigInt(rows[0]!.compacted_before);
+      else await this.refreshCompaction();
+      let batch: EntryRow[] = rows;
+      if (rows.length === this.fetchBatch) {
+        // Never take half a transaction: leave the last one for the next round (unless it is all there is).
+        const lastLsn = rows.at(-1)!.lsn;
+        const whole = rows.filter((row) => row.lsn !== lastLsn);
+        batch = whole.length > 0 ? whole : (await this.db.query<EntryRow>(
+          `select lsn::text as lsn, op_index, xid::text as xid, table_name, operation, old_row, new_row from sync.change_log where lsn = $1 order by op_index`,
+          [lastLsn],
+        )).rows;
+      }
+      if (batch.length === 0) return;
+      const entries = batch.map((row): TailEntry => ({
+        lsn: BigInt(row.lsn),
+        op: row.op_index,
+        xid: BigInt(row.xid),
+        table: row.table_name,
+        operation: row.operation,
+        oldRow: row.old_row,
+        newRow: row.new_row,
+      }));
+      for (const entry of entries) {
+        this.tail.push(entry);
+        const list = this.byTable.get(entry.table) ?? [];
+        this.byTable.set(entry.table, list);
+        list.push(entry);
+      }
+      this.seen = entries.at(-1)!.lsn;
+      this.trim();
+      this.dispatch(entries);
+      if (rows.length < this.fetchBatch) return;
+    }
+  }
+
+  private async refreshCompaction(): Promise<void> {
+    const { rows } = await this.db.query<{ compacted_before: string }>('select compacted_before::text from sync.log_state');
+    this.compactedBefore = BigInt(rows[0]!.compacted_before);
+  }
+
+  private dispatch(entries: readonly TailEntry[]): void {
+    const woken = new Set<LiveWaiter>();
+    for (const entry of entries) {
+      for (const waiter of this.index.candidates(entry.table, entry.oldRow, entry.newRow)) {
+        if (woken.has(waiter) || entry.lsn <= waiter.afterLsn || visibleInSnapshot(entry.xid, waiter.handle.snapshot)) continue;
+        if (changesFor(waiter.shape, [entry]).length > 0) woken.add(waiter);
+      }
+    }
+    for (const waiter of woken) {
+      this.index.remove(waiter);
+      waiter.wake();
+    }
+  }
+
+  /** Drops the oldest whole transactions beyond the size limit. */
+  private trim(): void {
+    if (this.tail.length <= this.maxTailEntries) return;
+    let drop = this.tail.length - this.maxTailEntries;
+    while (drop < this.tail.length && this.tail[drop]!.lsn === this.tail[drop - 1]!.lsn) drop += 1;
+    this.tailStart = this.tail[drop - 1]!.lsn;
+    this.tail.splice(0, drop);
+    for (const [table, list] of this.byTable) {
+      let cut = 0;
+      while (cut < list.length && list[cut]!.lsn <= this.tailStart) cut += 1;
+      if (cut === list.length) this.byTable.delete(table);
+      else list.splice(0, cut);
+    }
+  }
+
+  private wakeAll(): void {
+    for (const waiter of [...this.index.all()]) {
+      this.index.remove(waiter);
+      waiter.wake();
+    }
+  }
+
+  private async listenPglite(db: PgliteExecutor): Promise<() => Promise<void>> {
+    return db.db.listen(changeChannel, () => this.notify());
+  }
+
+  private async listenPg(db: PgExecutor): Promise<() => Promise<void>> {
+    let client: pg.Client | undefined;
+    let stopped = false;
+    const connect = async (): Promise<void> => {
+      if (stopped) return;
+      const next = new pg.Client({ connectionString: db.connectionString });
+      next.on('notification', () => this.notify());
+      next.on('error', () => {
+        void next.end().catch(() => {});
+        if (!stopped) setTimeout(() => void connect().catch(() => {}), 1000);
+      });
+      await next.connect();
+      await next.query(`listen ${changeChannel}`);
+      client = next;
+      this.notify(); // catch up on anything committed while not listening
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      await client?.end().catch(() => {});
+    };
+  }
+}
