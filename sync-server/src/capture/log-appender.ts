@@ -81,6 +81,8 @@ export async function appendTransactions(db: Executor, batch: readonly LoggableT
     if (appended.length > 0) await tx.query('select pg_notify($1, $2)', [changeLogChannel, maxLsn.toString()]);
     for (const transaction of fresh) {
       if (transaction.truncatedTables.length === 0) continue;
+      // Their shapes' handles are retired in the same transaction: clients must refetch (409).
+      await tx.query('delete from sync.shape_handles where table_name = any($1::text[])', [transaction.truncatedTables]);
       const payload = JSON.stringify({ lsn: transaction.lsn.toString(), tables: transaction.truncatedTables });
       await tx.query('select pg_notify($1, $2)', [truncateChannel, payload]);
     }

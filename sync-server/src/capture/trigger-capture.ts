@@ -34,6 +34,19 @@ begin
   );
   return null;
 end $$;
+
+-- A truncate is no row change: retire the table's shape handles (clients get a 409 and refetch)
+-- and tell the instances serving them from memory.
+create or replace function sync.capture_truncate() returns trigger
+language plpgsql as $$
+declare
+  truncated text := tg_table_schema || '.' || tg_table_name;
+begin
+  delete from sync.shape_handles where table_name = truncated;
+  perform pg_notify('niaga_change_log_truncate',
+    json_build_object('lsn', nextval('sync.change_log_lsn')::text, 'tables', json_build_array(truncated))::text);
+  return null;
+end $$;
 `;
 
 function triggerSql(table: string): string {
@@ -42,7 +55,10 @@ function triggerSql(table: string): string {
   return `
     drop trigger if exists niaga_capture on "${schema}"."${name}";
     create trigger niaga_capture after insert or update or delete on "${schema}"."${name}"
-      for each row execute function sync.capture_change();`;
+      for each row execute function sync.capture_change();
+    drop trigger if exists niaga_capture_truncate on "${schema}"."${name}";
+    create trigger niaga_capture_truncate after truncate on "${schema}"."${name}"
+      for each statement execute function sync.capture_truncate();`;
 }
 
 /** Idempotent: (re)installs the capture function and one trigger per synced table. */

@@ -16,6 +16,7 @@ import { indexKeysOf, ShapeIndex } from './shape-index.ts';
 import type { LogRead, ShapeHandle } from './shape-log.ts';
 
 export const changeChannel = 'niaga_change_log';
+export const truncateChannel = 'niaga_change_log_truncate';
 
 export interface Waiter {
   readonly changed: Promise<void>;
@@ -59,6 +60,8 @@ export class ChangeFeed {
   private readonly tail: TailEntry[] = [];
   private readonly byTable = new Map<string, TailEntry[]>();
   private readonly index = new ShapeIndex<LiveWaiter>();
+  /** Per table, the log position of the newest TRUNCATE this instance heard of. */
+  private readonly truncatedAt = new Map<string, bigint>();
   private fetching: Promise<void> | undefined;
   private fetchAgain = false;
   private stopListening: (() => Promise<void>) | undefined;
@@ -119,6 +122,23 @@ export class ChangeFeed {
       if (entry && !visibleInSnapshot(entry.xid, handle.snapshot)) transaction.push(entry);
     }
     return { messages, throughLsn: this.seen, upToDate: true, globalLsn: this.seen };
+  }
+
+  /** True when the table was truncated after this snapshot: the handle is dead. */
+  truncatedSince(table: string, snapshotLsn: bigint): boolean {
+    const at = this.truncatedAt.get(table);
+    return at !== undefined && at > snapshotLsn;
+  }
+
+  /** A truncate notification: `{lsn, tables}`. Waiting requests of those tables answer and get a 409 next. */
+  truncated(payload: string | undefined): void {
+    try {
+      const { lsn, tables } = JSON.parse(payload ?? '') as { lsn: string; tables: string[] };
+      for (const table of tables) this.truncatedAt.set(table, BigInt(lsn));
+    } catch {
+      return;
+    }
+    this.wakeAll();
   }
 
   /** Register before reading, so a change between the read and the wait still wakes the request. */
@@ -232,7 +252,12 @@ export class ChangeFeed {
   }
 
   private async listenPglite(db: PgliteExecutor): Promise<() => Promise<void>> {
-    return db.db.listen(changeChannel, () => this.notify());
+    const stopChanges = await db.db.listen(changeChannel, () => this.notify());
+    const stopTruncates = await db.db.listen(truncateChannel, (payload) => this.truncated(payload));
+    return async () => {
+      await stopChanges();
+      await stopTruncates();
+    };
   }
 
   private async listenPg(db: PgExecutor): Promise<() => Promise<void>> {
@@ -241,13 +266,14 @@ export class ChangeFeed {
     const connect = async (): Promise<void> => {
       if (stopped) return;
       const next = new pg.Client({ connectionString: db.connectionString });
-      next.on('notification', () => this.notify());
+      next.on('notification', (message) => (message.channel === truncateChannel ? this.truncated(message.payload) : this.notify()));
       next.on('error', () => {
         void next.end().catch(() => {});
         if (!stopped) setTimeout(() => void connect().catch(() => {}), 1000);
       });
       await next.connect();
       await next.query(`listen ${changeChannel}`);
+      await next.query(`listen ${truncateChannel}`);
       client = next;
       this.notify(); // catch up on anything committed while not listening
     };

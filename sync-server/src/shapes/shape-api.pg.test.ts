@@ -28,6 +28,22 @@ async function waitFor(predicate: () => boolean, what: string, timeoutMs = 15_00
 }
 
 describe('shapes over Postgres logical replication', () => {
+  test('a TRUNCATE retires the shape: the client refetches and ends with exactly the new rows', async () => {
+    const db = backend.database.db;
+    await db.query(`insert into agents.territories (code, name) values ('TT-1', 'Before')`);
+    const token = await backend.server.token('admin');
+    const stream = new ShapeStream({ url: backend.server.shapeUrl, params: { table: 'agents.territories' }, headers: { Authorization: `Bearer ${token}` } });
+    const shape = shapeOf(stream);
+    try {
+      expect((await shape.rows).map((row) => row.code)).toEqual(['TT-1']);
+      await db.query('truncate agents.territories cascade');
+      await db.query(`insert into agents.territories (code, name) values ('TT-2', 'After')`);
+      await waitFor(() => shape.currentRows.length === 1 && shape.currentRows[0]!.code === 'TT-2', 'the refetch after truncate');
+    } finally {
+      stream.unsubscribeAll();
+    }
+  });
+
   test('transactions committing in another order than they began both arrive (T1 begins, T2 begins, T2 commits, read, T1 commits)', async () => {
     const token = await backend.server.token('admin');
     const stream = new ShapeStream({ url: backend.server.shapeUrl, params: { table: 'catalog.products' }, headers: { Authorization: `Bearer ${token}` } });

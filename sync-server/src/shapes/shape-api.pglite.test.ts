@@ -141,3 +141,22 @@ describe('SSE live mode', () => {
     }
   });
 });
+
+describe('truncate', () => {
+  test('truncating a synced table makes its clients refetch: the old rows go, new rows arrive', async () => {
+    await db.exec(`
+      insert into inventory.warehouses (id, code, name) values ('00000000-0000-4000-8000-0000000000a1', 'TR-1', 'Truncated');`);
+    const token = await server.token('admin');
+    const stream = new ShapeStream({ url: server.shapeUrl, params: { table: 'inventory.warehouses' }, headers: { Authorization: `Bearer ${token}` } });
+    const shape = shapeOf(stream);
+    try {
+      expect((await shape.rows).map((row) => row.code)).toContain('TR-1');
+      await db.exec('truncate inventory.warehouses cascade');
+      await waitFor(() => shape.currentRows.length === 0);
+      await db.query(`insert into inventory.warehouses (code, name) values ('TR-2', 'After')`);
+      await waitFor(() => shape.currentRows.length === 1 && shape.currentRows[0]!.code === 'TR-2');
+    } finally {
+      stream.unsubscribeAll();
+    }
+  });
+});

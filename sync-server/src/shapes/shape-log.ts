@@ -79,11 +79,11 @@ async function logPosition(tx: Queryable): Promise<{ lsn: bigint; compactedBefor
   return { lsn: BigInt(rows[0]!.lsn), compactedBefore: BigInt(rows[0]!.compacted_before) };
 }
 
-async function saveHandle(tx: Queryable, handle: ShapeHandle): Promise<void> {
+async function saveHandle(tx: Queryable, handle: ShapeHandle, table: string): Promise<void> {
   await tx.query(
-    `insert into sync.shape_handles (handle, definition_hash, snapshot_lsn, snapshot_xmin, snapshot_xmax, snapshot_xip)
-     values ($1, $2, $3, $4, $5, $6)`,
-    [handle.handle, handle.definitionHash, handle.snapshotLsn.toString(), handle.snapshot.xmin.toString(), handle.snapshot.xmax.toString(), handle.snapshot.xip.map(String)],
+    `insert into sync.shape_handles (handle, definition_hash, snapshot_lsn, snapshot_xmin, snapshot_xmax, snapshot_xip, table_name)
+     values ($1, $2, $3, $4, $5, $6, $7)`,
+    [handle.handle, handle.definitionHash, handle.snapshotLsn.toString(), handle.snapshot.xmin.toString(), handle.snapshot.xmax.toString(), handle.snapshot.xip.map(String), table],
   );
 }
 
@@ -101,7 +101,7 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, rowsToo
       body = result!.body;
     }
     const handle: ShapeHandle = { handle: newHandle(shape), definitionHash: shape.hash, snapshotLsn: position.lsn, snapshot: parsePgSnapshot(current!.snapshot) };
-    await saveHandle(tx, handle);
+    await saveHandle(tx, handle, shape.table.name);
     return { handle, body, rows };
   });
 }

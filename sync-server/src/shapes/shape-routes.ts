@@ -97,6 +97,10 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, {
     if (!handle || handle.definitionHash !== shape.hash) {
       return mustRefetch(reply, 'The shape handle is unknown or belongs to another shape definition');
     }
+    if (feed.truncatedSince(shape.table.name, handle.snapshotLsn)) {
+      handles.delete(handle.handle);
+      return mustRefetch(reply, `${shape.table.name} was truncated; the shape must be fetched again`);
+    }
 
     // Recent offsets are served from this instance's in-memory tail; older ones from the database.
     const read = async (afterLsn: bigint): Promise<LogRead> => feed.readTail(shape, handle, afterLsn) ?? readShapeLog(db, shape, handle, afterLsn);
@@ -128,6 +132,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, {
           first,
           read,
           feed,
+          stale: () => feed.truncatedSince(shape.table.name, handle.snapshotLsn),
         });
       }
       const deadline = Date.now() + longPollMs;
@@ -148,6 +153,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, {
         clearTimeout(timer);
         waiter.cancel();
         if (outcome === 'closed') return reply;
+        if (feed.truncatedSince(shape.table.name, handle.snapshotLsn)) return mustRefetch(reply, `${shape.table.name} was truncated`);
       }
     } catch (error) {
       if (error instanceof CompactedError) return mustRefetch(reply, error.message);

@@ -16,6 +16,8 @@ export interface SseOptions {
   readonly first: LogRead;
   readonly read: (afterLsn: bigint) => Promise<LogRead>;
   readonly feed: ChangeFeed;
+  /** Becomes true when the shape's handle dies (e.g. its table was truncated): the stream ends and the client's reconnect gets the 409. */
+  readonly stale: () => boolean;
   readonly keepAliveMs?: number;
   readonly closeAfterMs?: number;
 }
@@ -39,7 +41,7 @@ export async function streamSse(request: FastifyRequest, reply: FastifyReply, op
   let pending: LogRead | undefined = options.first;
   let through = options.first.upToDate ? options.first.globalLsn : options.first.throughLsn;
   try {
-    while (open && !feed.closed && Date.now() < endAt) {
+    while (open && !feed.closed && !options.stale() && Date.now() < endAt) {
       const waiter = feed.waitFor(options.shape, options.handle, through);
       const fromBeforeOpen = pending !== undefined;
       const result = pending ?? (await options.read(through));
