@@ -67,7 +67,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   app.addHook('preClose', () => feed.close());
   const catalog = await loadTableCatalog(db, syncedTables);
   const metrics = registerMetrics(app, { feed, ...(deps.replicationLagBytes ? { replicationLagBytes: deps.replicationLagBytes } : {}) });
-  await app.register(shapeRoutes, { db, catalog, feed, onSnapshot: (table) => metrics.snapshots.inc({ table }) });
+  await app.register(shapeRoutes, { db, catalog, feed, onSnapshot: (table) => metrics.snapshots.inc({ table }), snapshotPageRows: config.snapshotPageRows });
   const stopCompaction = scheduleCompaction(db, config.changeLogRetentionHours * 3600_000, 10 * 60_000, app.log);
   app.addHook('onClose', async () => stopCompaction());
   return app;

@@ -27,6 +27,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** Change log entries older than this are compacted away; clients further behind resync. */
   changeLogRetentionHours: number;
+  /** Shape snapshots with more rows than this are served in pages. */
+  snapshotPageRows: number;
 }
 
 export class ConfigError extends Error {
@@ -133,6 +135,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     changeLogRetentionHours: read.integer('CHANGE_LOG_RETENTION_HOURS', 14 * 24, 1, 365 * 24),
+    snapshotPageRows: read.integer('SHAPE_SNAPSHOT_PAGE_ROWS', 10_000, 1, 1_000_000),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   if (config.jwtSecret === '') config.jwtSecret = demoSecret(dataDir);

@@ -160,3 +160,29 @@ describe('truncate', () => {
     }
   });
 });
+
+describe('paginated snapshots', () => {
+  test('a snapshot bigger than a page arrives in pages at 0_1, 0_2, … and the client gets every row once', async () => {
+    const paged = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '10' });
+    const offsets: string[] = [];
+    const fetchClient: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      offsets.push(`${new URL(String(input instanceof Request ? input.url : input)).searchParams.get('offset')}->${response.headers.get('electric-offset')}`);
+      return response;
+    };
+    await db.query(`insert into catalog.categories (name, slug) select 'Category ' || n, 'category-' || n from generate_series(1, 25) n`);
+    const stream = new ShapeStream({ url: paged.shapeUrl, params: { table: 'catalog.categories' }, headers: { Authorization: `Bearer ${await paged.token('admin')}` }, fetchClient });
+    const shape = shapeOf(stream);
+    try {
+      const rows = await shape.rows;
+      expect(rows).toHaveLength(25);
+      expect(new Set(rows.map((row) => row.slug)).size).toBe(25);
+      expect(offsets.slice(0, 3).map((o) => o.split('->')[0])).toEqual(['-1', '0_1', '0_2']);
+      await db.query(`insert into catalog.categories (name, slug) values ('Late', 'late')`);
+      await waitFor(() => shape.currentRows.length === 26);
+    } finally {
+      stream.unsubscribeAll();
+      await paged.close();
+    }
+  });
+});

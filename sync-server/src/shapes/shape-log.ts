@@ -20,8 +20,8 @@ export interface ShapeHandle {
 
 export interface Snapshot {
   readonly handle: ShapeHandle;
-  /** The snapshot's insert messages as JSON text, comma-joined (no brackets). */
-  readonly body: string;
+  /** The snapshot's insert messages as JSON text, comma-joined (no brackets), page by page; none when empty. */
+  readonly pages: readonly string[];
   readonly rows: number;
 }
 
@@ -52,8 +52,11 @@ function newHandle(shape: ShapeDefinition): string {
   return `${shape.hash}-${Date.now()}${randomBytes(3).toString('hex')}`;
 }
 
-/** Builds each row's message JSON in SQL: the server only joins strings. */
-function snapshotSql(shape: ShapeDefinition): { sql: string; values: unknown[] } {
+/**
+ * Builds each row's message JSON in SQL and joins them into pages of `pageRows` messages there
+ * too: the server only passes strings along.
+ */
+function snapshotSql(shape: ShapeDefinition, pageRows: number): { sql: string; values: unknown[] } {
   const { table } = shape;
   const rule = compileRuleFilter(shape.rule, table, 1);
   const where = shape.where ? compileWhere(shape.where, rule.values.length + 1) : undefined;
@@ -62,13 +65,15 @@ function snapshotSql(shape: ShapeDefinition): { sql: string; values: unknown[] }
   const value = shape.columns.map((column) => `${literal(column.name)}, ${quote(column.name)}::text`).join(', ');
   const headers = `json_build_object('operation', 'insert', 'relation', json_build_array(${literal(table.schema)}, ${literal(table.table)}))`;
   const order = table.primaryKey.map(quote).join(', ');
-  const sql = `select count(*)::int as rows, coalesce(string_agg(m, ',' order by ${table.primaryKey.map((_, i) => `k${i}`).join(', ')}), '') as body
+  const values = [...rule.values, ...(where?.values ?? [])];
+  const sql = `select count(*)::int as rows, string_agg(m, ',' order by n) as body
     from (select json_build_object('key', ${key}, 'value', json_build_object(${value}), 'headers', ${headers})::text as m,
-                 ${table.primaryKey.map((column, i) => `${quote(column)} as k${i}`).join(', ')}
+                 row_number() over (order by ${order}) - 1 as n
             from ${quote(table.schema)}.${quote(table.table)}
-           where ${rule.sql}${where ? ` and ${where.sql}` : ''}
-           order by ${order}) rows`;
-  return { sql, values: [...rule.values, ...(where?.values ?? [])] };
+           where ${rule.sql}${where ? ` and ${where.sql}` : ''}) rows
+    group by n / $${values.length + 1}
+    order by n / $${values.length + 1}`;
+  return { sql, values: [...values, pageRows] };
 }
 
 async function logPosition(tx: Queryable): Promise<{ lsn: bigint; compactedBefore: bigint }> {
@@ -88,21 +93,21 @@ async function saveHandle(tx: Queryable, handle: ShapeHandle, table: string): Pr
 }
 
 /** Takes the shape's snapshot, or with `rowsToo: false` only marks the current position (offset=now). */
-export async function takeSnapshot(db: Executor, shape: ShapeDefinition, rowsToo = true): Promise<Snapshot> {
+export async function takeSnapshot(db: Executor, shape: ShapeDefinition, rowsToo = true, pageRows = 10_000): Promise<Snapshot> {
   return repeatableRead(db, async (tx) => {
     const { rows: [current] } = await tx.query<{ snapshot: string }>('select pg_current_snapshot()::text as snapshot');
     const position = await logPosition(tx);
     let rows = 0;
-    let body = '';
+    let pages: string[] = [];
     if (rowsToo) {
-      const { sql, values } = snapshotSql(shape);
-      const { rows: [result] } = await tx.query<{ rows: number; body: string }>(sql, values);
-      rows = result!.rows;
-      body = result!.body;
+      const { sql, values } = snapshotSql(shape, pageRows);
+      const result = await tx.query<{ rows: number; body: string }>(sql, values);
+      rows = result.rows.reduce((sum, page) => sum + page.rows, 0);
+      pages = result.rows.map((page) => page.body);
     }
     const handle: ShapeHandle = { handle: newHandle(shape), definitionHash: shape.hash, snapshotLsn: position.lsn, snapshot: parsePgSnapshot(current!.snapshot) };
     await saveHandle(tx, handle, shape.table.name);
-    return { handle, body, rows };
+    return { handle, pages, rows };
   });
 }
 

@@ -11,6 +11,7 @@ import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './o
 import { resolveShape, type ShapeDefinition } from './shape-definition.ts';
 import { CompactedError, findHandle, readShapeLog, takeSnapshot, type LogRead, type ShapeHandle } from './shape-log.ts';
 import { parseShapeRequest, ShapeRequestError, type ShapeRequest } from './shape-request.ts';
+import { SnapshotPages } from './snapshot-pages.ts';
 import { streamSse } from './sse-stream.ts';
 import { schemaEntry, type TableInfo } from './table-catalog.ts';
 
@@ -32,6 +33,8 @@ export interface ShapeRoutesOptions {
   /** How long a live request is held with nothing to send. */
   longPollMs?: number;
   onSnapshot?: (table: string) => void;
+  /** Snapshots with more rows than this are served in pages. */
+  snapshotPageRows?: number;
 }
 
 const upToDate = (lsn: bigint) => JSON.stringify({ headers: { control: 'up-to-date', global_last_seen_lsn: lsn.toString() } });
@@ -50,7 +53,8 @@ function mustRefetch(reply: FastifyReply, reason: string) {
     .send(JSON.stringify([{ headers: { control: 'must-refetch' } }]));
 }
 
-export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, { db, catalog, feed, longPollMs = 20_000, onSnapshot }) => {
+export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, { db, catalog, feed, longPollMs = 20_000, onSnapshot, snapshotPageRows = 10_000 }) => {
+  const snapshotPages = new SnapshotPages();
   const handles = new Map<string, ShapeHandle>();
   async function lookupHandle(handle: string): Promise<ShapeHandle | undefined> {
     const cached = handles.get(handle);
@@ -80,17 +84,27 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, {
     void reply.header('cache-control', 'no-store').header('content-type', 'application/json');
 
     const { offset } = shapeRequest;
-    if (offset.kind === 'before-all' || offset.kind === 'now') {
-      const snapshot = await takeSnapshot(db, shape, offset.kind === 'before-all');
-      onSnapshot?.(shape.table.name);
+    const snapshotEndMessages = (handle: ShapeHandle) => [
+      JSON.stringify({ headers: { control: 'snapshot-end', xmin: handle.snapshot.xmin.toString(), xmax: handle.snapshot.xmax.toString(), xip_list: handle.snapshot.xip.map(String) } }),
       // The snapshot saw the whole log up to its lsn, so it is already up to date there.
-      const messages = [snapshot.body, JSON.stringify({ headers: { control: 'snapshot-end', xmin: snapshot.handle.snapshot.xmin.toString(), xmax: snapshot.handle.snapshot.xmax.toString(), xip_list: snapshot.handle.snapshot.xip.map(String) } }), upToDate(snapshot.handle.snapshotLsn)];
-      return reply
-        .header('electric-handle', snapshot.handle.handle)
-        .header('electric-offset', formatOffset(logOffset(snapshot.handle.snapshotLsn)))
-        .header('electric-schema', schemaHeader(shape))
-        .header('electric-up-to-date', '')
-        .send(`[${messages.filter((part) => part !== '').join(',')}]`);
+      upToDate(handle.snapshotLsn),
+    ];
+    /** One page of a snapshot: 0-based `index`, `last` ends it (up-to-date, then the live log). */
+    const sendSnapshotPage = (handle: ShapeHandle, page: string | undefined, index: number, last: boolean) => {
+      const parts = [...(page ? [page] : []), ...(last ? snapshotEndMessages(handle) : [])];
+      void reply
+        .header('electric-handle', handle.handle)
+        .header('electric-offset', last ? formatOffset(logOffset(handle.snapshotLsn)) : `0_${index + 1}`)
+        .header('electric-schema', schemaHeader(shape));
+      if (last) void reply.header('electric-up-to-date', '');
+      return reply.send(`[${parts.join(',')}]`);
+    };
+
+    if (offset.kind === 'before-all' || offset.kind === 'now') {
+      const snapshot = await takeSnapshot(db, shape, offset.kind === 'before-all', snapshotPageRows);
+      onSnapshot?.(shape.table.name);
+      if (snapshot.pages.length > 1) snapshotPages.put(snapshot.handle.handle, snapshot.pages);
+      return sendSnapshotPage(snapshot.handle, snapshot.pages[0], 0, snapshot.pages.length <= 1);
     }
 
     const handle = await lookupHandle(shapeRequest.handle!);
@@ -100,6 +114,16 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, {
     if (feed.truncatedSince(shape.table.name, handle.snapshotLsn)) {
       handles.delete(handle.handle);
       return mustRefetch(reply, `${shape.table.name} was truncated; the shape must be fetched again`);
+    }
+    if (offset.kind === 'log' && offset.lsn === 0n && offset.op > 0) {
+      // A later page of a paginated snapshot (0_1 = after the first page).
+      const page = snapshotPages.get(handle.handle, offset.op);
+      if (!page) return mustRefetch(reply, 'This snapshot page is no longer available; start the shape again');
+      if (page.last) snapshotPages.forget(handle.handle);
+      return sendSnapshotPage(handle, page.page, offset.op, page.last);
+    }
+    if (offset.kind === 'log' && offset.lsn < handle.snapshotLsn) {
+      return mustRefetch(reply, 'The offset is older than the shape handle');
     }
 
     // Recent offsets are served from this instance's in-memory tail; older ones from the database.
