@@ -2,7 +2,7 @@ import { ShapeStream } from '@electric-sql/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import pg from 'pg';
 import { startPgShapeBackend, type PgShapeBackend } from '../test-support/pg-shape-backend.ts';
-import { shapeOf } from '../test-support/shape-server.ts';
+import { shapeOf, startShapeServer } from '../test-support/shape-server.ts';
 
 let backend: PgShapeBackend;
 const warehouse1 = '11111111-0000-4000-8000-000000000001';
@@ -87,4 +87,45 @@ describe('shapes over Postgres logical replication', () => {
       stream.unsubscribeAll();
     }
   });
+
+  test('a second server instance (no leader of its own) serves the same log and wakes on NOTIFY', async () => {
+    const second = await startShapeServer(backend.database.db);
+    const token = await second.token('admin');
+    const stream = new ShapeStream({ url: second.shapeUrl, params: { table: 'agents.territories', where: "code like 'MI-%'" }, headers: { Authorization: `Bearer ${token}` } });
+    const shape = shapeOf(stream);
+    try {
+      expect(await shape.rows).toEqual([]);
+      await backend.database.db.query(`insert into agents.territories (code, name) values ('MI-1', 'Seen on the other instance')`);
+      await waitFor(() => shape.currentRows.length === 1, 'the change on the second instance');
+    } finally {
+      stream.unsubscribeAll();
+      await second.close();
+    }
+  });
+
+  test('offset=now skips history and replica=full sends whole rows with old values', async () => {
+    const db = backend.database.db;
+    await db.query(`insert into agents.territories (code, name, region) values ('RF-1', 'Full', 'North')`);
+    const admin = await backend.server.token('admin');
+    const get = (query: string) => fetch(`${backend.server.shapeUrl}?${query}`, { headers: { authorization: `Bearer ${admin}` } });
+    const now = await get('table=agents.territories&offset=now&replica=full');
+    expect(now.status).toBe(200);
+    expect((await now.json()) as unknown[]).toEqual([
+      expect.objectContaining({ headers: expect.objectContaining({ control: 'snapshot-end' }) }),
+      expect.objectContaining({ headers: expect.objectContaining({ control: 'up-to-date' }) }),
+    ]);
+    const handle = now.headers.get('electric-handle')!;
+    const offset = now.headers.get('electric-offset')!;
+    await db.query(`update agents.territories set name = 'Fuller' where code = 'RF-1'`);
+    await backend.logCaughtUp();
+    const changes = (await (await get(`table=agents.territories&offset=${offset}&handle=${handle}&replica=full`)).json()) as { value?: Record<string, unknown>; old_value?: Record<string, unknown>; headers: Record<string, unknown> }[];
+    const update = changes.find((message) => message.headers.operation === 'update')!;
+    expect(update.value).toMatchObject({ code: 'RF-1', name: 'Fuller', region: 'North' });
+    // old_value holds the previous values of exactly the changed columns (the touch trigger moved updated_at).
+    expect(Object.keys(update.old_value!).sort()).toEqual(['name', 'updated_at']);
+    expect(update.old_value).toMatchObject({ name: 'Full' });
+    const partial = (await (await get(`table=agents.territories&offset=${offset}&handle=${handle}`)).status);
+    expect(partial).toBe(409); // another definition (replica=default) may not reuse the handle
+  });
 });
+

@@ -126,8 +126,10 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, {
       return mustRefetch(reply, 'The offset is older than the shape handle');
     }
 
-    // Recent offsets are served from this instance's in-memory tail; older ones from the database.
-    const read = async (afterLsn: bigint): Promise<LogRead> => feed.readTail(shape, handle, afterLsn) ?? readShapeLog(db, shape, handle, afterLsn);
+    // Live requests read recent offsets from this instance's in-memory tail (no query per client);
+    // catch-up and refresh requests read the database, which may be a moment ahead of the tail.
+    const read = async (afterLsn: bigint): Promise<LogRead> =>
+      (shapeRequest.live ? feed.readTail(shape, handle, afterLsn) : undefined) ?? readShapeLog(db, shape, handle, afterLsn);
     const requestedLsn = deliveredThrough(offset, handle.snapshotLsn);
     const respond = (result: LogRead) => {
       const nextOffset: ShapeOffset = result.upToDate ? logOffset(result.globalLsn) : logOffset(result.throughLsn);
