@@ -16,13 +16,9 @@ const rawText = (raw: unknown): unknown => raw;
  * identity as soon as a relation is parsed makes all later tuples of that relation raw text.
  */
 export class RawTextPgoutputPlugin extends PgoutputPlugin {
-  /** Called once per XLogData message, synchronously, as it arrives (before it is queued). */
-  onReceived: (() => void) | undefined;
-
   override parse(buffer: Buffer): Pgoutput.Message {
     const message = super.parse(buffer);
     if (message.tag === 'relation') for (const column of message.columns) column.parser = rawText;
-    this.onReceived?.();
     return message;
   }
 }

@@ -43,6 +43,7 @@ function startLeader(options: Partial<ReplicationLeaderOptions> = {}): Replicati
     standbyRetryMs: 200,
     retryBackoff: { initialMs: 100, maxMs: 1000 },
     slotTakeoverMs: 3000,
+    heartbeatMs: 500,
     onError: (error) => errors.push(error),
     ...options,
   });
@@ -322,7 +323,7 @@ describe('with one leader streaming', () => {
     expect((await logAfter(before)).map((row) => row.table_name)).toEqual(['catalog.products']);
   });
 
-  test('while only unsynced tables change, the slot still confirms past their WAL', async () => {
+  test('while only unsynced tables change, the heartbeat still moves the slot past their WAL', async () => {
     const client = await connect();
     await client.query('update sync.log_state set updated_at = now()');
     const { rows } = await client.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn');

@@ -38,6 +38,11 @@ export interface ReplicationLeaderOptions {
   /** Warn when the slot retains more WAL than this while nobody streams from it. */
   readonly lagWarnBytes?: number;
   readonly lagCheckIntervalMs?: number;
+  /**
+   * How often the streaming leader writes a heartbeat message into the WAL. It arrives in order
+   * after everything before it, so appending it lets the slot move past WAL of unsynced tables.
+   */
+  readonly heartbeatMs?: number;
   /** Test hook: runs after a batch's append committed, before the slot is acknowledged. Throwing ends the term. */
   readonly beforeAcknowledge?: (lsn: bigint) => void | Promise<void>;
 }
@@ -205,6 +210,11 @@ export function startReplicationLeader(options: ReplicationLeaderOptions): Repli
   }, options.lagCheckIntervalMs ?? 30_000);
   lagMonitor.unref();
 
+  const heartbeat = setInterval(() => {
+    if (session?.isStreaming()) void db.query(`select pg_logical_emit_message(true, 'niaga.heartbeat', '')`).catch(() => {});
+  }, options.heartbeatMs ?? 5_000);
+  heartbeat.unref();
+
   const running = run();
 
   return {
@@ -214,6 +224,7 @@ export function startReplicationLeader(options: ReplicationLeaderOptions): Repli
     stop: async () => {
       stopped = true;
       clearInterval(lagMonitor);
+      clearInterval(heartbeat);
       signalStop();
       await running;
     },

@@ -10,7 +10,7 @@ import type { CaptureLogger } from './capture-logger.ts';
 import { appendTransactions, type LoggableTransaction } from './log-appender.ts';
 import { formatLsn, parseLsn } from './lsn.ts';
 import { RawTextPgoutputPlugin, toAssemblerInput } from './pgoutput-decoder.ts';
-import { initialAssemblerState, isBetweenTransactions, stepAssembler, type AssembledTransaction } from './transaction-assembler.ts';
+import { initialAssemblerState, stepAssembler, type AssembledTransaction } from './transaction-assembler.ts';
 import { widenXid } from './xid.ts';
 
 /** A transaction truncated synced tables. Nothing is logged for it (a truncate has no rows); shapes of these tables must start over. */
@@ -99,7 +99,8 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
     { acknowledge: { auto: false, timeoutSeconds: 10 }, flowControl: { enabled: true } },
   );
   service.flushedUpTo = await confirmedFlush(db, options.slotName);
-  const plugin = new RawTextPgoutputPlugin({ protoVersion: 1, publicationNames: [options.publicationName] });
+  // messages: the leader's heartbeats (pg_logical_emit_message) arrive in WAL order, as empty transactions.
+  const plugin = new RawTextPgoutputPlugin({ protoVersion: 1, publicationNames: [options.publicationName], messages: true });
 
   let finished = false; // failed or stopped: nothing more is appended or acknowledged
   let streaming = false;
@@ -116,13 +117,10 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
   };
 
   let assembler = initialAssemblerState;
-  let received = 0;
-  let handled = 0;
   let pending: AssembledTransaction[] = [];
   let batchTimer: ReturnType<typeof setTimeout> | undefined;
   let flushesInFlight = 0;
   let flushing: Promise<void> = Promise.resolve();
-  plugin.onReceived = () => void received++;
 
   const appendAndAcknowledge = async (batch: readonly AssembledTransaction[]) => {
     if (finished) return;
@@ -177,26 +175,15 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
       else batchTimer ??= setTimeout(() => void flush(), options.maxBatchDelayMs);
     } catch (error) {
       fail(error);
-    } finally {
-      handled++;
     }
   });
 
-  service.on('heartbeat', (lsn: string, _timestamp: number, shouldRespond: boolean) => {
+  // A keepalive's position can run ahead of changes not yet handed to us, so it never moves the
+  // slot: only appended transactions do. Quiet periods are covered by the leader's heartbeat
+  // messages, which arrive in WAL order like any transaction (see replication-leader.ts).
+  service.on('heartbeat', (_lsn: string, _timestamp: number, shouldRespond: boolean) => {
     if (finished) return;
-    // A keepalive carries the position the server has decoded up to; every transaction committed
-    // before it was sent before it. When all of those are in the log, confirm up to it, so the
-    // slot does not hold WAL while only unsynced tables change.
-    const drained = received === handled && isBetweenTransactions(assembler) && pending.length === 0 && flushesInFlight === 0;
-    let advanced = false;
-    if (drained) {
-      const position = parseLsn(lsn);
-      if (position > service.flushedUpTo) {
-        service.flushedUpTo = position;
-        advanced = true;
-      }
-    }
-    if (shouldRespond || advanced) void service.acknowledge('');
+    if (shouldRespond) void service.acknowledge('');
   });
 
   service.on('start', () => void (streaming = true));

@@ -27,6 +27,7 @@ export async function startPgShapeBackend(): Promise<PgShapeBackend> {
     slotName,
     publicationName: `${slotName}_pub`,
     maxBatchDelayMs: 2,
+    heartbeatMs: 200,
   });
   const deadline = Date.now() + 30_000;
   while (!leader.isStreaming()) {
