@@ -110,10 +110,8 @@ describe('shapes over Postgres logical replication', () => {
     const get = (query: string) => fetch(`${backend.server.shapeUrl}?${query}`, { headers: { authorization: `Bearer ${admin}` } });
     const now = await get('table=agents.territories&offset=now&replica=full');
     expect(now.status).toBe(200);
-    expect((await now.json()) as unknown[]).toEqual([
-      expect.objectContaining({ headers: expect.objectContaining({ control: 'snapshot-end' }) }),
-      expect.objectContaining({ headers: expect.objectContaining({ control: 'up-to-date' }) }),
-    ]);
+    const controls = ((await now.json()) as { headers: { control?: string } }[]).map((message) => message.headers.control);
+    expect(controls).toEqual(['snapshot-end', 'up-to-date']);
     const handle = now.headers.get('electric-handle')!;
     const offset = now.headers.get('electric-offset')!;
     await db.query(`update agents.territories set name = 'Fuller' where code = 'RF-1'`);
@@ -124,8 +122,8 @@ describe('shapes over Postgres logical replication', () => {
     // old_value holds the previous values of exactly the changed columns (the touch trigger moved updated_at).
     expect(Object.keys(update.old_value!).sort()).toEqual(['name', 'updated_at']);
     expect(update.old_value).toMatchObject({ name: 'Full' });
-    const partial = (await (await get(`table=agents.territories&offset=${offset}&handle=${handle}`)).status);
-    expect(partial).toBe(409); // another definition (replica=default) may not reuse the handle
+    const partial = await get(`table=agents.territories&offset=${offset}&handle=${handle}`);
+    expect(partial.status).toBe(409); // another definition (replica=default) may not reuse the handle
   });
 });
 
