@@ -35,10 +35,15 @@ export interface ChangeMessage {
 
 const quoteKeyPart = (text: string) => `"${text.replace(/\//g, '//')}"`;
 
+/** The table part of Electric's key: "schema"."table", with / and . doubled inside names. */
+export function keyPrefix(table: TableInfo): string {
+  const escape = (name: string) => name.replace(/\//g, '//').replace(/\./g, '..');
+  return `"${escape(table.schema)}"."${escape(table.table)}"`;
+}
+
 /** Electric's key: "schema"."table"/"pk1"/"pk2", with / doubled inside values. */
 export function rowKey(table: TableInfo, row: TextRow): string {
-  const prefix = `"${table.schema.replace(/\//g, '//').replace(/\./g, '..')}"."${table.table.replace(/\//g, '//').replace(/\./g, '..')}"`;
-  return prefix + table.primaryKey.map((column) => `/${row[column] === null || row[column] === undefined ? '_' : quoteKeyPart(row[column])}`).join('');
+  return keyPrefix(table) + table.primaryKey.map((column) => `/${row[column] === null || row[column] === undefined ? '_' : quoteKeyPart(row[column])}`).join('');
 }
 
 export function inShape(shape: ShapeDefinition, row: TextRow): boolean {

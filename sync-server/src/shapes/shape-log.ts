@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Executor, Queryable } from '@niaga/db';
-import { changesFor, type ChangeMessage, type LogEntry, type TextRow } from './change-messages.ts';
+import { changesFor, keyPrefix, type ChangeMessage, type LogEntry, type TextRow } from './change-messages.ts';
 import { parsePgSnapshot, visibleInSnapshot, type PgSnapshot } from './pg-snapshot.ts';
 import { compileRuleFilter } from './rule-filter.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
@@ -60,8 +60,7 @@ function snapshotSql(shape: ShapeDefinition, pageRows: number): { sql: string; v
   const { table } = shape;
   const rule = compileRuleFilter(shape.rule, table, 1);
   const where = shape.where ? compileWhere(shape.where, rule.values.length + 1) : undefined;
-  const keyPrefix = literal(`"${table.schema.replace(/\//g, '//').replace(/\./g, '..')}"."${table.table.replace(/\//g, '//').replace(/\./g, '..')}"`);
-  const key = [keyPrefix, ...table.primaryKey.map((column) => `'/"' || replace(${quote(column)}::text, '/', '//') || '"'`)].join(' || ');
+  const key = [literal(keyPrefix(table)), ...table.primaryKey.map((column) => `'/"' || replace(${quote(column)}::text, '/', '//') || '"'`)].join(' || ');
   const value = shape.columns.map((column) => `${literal(column.name)}, ${quote(column.name)}::text`).join(', ');
   const headers = `json_build_object('operation', 'insert', 'relation', json_build_array(${literal(table.schema)}, ${literal(table.table)}))`;
   const order = table.primaryKey.map(quote).join(', ');
