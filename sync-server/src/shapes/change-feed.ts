@@ -13,7 +13,7 @@ import { changesFor, type ChangeMessage, type LogEntry, type TextRow } from './c
 import { visibleInSnapshot } from './pg-snapshot.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
 import { indexKeysOf, ShapeIndex } from './shape-index.ts';
-import type { LogRead, ShapeHandle } from './shape-log.ts';
+import { logPosition, type LogRead, type ShapeHandle } from './shape-log.ts';
 
 export const changeChannel = 'niaga_change_log';
 export const truncateChannel = 'niaga_change_log_truncate';
@@ -77,12 +77,9 @@ export class ChangeFeed {
   }
 
   async start(): Promise<void> {
-    const { rows } = await this.db.query<{ lsn: string; compacted_before: string }>(
-      `select coalesce((select lsn from sync.change_log order by lsn desc limit 1), 0)::text as lsn,
-              (select compacted_before from sync.log_state)::text as compacted_before`,
-    );
-    this.seen = this.tailStart = BigInt(rows[0]!.lsn);
-    this.compactedBefore = BigInt(rows[0]!.compacted_before);
+    const position = await logPosition(this.db);
+    this.seen = this.tailStart = position.lsn;
+    this.compactedBefore = position.compactedBefore;
     this.stopListening = this.db.dialect === 'pglite' ? await this.listenPglite(this.db as PgliteExecutor) : await this.listenPg(this.db as PgExecutor);
   }
 

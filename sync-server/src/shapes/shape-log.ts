@@ -75,10 +75,15 @@ function snapshotSql(shape: ShapeDefinition, pageRows: number): { sql: string; v
   return { sql, values: [...values, pageRows] };
 }
 
-async function logPosition(tx: Queryable): Promise<{ lsn: bigint; compactedBefore: bigint }> {
+/**
+ * Where the log stands: its newest lsn, and how far it was compacted. A log compacted empty stands
+ * at its horizon, not at 0 (an offset of 0 would be behind the horizon: a 409 loop).
+ */
+export async function logPosition(tx: Queryable): Promise<{ lsn: bigint; compactedBefore: bigint }> {
   const { rows } = await tx.query<{ lsn: string; compacted_before: string }>(
-    `select coalesce((select lsn from sync.change_log order by lsn desc limit 1), 0)::text as lsn,
-            (select compacted_before from sync.log_state)::text as compacted_before`,
+    `select greatest((select lsn from sync.change_log order by lsn desc limit 1), compacted_before)::text as lsn,
+            compacted_before::text as compacted_before
+       from sync.log_state`,
   );
   return { lsn: BigInt(rows[0]!.lsn), compactedBefore: BigInt(rows[0]!.compacted_before) };
 }

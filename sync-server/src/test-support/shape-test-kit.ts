@@ -4,7 +4,7 @@
  * them (int8 → BigInt, bool → boolean, …), raw protocol requests, and small waiting helpers.
  */
 import { randomUUID } from 'node:crypto';
-import { isChangeMessage, isControlMessage, ShapeStream, type ChangeMessage, type ExternalParamsRecord, type Message, type Row, type Shape } from '@electric-sql/client';
+import { isChangeMessage, isControlMessage, ShapeStream, type ChangeMessage, type ExternalParamsRecord, type Message, type Offset, type Row, type Shape } from '@electric-sql/client';
 import type { Queryable } from '@niaga/db';
 import { loadTableCatalog, type ColumnInfo, type TableInfo } from '../shapes/table-catalog.ts';
 import type { PgShapeBackend } from './pg-shape-backend.ts';
@@ -210,6 +210,9 @@ export interface OpenShapeOptions {
   token: string;
   params: ExternalParamsRecord;
   mode: LiveMode;
+  /** Start from a position the server returned earlier instead of from the beginning. */
+  offset?: string;
+  handle?: string;
 }
 
 /**
@@ -254,6 +257,8 @@ export function openShape<T extends Row<unknown> = Row<unknown>>(backend: PgShap
     liveSse: options.mode === 'sse',
     signal: abort.signal,
     fetchClient,
+    ...(options.offset === undefined ? {} : { offset: options.offset as Offset }),
+    ...(options.handle === undefined ? {} : { handle: options.handle }),
   });
   const log = new DeliveryLog();
   stream.subscribe(
