@@ -67,8 +67,16 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   app.addHook('preClose', () => feed.close());
   const catalog = await loadTableCatalog(db, syncedTables);
   const metrics = registerMetrics(app, { feed, ...(deps.replicationLagBytes ? { replicationLagBytes: deps.replicationLagBytes } : {}) });
-  await app.register(shapeRoutes, { db, catalog, feed, onSnapshot: (table) => metrics.snapshots.inc({ table }), snapshotPageRows: config.snapshotPageRows });
-  const stopCompaction = scheduleCompaction(db, config.changeLogRetentionHours * 3600_000, 10 * 60_000, app.log);
+  const retentionMs = config.changeLogRetentionHours * 3600_000;
+  await app.register(shapeRoutes, {
+    db,
+    catalog,
+    feed,
+    onSnapshot: (table) => metrics.snapshots.inc({ table }),
+    snapshotPageRows: config.snapshotPageRows,
+    touchHandleEveryMs: Math.min(10 * 60_000, retentionMs / 4),
+  });
+  const stopCompaction = scheduleCompaction(db, retentionMs, 10 * 60_000, app.log);
   app.addHook('onClose', async () => stopCompaction());
   return app;
 }

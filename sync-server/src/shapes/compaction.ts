@@ -1,7 +1,7 @@
 /**
  * Keeps the change log bounded: entries older than the retention window are removed and the log
  * remembers the newest lsn it dropped, so a client resuming from before it gets a 409 and a
- * fresh snapshot instead of a silent gap. Handles older than the window go too.
+ * fresh snapshot instead of a silent gap. Handles not used within the window go too.
  */
 import type { Executor } from '@niaga/db';
 
@@ -32,7 +32,8 @@ export async function compactChangeLog(db: Executor, retentionMs: number): Promi
         await tx.query('update sync.log_state set compacted_before = $1, updated_at = now()', [horizon.toString()]);
       }
     }
-    await tx.query('delete from sync.shape_handles where created_at < $1 and snapshot_lsn < $2', [cutoff, compactedBefore.toString()]);
+    // A handle nobody used within the window goes; its clients refetch if they ever come back.
+    await tx.query('delete from sync.shape_handles where used_at < $1 and snapshot_lsn < $2', [cutoff, compactedBefore.toString()]);
     // Instances serving recent offsets from memory must learn the new horizon too.
     if (removedEntries > 0) await tx.query(`select pg_notify('niaga_change_log', 'compacted')`);
     return { removedEntries, compactedBefore };

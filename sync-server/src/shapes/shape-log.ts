@@ -115,6 +115,11 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, rowsToo
   });
 }
 
+/** Records that a client still uses this handle (compaction keeps handles used within the retention window). */
+export async function touchHandle(db: Queryable, handle: string): Promise<void> {
+  await db.query('update sync.shape_handles set used_at = now() where handle = $1', [handle]);
+}
+
 export async function findHandle(db: Queryable, handle: string): Promise<ShapeHandle | undefined> {
   const { rows } = await db.query<{ definition_hash: string; snapshot_lsn: string; snapshot_xmin: string; snapshot_xmax: string; snapshot_xip: string[] }>(
     `select definition_hash, snapshot_lsn::text, snapshot_xmin::text, snapshot_xmax::text, snapshot_xip::text[] as snapshot_xip

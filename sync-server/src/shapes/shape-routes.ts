@@ -9,7 +9,7 @@ import type { ChangeFeed } from './change-feed.ts';
 import { nextCursor } from './live-cursor.ts';
 import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './offset.ts';
 import { resolveShape, type ShapeDefinition } from './shape-definition.ts';
-import { CompactedError, findHandle, readShapeLog, takeSnapshot, type LogRead, type ShapeHandle } from './shape-log.ts';
+import { CompactedError, findHandle, readShapeLog, takeSnapshot, touchHandle, type LogRead, type ShapeHandle } from './shape-log.ts';
 import { parseShapeRequest, ShapeRequestError, type ShapeRequest } from './shape-request.ts';
 import { SnapshotPages } from './snapshot-pages.ts';
 import { streamSse } from './sse-stream.ts';
@@ -35,6 +35,8 @@ export interface ShapeRoutesOptions {
   onSnapshot?: (table: string) => void;
   /** Snapshots with more rows than this are served in pages. */
   snapshotPageRows?: number;
+  /** How often a handle in use is marked used (so compaction keeps it); well under the retention window. */
+  touchHandleEveryMs?: number;
 }
 
 const upToDate = (lsn: bigint) => JSON.stringify({ headers: { control: 'up-to-date', global_last_seen_lsn: lsn.toString() } });
@@ -53,18 +55,27 @@ function mustRefetch(reply: FastifyReply, reason: string) {
     .send(JSON.stringify([{ headers: { control: 'must-refetch' } }]));
 }
 
-export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, { db, catalog, feed, longPollMs = 20_000, onSnapshot, snapshotPageRows = 10_000 }) => {
+export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, options) => {
+  const { db, catalog, feed, longPollMs = 20_000, onSnapshot, snapshotPageRows = 10_000, touchHandleEveryMs = 10 * 60_000 } = options;
   const snapshotPages = new SnapshotPages();
-  const handles = new Map<string, ShapeHandle>();
+  const handles = new Map<string, { handle: ShapeHandle; touchedAt: number }>();
   async function lookupHandle(handle: string): Promise<ShapeHandle | undefined> {
     const cached = handles.get(handle);
-    if (cached) return cached;
-    const found = await findHandle(db, handle);
-    if (found) {
-      if (handles.size > 10_000) handles.delete(handles.keys().next().value!);
-      handles.set(handle, found);
+    if (cached) {
+      if (Date.now() - cached.touchedAt >= touchHandleEveryMs) {
+        cached.touchedAt = Date.now();
+        touchHandle(db, handle).catch((error: unknown) => app.log.warn({ err: error, handle }, 'could not mark a shape handle used'));
+      }
+      return cached.handle;
     }
-    return found;
+    const found = await findHandle(db, handle);
+    if (!found) return undefined;
+    remember(found, 0);
+    return lookupHandle(handle);
+  }
+  function remember(handle: ShapeHandle, touchedAt: number) {
+    if (handles.size > 10_000) handles.delete(handles.keys().next().value!);
+    handles.set(handle.handle, { handle, touchedAt });
   }
 
   app.get('/v1/shape', { schema: { hide: true } }, async (request, reply) => {
@@ -103,6 +114,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, {
     if (offset.kind === 'before-all' || offset.kind === 'now') {
       const snapshot = await takeSnapshot(db, shape, offset.kind === 'before-all', snapshotPageRows);
       onSnapshot?.(shape.table.name);
+      remember(snapshot.handle, Date.now());
       if (snapshot.pages.length > 1) snapshotPages.put(snapshot.handle.handle, snapshot.pages);
       return sendSnapshotPage(snapshot.handle, snapshot.pages[0], 0, snapshot.pages.length <= 1);
     }
