@@ -15,7 +15,8 @@ export interface ShapeServer {
   app: FastifyInstance;
   baseUrl: string;
   shapeUrl: string;
-  token(role: Role, scope?: Partial<Omit<AccessClaims, 'role'>>): Promise<string>;
+  /** A signed access token; a negative `ttlSeconds` gives one that has already expired. */
+  token(role: Role, scope?: Partial<Omit<AccessClaims, 'role'>>, ttlSeconds?: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -25,14 +26,13 @@ export async function startShapeServer(db: Executor, env: Record<string, string>
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const tokens = createTokenService(config.jwtSecret, 3600);
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     app,
     baseUrl,
     shapeUrl: `${baseUrl}/v1/shape`,
-    async token(role, scope = {}) {
-      const { token } = await tokens.sign({ sub: randomUUID(), sid: randomUUID(), warehouse_id: null, territory_id: null, agent_id: null, customer_id: null, ...scope, role });
+    async token(role, scope = {}, ttlSeconds = 3600) {
+      const { token } = await createTokenService(config.jwtSecret, ttlSeconds).sign({ sub: randomUUID(), sid: randomUUID(), warehouse_id: null, territory_id: null, agent_id: null, customer_id: null, ...scope, role });
       return token;
     },
     close: () => app.close(),

@@ -1,0 +1,133 @@
+/**
+ * Whatever a client sends to `GET /v1/shape`, it gets a 2xx/4xx (never a 5xx), every 4xx says
+ * what is wrong with a code and a message, and other clients are not stalled meanwhile.
+ * Also: browsers may call it from another origin (CORS preflight and the exposed headers).
+ */
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { createPgliteExecutor, type PgliteExecutor } from '@niaga/db/pglite';
+import { migrate } from '@niaga/migrations';
+import { installTriggerCapture } from '../capture/trigger-capture.ts';
+import { startShapeServer, type ShapeServer } from '../test-support/shape-server.ts';
+import { syncedTables } from './rules.ts';
+import { electricHeaders } from './shape-routes.ts';
+
+let db: PgliteExecutor;
+let server: ShapeServer;
+
+beforeAll(async () => {
+  db = await createPgliteExecutor();
+  await migrate(db);
+  await installTriggerCapture(db, syncedTables);
+  await db.exec(`insert into catalog.products (sku, name, price_minor) values ('B-1', 'Tea', 100), ('B-2', 'Coffee', 200);`);
+  server = await startShapeServer(db);
+}, 60_000);
+afterAll(async () => {
+  await server.close();
+  await db.close();
+});
+
+const pieces = {
+  table: ['catalog.products', 'catalog.Products', '"catalog"."products"', 'products', 'auth.users', 'x.y.z', '', 'catalog.products;--', 'pg_catalog.pg_class', '😀.x'],
+  offset: ['-1', 'now', '0_0', '0_1', '0_999', '5_0', '-2', 'abc', '1_', '_1', '99999999999999999999999_0', '0/16B3F70', '', '1e3_0'],
+  handle: [undefined, 'nope', '', 'a'.repeat(500), '../../etc/passwd'],
+  where: [undefined, 'price_minor > 100', 'price_minor > $1', 'price_minor >', "name = 'x", 'cost_minor > 0', 'foo = 1', '(((((', 'price_minor IN ()', 'x'.repeat(5000), 'sku LIKE $1', 'active'],
+  param: [undefined, '100', 'abc', '', "' or 1=1 --", '9'.repeat(40), '%'],
+  columns: [undefined, 'id,name', 'name', 'id,cost_minor', 'id,,name', '"ID"', 'id,nope', ''],
+  replica: [undefined, 'full', 'partial'],
+  live: [undefined, 'true', 'false', 'yes'],
+  liveSse: [undefined, 'true'],
+};
+
+const requestArb = fc.record({
+  table: fc.constantFrom(...pieces.table),
+  offset: fc.option(fc.constantFrom(...pieces.offset), { nil: undefined }),
+  handle: fc.constantFrom(...pieces.handle),
+  where: fc.constantFrom(...pieces.where),
+  param: fc.constantFrom(...pieces.param),
+  repeatedParam: fc.boolean(),
+  columns: fc.constantFrom(...pieces.columns),
+  replica: fc.constantFrom(...pieces.replica),
+  live: fc.constantFrom(...pieces.live),
+  liveSse: fc.constantFrom(...pieces.liveSse),
+  auth: fc.constantFrom('admin', 'customer', 'none', 'garbage', 'expired'),
+});
+
+test('random requests get 2xx or 4xx with a code and a message, and a live client is not stalled meanwhile', async () => {
+  const admin = await server.token('admin');
+  const expired = await server.token('admin', {}, -60);
+  const tokens = { admin, customer: await server.token('customer', { customer_id: randomUUID() }), none: undefined, garbage: 'not.a.jwt', expired };
+
+  // A live client of another shape, to show bad requests do not hold it up.
+  const first = await fetch(`${server.shapeUrl}?table=catalog.products&offset=-1`, { headers: { Authorization: `Bearer ${admin}` } });
+  const handle = first.headers.get('electric-handle')!;
+  let offset = first.headers.get('electric-offset')!;
+  let liveAnswers = 0;
+  let running = true;
+  const liveLoop = (async () => {
+    while (running) {
+      const response = await fetch(`${server.shapeUrl}?table=catalog.products&handle=${handle}&offset=${offset}&live=true`, { headers: { Authorization: `Bearer ${admin}` } });
+      expect(response.status).toBe(200);
+      offset = response.headers.get('electric-offset')!;
+      liveAnswers++;
+    }
+  })();
+  const writer = setInterval(() => void db.query(`update catalog.products set price_minor = price_minor + 1 where sku = 'B-1'`), 50);
+
+  try {
+    await fc.assert(
+      fc.asyncProperty(requestArb, async (request) => {
+        const url = new URL(server.shapeUrl);
+        const set = (name: string, value: string | undefined) => value !== undefined && url.searchParams.append(name, value);
+        set('table', request.table);
+        set('offset', request.offset);
+        set('handle', request.handle);
+        set('where', request.where);
+        set('params[1]', request.param);
+        if (request.repeatedParam) set('params[1]', request.param);
+        set('columns', request.columns);
+        set('replica', request.replica);
+        set('live', request.live);
+        set('live_sse', request.liveSse);
+        const token = tokens[request.auth];
+        const abort = AbortSignal.timeout(25_000);
+        const response = await fetch(url, { headers: token === undefined ? {} : { Authorization: `Bearer ${token}` }, signal: abort });
+        const text = request.liveSse === 'true' && response.status === 200 ? '' : await response.text();
+        if (request.liveSse === 'true' && response.status === 200) await response.body?.cancel();
+        expect(response.status, `${url.search}: ${text}`).toBeLessThan(500);
+        if (response.status >= 400 && response.status !== 409) {
+          const body = JSON.parse(text) as { code?: unknown; message?: unknown };
+          expect(typeof body.code, text).toBe('string');
+          expect(typeof body.message, text).toBe('string');
+          expect((body.message as string).length).toBeGreaterThan(10);
+        }
+        if (request.auth === 'expired' || request.auth === 'garbage' || request.auth === 'none') expect(response.status).toBe(401);
+      }),
+      { numRuns: 200 },
+    );
+  } finally {
+    running = false;
+    clearInterval(writer);
+    await db.query(`update catalog.products set price_minor = price_minor + 1 where sku = 'B-1'`); // ends the last long-poll
+    await liveLoop;
+  }
+  expect(liveAnswers).toBeGreaterThan(5);
+}, 120_000);
+
+test('a browser on another origin may call the shape API: the preflight allows Authorization, responses expose the electric headers', async () => {
+  const origin = 'http://shop.example';
+  const preflight = await fetch(`${server.shapeUrl}?table=catalog.products&offset=-1`, {
+    method: 'OPTIONS',
+    headers: { Origin: origin, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' },
+  });
+  expect(preflight.status).toBe(204);
+  expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+  expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+
+  const response = await fetch(`${server.shapeUrl}?table=catalog.products&offset=-1`, { headers: { Origin: origin, Authorization: `Bearer ${await server.token('admin')}` } });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+  const exposed = response.headers.get('access-control-expose-headers')!.split(',').map((name) => name.trim());
+  expect(exposed).toEqual(expect.arrayContaining([...electricHeaders]));
+});
