@@ -7,6 +7,8 @@ const layers = {
   'protocol/**': ['@niaga/db', '@niaga/migrations', '@niaga/domain', '@niaga/sync-server', '@niaga/mutators'],
   'db/**': ['@niaga/protocol', '@niaga/migrations', '@niaga/domain', '@niaga/sync-server'],
   'migrations/**': ['@niaga/domain', '@niaga/sync-server'],
+  // Mutators run on devices too: no database drivers, no server code.
+  'mutators/**': ['@niaga/db', '@niaga/migrations', '@niaga/domain', '@niaga/sync-server', 'pg', 'node:*'],
   'domain/**': ['@niaga/sync-server'],
 };
 

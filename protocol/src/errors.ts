@@ -18,6 +18,7 @@ export const errorCatalogue = {
   ROUTE_NOT_FOUND: { status: 404, action: 'No such route; see /api/v1/openapi.json for the API.' },
   METHOD_NOT_ALLOWED: { status: 405, action: 'This route does not accept that HTTP method.' },
   DUPLICATE: { status: 409, action: 'A row with the same unique key exists; `details.constraint` names the key.' },
+  MUTATION_ID_GAP: { status: 409, action: 'A pushed mutation id skips ahead of what the server has applied for that client; resend the pending mutations from the one after `details.lastMutationID`.' },
   INVALID_STATE: { status: 409, action: 'The row is in a state that does not allow this change (e.g. deleting a category that has products).' },
   PAYLOAD_TOO_LARGE: { status: 413, action: 'The body is over the size limit; send less per request.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, action: 'Send the body as application/json.' },

@@ -7,3 +7,5 @@ export * from './inventory.ts';
 export * from './orders.ts';
 export * from './customers.ts';
 export * from './agents.ts';
+export { EventEnvelope, EventType, eventTypes, isEventType } from './events.ts';
+export * from './sync-push.ts';

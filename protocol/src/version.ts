@@ -5,4 +5,6 @@ export const Header = {
   authorization: 'authorization',
   protocolVersion: 'niaga-protocol-version',
   requestID: 'x-request-id',
+  /** The device's wall clock when it sent a push (ISO 8601): the server measures the device's clock offset from it. */
+  deviceTime: 'niaga-device-time',
 } as const;

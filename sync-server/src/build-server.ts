@@ -18,6 +18,9 @@ import { electricHeaders, shapeRoutes } from './shapes/shape-routes.ts';
 import { loadTableCatalog } from './shapes/table-catalog.ts';
 import { scheduleCompaction } from './shapes/compaction.ts';
 import { registerMetrics } from './metrics.ts';
+import { startEventRelay } from './events/index.ts';
+import { pushRoutes } from './push/push-routes.ts';
+import { MutationTables } from './push/sql-mutation-tx.ts';
 
 export interface ServerDeps {
   db: Executor;
@@ -61,6 +64,8 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   await app.register(customersPlugin, { prefix: '/api/v1/customers', db });
   await app.register(agentsPlugin, { prefix: '/api/v1/agents', db });
 
+  await app.register(pushRoutes, { db, tables: await MutationTables.load(db) });
+
   const feed = new ChangeFeed(db);
   await feed.start();
   // Before the server stops accepting: answer held long-polls so close() does not wait for them.
@@ -78,5 +83,9 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   });
   const stopCompaction = scheduleCompaction(db, retentionMs, 10 * 60_000, app.log);
   app.addHook('onClose', async () => stopCompaction());
+  // Outbox → NATS JetStream (NATS_URL) or the in-process bus; never waits for NATS to be up.
+  const events = await startEventRelay({ db, natsUrl: config.natsUrl, logger: app.log.child({ component: 'events' }) });
+  app.decorate('events', events);
+  app.addHook('onClose', () => events.stop());
   return app;
 }

@@ -1,0 +1,53 @@
+/**
+ * An in-memory MutationTx: rows by table and id. For pure tests of the mutators and for devices
+ * whose store is a key-value map; `commit()` returns the new state, the old one is untouched.
+ */
+import type { MutableTable, MutationTx, ReadableTable, Row } from './mutation-tx.ts';
+
+export type TableState = ReadonlyMap<string, ReadonlyMap<string, Row>>;
+
+export class MemoryTx implements MutationTx {
+  private readonly tables = new Map<string, Map<string, Row>>();
+
+  constructor(
+    state: TableState = new Map(),
+    readonly location: 'device' | 'server' = 'device',
+  ) {
+    for (const [table, rows] of state) this.tables.set(table, new Map(rows));
+  }
+
+  private table(name: string): Map<string, Row> {
+    let rows = this.tables.get(name);
+    if (!rows) this.tables.set(name, (rows = new Map<string, Row>()));
+    return rows;
+  }
+
+  async get(table: ReadableTable, id: string): Promise<Row | undefined> {
+    return this.table(table).get(id);
+  }
+
+  async list(table: ReadableTable, where: Row): Promise<Row[]> {
+    const conditions = Object.entries(where);
+    return [...this.table(table).values()].filter((row) => conditions.every(([column, value]) => (row[column] ?? null) === value));
+  }
+
+  async insert(table: MutableTable, row: Row): Promise<void> {
+    const id = String(row.id);
+    if (this.table(table).has(id)) throw new Error(`${table} ${id} exists already`);
+    this.table(table).set(id, { ...row });
+  }
+
+  async update(table: MutableTable, id: string, patch: Row): Promise<void> {
+    const row = this.table(table).get(id);
+    if (row) this.table(table).set(id, { ...row, ...patch });
+  }
+
+  async delete(table: MutableTable, id: string): Promise<void> {
+    this.table(table).delete(id);
+  }
+
+  /** The state after this transaction. */
+  commit(): TableState {
+    return new Map([...this.tables].map(([name, rows]) => [name, new Map(rows)]));
+  }
+}

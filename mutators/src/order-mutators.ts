@@ -1,0 +1,158 @@
+/** Orders placed by agents (for their territory's customers), shoppers (for themselves) and admins. */
+import { MoneyMinor, Timestamp, Uuid } from '@niaga/protocol';
+import { Type, type Static } from 'typebox';
+import { defineMutator, type MutatorContext } from './define-mutator.ts';
+import { distinct, instant, num, requireRow } from './guards.ts';
+import type { Row } from './mutation-tx.ts';
+import { adjusted, applied, reject, type MutationOutcome } from './outcome.ts';
+
+const OrderLine = Type.Object(
+  { lineID: Uuid, productID: Uuid, qty: Type.Integer({ minimum: 1, maximum: 100_000 }), unitPrice: MoneyMinor },
+  { additionalProperties: false },
+);
+
+export const placeOrderArgs = Type.Object(
+  {
+    orderID: Uuid,
+    customerID: Uuid,
+    lines: Type.Array(OrderLine, { minItems: 1, maxItems: 200 }),
+    note: Type.Optional(Type.String({ maxLength: 2000 })),
+    /** The fulfilment warehouse, when the device knows it; otherwise the server picks one. */
+    warehouseID: Type.Optional(Uuid),
+    occurredAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+export type PlaceOrderArgs = Static<typeof placeOrderArgs>;
+
+const cancellable = new Set(['placed', 'adjusted', 'confirmed', 'backordered']);
+
+/** The shared body of order.place and cart.checkout. */
+export async function placeOrderFor(ctx: MutatorContext, args: PlaceOrderArgs): Promise<MutationOutcome> {
+  const { actor, tx } = ctx;
+  if (actor.role === 'warehouse') reject('FORBIDDEN', 'Pickers do not place orders');
+  if (actor.role === 'customer' && actor.customer_id !== args.customerID) reject('FORBIDDEN', 'You may place orders only for yourself');
+  if (actor.role === 'agent' && !actor.agent_id) reject('FORBIDDEN', 'Your account has no agent profile; ask an admin');
+  distinct(args.lines, (line) => line.lineID, 'lineID');
+  if (await tx.get('orders.orders', args.orderID)) reject('INVALID_STATE', `Order ${args.orderID} exists already`);
+
+  const customer = await requireRow(tx, 'customers.customers', args.customerID, 'Customer');
+  if (actor.role === 'agent' && customer.territory_id !== actor.territory_id) reject('FORBIDDEN', 'This customer is outside your territory');
+  if (customer.active === false) reject('INVALID_STATE', `Customer ${args.customerID} is not active`);
+  if (args.warehouseID) await requireRow(tx, 'inventory.warehouses', args.warehouseID, 'Warehouse');
+
+  const products = [];
+  for (const line of args.lines) {
+    const product = await requireRow(tx, 'catalog.products', line.productID, 'Product');
+    if (product.active === false) reject('INVALID_STATE', `Product ${String(product.sku)} is no longer sold`, { productID: line.productID });
+    products.push(product);
+  }
+  const currencies = new Set(products.map((product) => String(product.currency)));
+  if (currencies.size > 1) reject('INVALID_ARGS', `An order has one currency; these lines mix ${[...currencies].join(', ')}`);
+  const { lines, repriced } = await priceLines(ctx, args.lines, products);
+  const subtotal = lines.reduce((sum, line) => sum + line.qty * line.unitPrice, 0);
+
+  const scope = {
+    customer_id: args.customerID,
+    agent_id: actor.role === 'agent' ? actor.agent_id : null,
+    warehouse_id: args.warehouseID ?? null,
+  };
+  await tx.insert('orders.orders', {
+    id: args.orderID,
+    status: repriced.length > 0 ? 'adjusted' : 'placed',
+    source: actor.role === 'customer' ? 'storefront' : actor.role === 'agent' ? 'agent' : 'admin',
+    ...scope,
+    territory_id: customer.territory_id ?? null,
+    currency: [...currencies][0] ?? 'USD',
+    subtotal_minor: subtotal,
+    tax_minor: 0,
+    total_minor: subtotal,
+    note: args.note ?? '',
+    status_reason: repriced.length > 0 ? 'Prices updated to the current catalogue' : '',
+    occurred_at: args.occurredAt,
+    placed_at: ctx.now,
+    created_by: actor.sub,
+    version: 1,
+    created_at: ctx.now,
+    updated_at: ctx.now,
+  });
+  for (const [index, line] of lines.entries()) {
+    const product = products[index]!;
+    await tx.insert('orders.order_items', {
+      id: line.lineID,
+      order_id: args.orderID,
+      ...scope,
+      product_id: line.productID,
+      variant_id: null,
+      sku: product.sku,
+      name: product.name,
+      qty: line.qty,
+      unit_price_minor: line.unitPrice,
+      line_total_minor: line.qty * line.unitPrice,
+      allocated_qty: 0,
+      picked_qty: 0,
+      created_at: ctx.now,
+      updated_at: ctx.now,
+    });
+  }
+  await ctx.emit('order.created', { orderID: args.orderID, customerID: args.customerID, warehouseID: scope.warehouse_id, totalMinor: subtotal });
+  if (repriced.length > 0) {
+    return adjusted('PRICE_CHANGED', `${repriced.length} line(s) were repriced: the quoted price was not the catalogue price recently enough`, { lines: repriced });
+  }
+  return applied;
+}
+
+type Line = PlaceOrderArgs['lines'][number];
+
+/**
+ * The prices the order is placed at. The device's quote stands if it is the catalogue price, or
+ * was within the honour window (a price that changed while the agent was offline); otherwise the
+ * server charges the current price and says so. Only the server knows the price history.
+ */
+async function priceLines(ctx: MutatorContext, quoted: readonly Line[], products: readonly Row[]): Promise<{ lines: Line[]; repriced: { lineID: string; quoted: number; charged: number }[] }> {
+  const repriced: { lineID: string; quoted: number; charged: number }[] = [];
+  const lines: Line[] = [];
+  for (const [index, line] of quoted.entries()) {
+    const current = num(products[index]!.price_minor);
+    if (ctx.tx.location === 'device' || line.unitPrice === current || (await recentlyPriced(ctx, line.productID, line.unitPrice))) {
+      lines.push(line);
+      continue;
+    }
+    repriced.push({ lineID: line.lineID, quoted: line.unitPrice, charged: current });
+    lines.push({ ...line, unitPrice: current });
+  }
+  return { lines, repriced };
+}
+
+/** Whether `price` was the product's catalogue price at some moment within the honour window. */
+async function recentlyPriced(ctx: MutatorContext, productID: string, price: number): Promise<boolean> {
+  const since = instant(ctx.now) - ctx.policy.priceHonourWindowMs;
+  const history = (await ctx.tx.list('catalog.price_history', { product_id: productID })).sort((a, b) => instant(a.effective_from) - instant(b.effective_from));
+  return history.some((entry, index) => {
+    const until = index + 1 < history.length ? instant(history[index + 1]!.effective_from) : Number.POSITIVE_INFINITY;
+    return num(entry.price_minor) === price && until > since;
+  });
+}
+
+export const placeOrder = defineMutator('order.place', placeOrderArgs, placeOrderFor);
+
+export const cancelOrderArgs = Type.Object({ orderID: Uuid, reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
+
+export const cancelOrder = defineMutator('order.cancel', cancelOrderArgs, async (ctx, args) => {
+  const { actor, tx } = ctx;
+  if (actor.role === 'warehouse') reject('FORBIDDEN', 'Pickers do not cancel orders');
+  const order = await tx.get('orders.orders', args.orderID);
+  // Authorize before telling whether the order exists.
+  const own =
+    actor.role === 'admin' || (actor.role === 'agent' && order?.agent_id === actor.agent_id) || (actor.role === 'customer' && order?.customer_id === actor.customer_id);
+  if (!order || !own) return reject('NOT_FOUND', `Order ${args.orderID} does not exist`);
+  if (!cancellable.has(String(order.status))) reject('INVALID_STATE', `An order that is ${String(order.status)} cannot be cancelled`, { status: order.status });
+  await tx.update('orders.orders', args.orderID, {
+    status: 'cancelled',
+    status_reason: args.reason,
+    cancelled_at: ctx.now,
+    version: num(order.version) + 1,
+    updated_at: ctx.now,
+  });
+  await ctx.emit('order.cancelled', { orderID: args.orderID, reason: args.reason, warehouseID: order.warehouse_id ?? null });
+});

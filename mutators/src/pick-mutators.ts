@@ -1,0 +1,65 @@
+/**
+ * A picker confirms a pick line by scanning the item: the stock leaves the bin (on hand and the
+ * order's reservation both go down), the order line advances, and the pick list completes when
+ * its last line is confirmed.
+ */
+import { Timestamp, Uuid } from '@niaga/protocol';
+import { Type } from 'typebox';
+import { defineMutator } from './define-mutator.ts';
+import { num, requireRow, requireWarehouseAccess } from './guards.ts';
+import { applyMovement } from './stock-item.ts';
+import { reject } from './outcome.ts';
+
+export const confirmPickArgs = Type.Object(
+  {
+    pickLineID: Uuid,
+    qty: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
+    scannedCode: Type.String({ minLength: 1, maxLength: 64 }),
+    occurredAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+export const confirmPick = defineMutator('pick.confirm', confirmPickArgs, async (ctx, args) => {
+  const { tx } = ctx;
+  const line = await tx.get('orders.pick_lines', args.pickLineID);
+  if (!line) return reject('NOT_FOUND', `Pick line ${args.pickLineID} does not exist`);
+  requireWarehouseAccess(ctx.actor, String(line.warehouse_id));
+  if (line.status !== 'pending') reject('INVALID_STATE', `This line was already confirmed (${String(line.status)})`);
+  const remaining = num(line.qty) - num(line.picked_qty);
+  if (args.qty > remaining) reject('INVALID_ARGS', `Only ${remaining} left to pick on this line, not ${args.qty}`, { remaining });
+  const product = await requireRow(tx, 'catalog.products', String(line.product_id), 'Product');
+  if (args.scannedCode !== product.barcode && args.scannedCode !== product.sku) {
+    reject('WRONG_ITEM', `Scanned ${args.scannedCode}, but this line is ${String(product.sku)}`, { expected: product.sku, scanned: args.scannedCode });
+  }
+
+  const pickedQty = num(line.picked_qty) + args.qty;
+  await tx.update('orders.pick_lines', args.pickLineID, { picked_qty: pickedQty, status: pickedQty >= num(line.qty) ? 'picked' : 'short', updated_at: ctx.now });
+  const item = await tx.get('orders.order_items', String(line.order_item_id));
+  if (item) await tx.update('orders.order_items', String(item.id), { picked_qty: num(item.picked_qty) + args.qty, updated_at: ctx.now });
+  if (args.qty > 0) {
+    const stock = await applyMovement(
+      ctx,
+      {
+        warehouseID: String(line.warehouse_id),
+        productID: String(line.product_id),
+        binID: (line.bin_id as string | null) ?? null,
+        kind: 'pick',
+        quantity: -args.qty,
+        referenceType: 'pick_line',
+        referenceID: args.pickLineID,
+        occurredAt: args.occurredAt,
+      },
+      -args.qty, // the order's reservation leaves with the goods
+    );
+    await ctx.emit('inventory.updated', { warehouseID: line.warehouse_id, productID: line.product_id, ...stock });
+  }
+
+  const lines = await tx.list('orders.pick_lines', { pick_list_id: line.pick_list_id });
+  const open = lines.filter((other) => other.id !== args.pickLineID && other.status === 'pending');
+  await tx.update('orders.pick_lists', String(line.pick_list_id), {
+    status: open.length === 0 ? 'completed' : 'in_progress',
+    ...(open.length === 0 ? { completed_at: ctx.now } : {}),
+    updated_at: ctx.now,
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * Floor work on stock: counts (observations of what was in a bin at a moment) and adjustments
+ * (known changes). On the device a count shows what the picker saw at once; the server records
+ * what the ledger expected at that moment, applies the count if the variance is within the
+ * threshold (on hand = counted + what moved after it), and otherwise holds it for an admin.
+ */
+import { Timestamp, Uuid } from '@niaga/protocol';
+import { Type } from 'typebox';
+import { defineMutator, type MutatorContext } from './define-mutator.ts';
+import { instant, num, requireRow, requireWarehouseAccess } from './guards.ts';
+import type { Row } from './mutation-tx.ts';
+import { adjusted, applied, reject } from './outcome.ts';
+import { applyMovement, changeStock, findStockItem, latestCount, movementsAfter, recordCountMovement } from './stock-item.ts';
+
+export const countStockArgs = Type.Object(
+  {
+    countID: Uuid,
+    warehouseID: Uuid,
+    binID: Type.Optional(Uuid),
+    productID: Uuid,
+    countedQty: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
+    occurredAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Makes `count` the one that sets on hand: counted + every movement that occurred after it. The
+ * count it replaces becomes superseded, so whatever order counts arrive in, one ends applied.
+ */
+async function applyCount(ctx: MutatorContext, count: Row, replaces: Row | undefined): Promise<void> {
+  const warehouseID = String(count.warehouse_id);
+  const productID = String(count.product_id);
+  if (replaces) await ctx.tx.update('inventory.count_lines', String(replaces.id), { status: 'superseded', updated_at: ctx.now });
+  const after = await movementsAfter(ctx, warehouseID, productID, instant(count.occurred_at));
+  const stock = await changeStock(ctx, warehouseID, productID, { setOnHand: num(count.counted_qty) + after });
+  await ctx.emit('inventory.updated', { warehouseID, productID, ...stock });
+}
+
+export const countStock = defineMutator('stock.count', countStockArgs, async (ctx, args) => {
+  requireWarehouseAccess(ctx.actor, args.warehouseID);
+  if (await ctx.tx.get('inventory.count_lines', args.countID)) reject('INVALID_STATE', `Count ${args.countID} was recorded already`);
+  await requireRow(ctx.tx, 'catalog.products', args.productID, 'Product');
+  const line = {
+    id: args.countID,
+    session_id: null,
+    warehouse_id: args.warehouseID,
+    bin_id: args.binID ?? null,
+    product_id: args.productID,
+    counted_qty: args.countedQty,
+    occurred_at: args.occurredAt,
+    counted_by: ctx.actor.sub,
+    client_id: ctx.clientID,
+    mutation_id: ctx.mutationID,
+    created_at: ctx.now,
+    updated_at: ctx.now,
+  };
+  if (ctx.tx.location === 'device') {
+    // What the picker saw is what their screen shows until the server has reconciled the count.
+    await ctx.tx.insert('inventory.count_lines', { ...line, expected_qty: null, variance: null, status: 'pending' });
+    await changeStock(ctx, args.warehouseID, args.productID, { setOnHand: args.countedQty });
+    return applied;
+  }
+
+  const takenAt = instant(args.occurredAt);
+  const latest = await latestCount(ctx, args.warehouseID, args.productID);
+  if (latest && instant(latest.occurred_at) >= takenAt) {
+    await ctx.tx.insert('inventory.count_lines', { ...line, expected_qty: null, variance: null, status: 'superseded' });
+    await ctx.emit('stock.counted', { countID: args.countID, warehouseID: args.warehouseID, productID: args.productID, status: 'superseded' });
+    return adjusted('COUNT_SUPERSEDED', 'A later count of this item was recorded first; this one is kept in the ledger but does not change stock', {
+      laterCountID: latest.id,
+    });
+  }
+  const onHand = num((await findStockItem(ctx, args.warehouseID, args.productID))?.on_hand);
+  const expected = onHand - (await movementsAfter(ctx, args.warehouseID, args.productID, takenAt));
+  const variance = args.countedQty - expected;
+  const held = Math.abs(variance) > ctx.policy.countVarianceThreshold;
+  const count = { ...line, expected_qty: expected, variance, status: held ? 'awaiting_approval' : 'applied' };
+  await ctx.tx.insert('inventory.count_lines', count);
+  await ctx.emit('stock.counted', { countID: args.countID, warehouseID: args.warehouseID, productID: args.productID, status: count.status, variance });
+  if (held) {
+    return adjusted('COUNT_AWAITING_APPROVAL', `The count differs from the ledger by ${variance}; it waits for an admin to approve it`, { expected, variance });
+  }
+  if (variance !== 0) await recordCountMovement(ctx, { warehouseID: args.warehouseID, productID: args.productID, binID: args.binID ?? null, quantity: variance, referenceType: 'count', referenceID: args.countID, occurredAt: args.occurredAt });
+  await applyCount(ctx, count, latest);
+  return applied;
+});
+
+export const reviewCountArgs = Type.Object(
+  { countID: Uuid, decision: Type.Union([Type.Literal('approve'), Type.Literal('void')]) },
+  { additionalProperties: false },
+);
+
+/** An admin approves a held count (it applies, unless a later count has been applied since) or voids it. */
+export const reviewCount = defineMutator('count.review', reviewCountArgs, async (ctx, args) => {
+  if (ctx.actor.role !== 'admin') reject('FORBIDDEN', 'Only admins approve or void counts');
+  const count = await requireRow(ctx.tx, 'inventory.count_lines', args.countID, 'Count');
+  if (count.status !== 'awaiting_approval') reject('INVALID_STATE', `This count is ${String(count.status)}, not awaiting approval`);
+  if (args.decision === 'void') {
+    await ctx.tx.update('inventory.count_lines', args.countID, { status: 'voided', updated_at: ctx.now });
+    return;
+  }
+  const latest = await latestCount(ctx, String(count.warehouse_id), String(count.product_id));
+  const isLatest = !latest || instant(latest.occurred_at) < instant(count.occurred_at);
+  await ctx.tx.update('inventory.count_lines', args.countID, { status: isLatest ? 'approved' : 'superseded', updated_at: ctx.now });
+  await recordCountMovement(ctx, {
+    warehouseID: String(count.warehouse_id),
+    productID: String(count.product_id),
+    binID: (count.bin_id as string | null) ?? null,
+    quantity: num(count.variance),
+    referenceType: 'count',
+    referenceID: args.countID,
+    occurredAt: String(count.occurred_at),
+  });
+  // A later count already applied stays the one that sets on hand.
+  if (isLatest) await applyCount(ctx, count, latest);
+});
+
+export const adjustStockArgs = Type.Object(
+  {
+    adjustmentID: Uuid,
+    warehouseID: Uuid,
+    productID: Uuid,
+    delta: Type.Integer({ minimum: -10_000_000, maximum: 10_000_000, description: 'signed change to on-hand; not 0' }),
+    reason: Type.String({ minLength: 1, maxLength: 500 }),
+    occurredAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+export const adjustStock = defineMutator('stock.adjust', adjustStockArgs, async (ctx, args) => {
+  requireWarehouseAccess(ctx.actor, args.warehouseID);
+  if (args.delta === 0) reject('INVALID_ARGS', 'An adjustment of 0 changes nothing; send the signed change');
+  if (await ctx.tx.get('inventory.movements', args.adjustmentID)) reject('INVALID_STATE', `Adjustment ${args.adjustmentID} was recorded already`);
+  await requireRow(ctx.tx, 'catalog.products', args.productID, 'Product');
+  const stock = await applyMovement(ctx, { id: args.adjustmentID, warehouseID: args.warehouseID, productID: args.productID, kind: 'adjustment', quantity: args.delta, reason: args.reason, occurredAt: args.occurredAt });
+  await ctx.emit('inventory.updated', { warehouseID: args.warehouseID, productID: args.productID, ...stock });
+});

@@ -1,0 +1,120 @@
+/**
+ * One pushed mutation, in one transaction: the client's last mutation id is checked and advanced
+ * with the mutation's effects and events, so a mutation applies exactly once however often it is
+ * resent. A business failure rolls the effects back but still advances the id and records a typed
+ * result; only a transient database failure advances nothing (the caller answers 5xx, the device
+ * retries).
+ */
+import type { Executor, Queryable } from '@niaga/db';
+import { MutationRejected, runMutation, type Actor, type MutationOutcome, type Mutator } from '@niaga/mutators';
+import { isEventType, type PushMutation } from '@niaga/protocol';
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '@niaga/domain/shared';
+import { writeEvent } from '../events/outbox.ts';
+import { SqlMutationTx, type MutationTables } from './sql-mutation-tx.ts';
+import { constraintViolation, isTransientError } from './transient-error.ts';
+
+export type PushStep =
+  | { readonly kind: 'processed'; readonly outcome: MutationOutcome; readonly lastMutationID: number }
+  | { readonly kind: 'skipped'; readonly lastMutationID: number }
+  | { readonly kind: 'gap'; readonly lastMutationID: number };
+
+export interface PushContext {
+  readonly db: Executor;
+  readonly tables: MutationTables;
+  readonly actor: Actor;
+  readonly clientGroupID: string;
+  /** Server clock minus device clock, measured on this push (undefined: use the last measurement). */
+  readonly clockOffsetMs: number | undefined;
+  readonly overrides?: ReadonlyMap<string, Mutator>;
+  readonly log: { error(details: object, message: string): void };
+}
+
+/** Creates the client group on first use; a group of another user is refused. */
+async function claimClientGroup(tx: Queryable, clientGroupID: string, userID: string): Promise<void> {
+  await tx.query('insert into sync.client_groups (id, user_id) values ($1, $2) on conflict (id) do nothing', [clientGroupID, userID]);
+  const { rows } = await tx.query<{ user_id: string }>('select user_id::text from sync.client_groups where id = $1', [clientGroupID]);
+  if (rows[0]!.user_id !== userID) throw new DomainError('FORBIDDEN', `Client group ${clientGroupID} belongs to another user`);
+}
+
+/** The client's row (created at 0 on first use), locked for this transaction. */
+async function claimClient(tx: Queryable, clientID: string, clientGroupID: string, userID: string): Promise<{ lastMutationID: number; clockOffsetMs: number }> {
+  await tx.query(
+    'insert into sync.clients (id, client_group_id, user_id) values ($1, $2, $3) on conflict (id) do nothing',
+    [clientID, clientGroupID, userID],
+  );
+  const { rows } = await tx.query<{ client_group_id: string; last_mutation_id: number; clock_offset_ms: number }>(
+    'select client_group_id, last_mutation_id, clock_offset_ms from sync.clients where id = $1 for update',
+    [clientID],
+  );
+  const client = rows[0]!;
+  if (client.client_group_id !== clientGroupID) throw new DomainError('FORBIDDEN', `Client ${clientID} belongs to another client group`);
+  return { lastMutationID: Number(client.last_mutation_id), clockOffsetMs: client.clock_offset_ms };
+}
+
+/**
+ * Device wall-clock times (`occurredAt`) moved onto the server's clock by the measured offset,
+ * and never later than now: a device clock running ahead must not date a count in the future.
+ */
+export function correctDeviceTimes(args: unknown, offsetMs: number, nowMs: number): unknown {
+  if (typeof args !== 'object' || args === null || !('occurredAt' in args) || typeof args.occurredAt !== 'string') return args;
+  const deviceMs = Date.parse(args.occurredAt);
+  if (Number.isNaN(deviceMs)) return args; // the schema check will refuse it with a clear message
+  return { ...args, occurredAt: new Date(Math.min(deviceMs + offsetMs, nowMs)).toISOString() };
+}
+
+function rejectionOf(error: unknown, mutation: PushMutation, log: PushContext['log']): MutationOutcome {
+  if (error instanceof MutationRejected) return error.outcome;
+  const violation = constraintViolation(error);
+  if (violation) {
+    return { status: 'rejected', code: 'INVALID_STATE', message: `The change conflicts with existing data (${violation.constraint ?? 'a constraint'})`, details: { constraint: violation.constraint } };
+  }
+  // A server bug: dropping the mutation with a record beats blocking the device's queue for ever.
+  log.error({ err: error, mutation: { clientID: mutation.clientID, id: mutation.id, name: mutation.name } }, 'mutation failed on the server');
+  return { status: 'rejected', code: 'INTERNAL', message: 'The server could not apply this mutation and dropped it; the failure was logged' };
+}
+
+export async function applyMutation(ctx: PushContext, mutation: PushMutation): Promise<PushStep> {
+  return ctx.db.transaction(async (tx) => {
+    await claimClientGroup(tx, ctx.clientGroupID, ctx.actor.sub);
+    const client = await claimClient(tx, mutation.clientID, ctx.clientGroupID, ctx.actor.sub);
+    const expected = client.lastMutationID + 1;
+    if (mutation.id < expected) return { kind: 'skipped', lastMutationID: client.lastMutationID };
+    if (mutation.id > expected) return { kind: 'gap', lastMutationID: client.lastMutationID };
+
+    const offsetMs = ctx.clockOffsetMs ?? client.clockOffsetMs;
+    const now = Date.now();
+    let outcome: MutationOutcome;
+    await tx.query('savepoint mutation');
+    try {
+      outcome = await runMutation(mutation.name, correctDeviceTimes(mutation.args, offsetMs, now), {
+        tx: new SqlMutationTx(tx, ctx.tables),
+        actor: ctx.actor,
+        clientID: mutation.clientID,
+        mutationID: mutation.id,
+        now: new Date(now).toISOString(),
+        newID: randomUUID,
+        emit: async (type, payload) => {
+          if (!isEventType(type)) throw new Error(`Mutator ${mutation.name} emitted an unknown event type ${type}`);
+          await writeEvent(tx, { type, payload, clientID: mutation.clientID, mutationID: mutation.id });
+        },
+        ...(ctx.overrides ? { overrides: ctx.overrides } : {}),
+      });
+      await tx.query('release savepoint mutation');
+    } catch (error) {
+      if (isTransientError(error)) throw error;
+      await tx.query('rollback to savepoint mutation');
+      outcome = rejectionOf(error, mutation, ctx.log);
+    }
+
+    await tx.query('update sync.clients set last_mutation_id = $2, clock_offset_ms = $3, updated_at = now() where id = $1', [mutation.clientID, mutation.id, offsetMs]);
+    if (outcome.status !== 'applied') {
+      await tx.query(
+        `insert into sync.mutation_results (client_id, mutation_id, user_id, name, status, code, message, details)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [mutation.clientID, mutation.id, ctx.actor.sub, mutation.name, outcome.status, outcome.code ?? null, outcome.message ?? '', outcome.details === undefined ? null : JSON.stringify(outcome.details)],
+      );
+    }
+    return { kind: 'processed', outcome, lastMutationID: mutation.id };
+  });
+}

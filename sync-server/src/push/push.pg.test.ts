@@ -1,0 +1,286 @@
+/**
+ * The push endpoint against real Postgres: exactly once however a push is repeated, cut off or
+ * raced; rejections recorded without blocking the queue; bad input refused without half-writes.
+ */
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@niaga/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startShapeServer, type ShapeServer } from '../test-support/shape-server.ts';
+
+let database: TestDatabase;
+let server: ShapeServer;
+const territory = randomUUID();
+const agentID = randomUUID();
+const customerID = randomUUID();
+const productID = randomUUID();
+let agentToken: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await database.db.query(`insert into customers.customers (id, name, territory_id) values ($1, 'Corner shop', $2)`, [customerID, territory]);
+  await database.db.query(`insert into catalog.products (id, sku, name, price_minor) values ($1, 'TEA-1', 'Tea', 250)`, [productID]);
+  server = await startShapeServer(database.db);
+  agentToken = await server.token('agent', { agent_id: agentID, territory_id: territory });
+}, 60_000);
+afterAll(async () => {
+  await server?.close();
+  await database?.drop();
+});
+
+interface Mutation {
+  clientID: string;
+  id: number;
+  name: string;
+  args: unknown;
+  timestamp: number;
+}
+
+function placeOrder(clientID: string, id: number, orderID = randomUUID()): Mutation {
+  return {
+    clientID,
+    id,
+    name: 'order.place',
+    args: { orderID, customerID, lines: [{ lineID: randomUUID(), productID, qty: 2, unitPrice: 250 }], occurredAt: new Date().toISOString() },
+    timestamp: id,
+  };
+}
+
+async function push(clientGroupID: string, mutations: Mutation[], options: { token?: string; body?: object; headers?: Record<string, string>; signal?: AbortSignal } = {}) {
+  const response = await fetch(`${server.baseUrl}/api/v1/sync/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token ?? agentToken}`, ...options.headers },
+    body: JSON.stringify(options.body ?? { pushVersion: 1, clientGroupID, profileID: 'p', schemaVersion: '1', mutations }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function countOf(sql: string, values: unknown[]): Promise<number> {
+  const { rows } = await database.db.query<{ count: number }>(`select count(*)::int as count from (${sql}) rows`, values);
+  return rows[0]!.count;
+}
+
+async function lastMutationID(clientID: string): Promise<number | undefined> {
+  const { rows } = await database.db.query<{ last_mutation_id: number }>('select last_mutation_id from sync.clients where id = $1', [clientID]);
+  return rows[0]?.last_mutation_id;
+}
+
+/** Each order placed by this client exists once, with one order.created event, and nothing else of it. */
+async function expectAppliedOnce(clientID: string, mutations: Mutation[]): Promise<void> {
+  const orderIDs = mutations.map((mutation) => (mutation.args as { orderID: string }).orderID);
+  expect(await countOf('select 1 from orders.orders where id = any($1::uuid[])', [orderIDs])).toBe(orderIDs.length);
+  expect(await countOf('select 1 from orders.order_items where order_id = any($1::uuid[])', [orderIDs])).toBe(orderIDs.length);
+  const { rows } = await database.db.query<{ mutation_id: number; count: number }>(
+    `select mutation_id, count(*)::int as count from events.outbox where client_id = $1 and type = 'order.created' group by mutation_id order by mutation_id`,
+    [clientID],
+  );
+  expect(rows).toEqual(mutations.map((mutation) => ({ mutation_id: mutation.id, count: 1 })));
+  expect(await lastMutationID(clientID)).toBe(Math.max(...mutations.map((mutation) => mutation.id)));
+}
+
+describe('exactly once', () => {
+  test('the same push sent twice applies each mutation once and emits its events once', async () => {
+    const group = randomUUID();
+    const client = randomUUID();
+    const mutations = [placeOrder(client, 1), placeOrder(client, 2), placeOrder(client, 3)];
+    const first = await push(group, mutations);
+    expect(first).toEqual({ status: 200, body: { lastMutationIDs: { [client]: 3 } } });
+    expect(await push(group, mutations)).toEqual(first);
+    await expectAppliedOnce(client, mutations);
+  });
+
+  test('a push whose response is lost (the connection cut mid-way) is resent: nothing is applied twice', async () => {
+    const group = randomUUID();
+    const client = randomUUID();
+    const mutations = Array.from({ length: 40 }, (_, index) => placeOrder(client, index + 1));
+    const abort = new AbortController();
+    const cut = push(group, mutations, { signal: abort.signal }).catch((error: unknown) => error);
+    // Cut the connection once the server has applied some of it.
+    for (let waited = 0; (await lastMutationID(client) ?? 0) === 0 && waited < 5000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    abort.abort();
+    expect(await cut).toBeInstanceOf(Error);
+    const resent = await push(group, mutations);
+    expect(resent.status).toBe(200);
+    await expectAppliedOnce(client, mutations);
+  });
+
+  test('two tabs pushing the same client group at once, with overlapping mutations, apply each once', async () => {
+    const group = randomUUID();
+    const [tabA, tabB] = [randomUUID(), randomUUID()];
+    const ofA = Array.from({ length: 12 }, (_, index) => placeOrder(tabA, index + 1));
+    const ofB = Array.from({ length: 12 }, (_, index) => placeOrder(tabB, index + 1));
+    // Each tab pushes its own mutations and, after a restart recovery, the other's too.
+    const results = await Promise.all([push(group, [...ofA, ...ofB]), push(group, [...ofB, ...ofA]), push(group, ofA), push(group, ofB)]);
+    expect(results.map((result) => result.status)).toEqual([200, 200, 200, 200]);
+    await expectAppliedOnce(tabA, ofA);
+    await expectAppliedOnce(tabB, ofB);
+  });
+});
+
+describe('rejections', () => {
+  test('a rejected mutation advances the id, leaves no effect, records a typed result, and the next one applies', async () => {
+    const group = randomUUID();
+    const client = randomUUID();
+    const unknownCustomer = placeOrder(client, 1);
+    (unknownCustomer.args as { customerID: string }).customerID = randomUUID();
+    const unknownMutator: Mutation = { clientID: client, id: 2, name: 'order.teleport', args: {}, timestamp: 2 };
+    const badArgs: Mutation = { clientID: client, id: 3, name: 'order.place', args: { orderID: 'not-a-uuid', lines: [] }, timestamp: 3 };
+    const good = placeOrder(client, 4);
+    expect(await push(group, [unknownCustomer, unknownMutator, badArgs, good])).toEqual({ status: 200, body: { lastMutationIDs: { [client]: 4 } } });
+
+    const { rows } = await database.db.query<{ mutation_id: number; status: string; code: string; message: string }>(
+      'select mutation_id, status, code, message from sync.mutation_results where client_id = $1 order by mutation_id',
+      [client],
+    );
+    expect(rows.map(({ mutation_id, status, code }) => ({ mutation_id, status, code }))).toEqual([
+      { mutation_id: 1, status: 'rejected', code: 'NOT_FOUND' },
+      { mutation_id: 2, status: 'rejected', code: 'UNKNOWN_MUTATOR' },
+      { mutation_id: 3, status: 'rejected', code: 'INVALID_ARGS' },
+    ]);
+    expect(rows[2]!.message).toMatch(/orderID/);
+    expect(await countOf('select 1 from orders.orders where id = $1', [(unknownCustomer.args as { orderID: string }).orderID])).toBe(0);
+    await expectAppliedOnce(client, [good]);
+    expect(await countOf('select 1 from events.outbox where client_id = $1', [client])).toBe(1);
+  });
+
+  test('a mutation that breaks a constraint half-way leaves none of its writes', async () => {
+    const group = randomUUID();
+    const client = randomUUID();
+    const first = placeOrder(client, 1);
+    const reused = placeOrder(client, 2);
+    // The second order's line id is the first order's: its order row is written, then the line fails.
+    (reused.args as { lines: { lineID: string }[] }).lines[0]!.lineID = (first.args as { lines: { lineID: string }[] }).lines[0]!.lineID;
+    expect((await push(group, [first, reused])).status).toBe(200);
+    expect(await countOf('select 1 from orders.orders where id = $1', [(reused.args as { orderID: string }).orderID])).toBe(0);
+    const { rows } = await database.db.query<{ status: string; code: string }>('select status, code from sync.mutation_results where client_id = $1', [client]);
+    expect(rows).toEqual([{ status: 'rejected', code: 'INVALID_STATE' }]);
+    expect(await countOf(`select 1 from events.outbox where client_id = $1 and mutation_id = 2`, [client])).toBe(0);
+  });
+});
+
+describe('bad input', () => {
+  test('a client group of another user is 403 and applies nothing', async () => {
+    const group = randomUUID();
+    const client = randomUUID();
+    expect((await push(group, [placeOrder(client, 1)])).status).toBe(200);
+    const otherAgent = await server.token('agent', { agent_id: randomUUID(), territory_id: territory });
+    const stolen = placeOrder(randomUUID(), 1);
+    const response = await push(group, [stolen], { token: otherAgent });
+    expect(response).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    expect(await countOf('select 1 from orders.orders where id = $1', [(stolen.args as { orderID: string }).orderID])).toBe(0);
+  });
+
+  test('ids going backwards are skipped; an id skipping ahead is a 409 naming the last applied id', async () => {
+    const group = randomUUID();
+    const client = randomUUID();
+    const mutations = [placeOrder(client, 1), placeOrder(client, 2)];
+    await push(group, mutations);
+    expect(await push(group, [mutations[1]!, mutations[0]!])).toEqual({ status: 200, body: { lastMutationIDs: { [client]: 2 } } });
+    const ahead = await push(group, [placeOrder(client, 5)]);
+    expect(ahead).toMatchObject({ status: 409, body: { code: 'MUTATION_ID_GAP', details: { clientID: client, lastMutationID: 2 } } });
+    await expectAppliedOnce(client, mutations);
+  });
+
+  test('other push and schema versions get the answer Replicache expects; malformed bodies a 400; no token a 401', async () => {
+    const group = randomUUID();
+    expect(await push(group, [], { body: { pushVersion: 0, clientGroupID: group, clientID: 'c', mutations: [] } })).toEqual({
+      status: 200,
+      body: { error: 'VersionNotSupported', versionType: 'push' },
+    });
+    expect(await push(group, [], { body: { pushVersion: 1, clientGroupID: group, schemaVersion: '99', mutations: [] } })).toEqual({
+      status: 200,
+      body: { error: 'VersionNotSupported', versionType: 'schema' },
+    });
+    expect(await push(group, [], { body: { pushVersion: 1, mutations: 'x' } })).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    const tooMany = Array.from({ length: 1001 }, (_, index) => ({ clientID: 'c', id: index + 1, name: 'x', args: {}, timestamp: 0 }));
+    expect((await push(group, tooMany)).status).toBe(400);
+    const response = await fetch(`${server.baseUrl}/api/v1/sync/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(response.status).toBe(401);
+    expect(await push(group, [placeOrder('c', 1)], { headers: { 'niaga-device-time': 'yesterday' } })).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+  });
+});
+
+test("the device's clock offset, measured on each push, moves occurredAt onto the server's clock", async () => {
+  const group = randomUUID();
+  const client = randomUUID();
+  const deviceNow = Date.now() - 3_600_000; // the device's clock is an hour behind
+  const mutation = placeOrder(client, 1);
+  (mutation.args as { occurredAt: string }).occurredAt = new Date(deviceNow - 60_000).toISOString(); // placed "a minute ago"
+  expect((await push(group, [mutation], { headers: { 'niaga-device-time': new Date(deviceNow).toISOString() } })).status).toBe(200);
+  const { rows } = await database.db.query<{ ago_ms: number }>('select (extract(epoch from now() - occurred_at) * 1000)::int as ago_ms from orders.orders where id = $1', [
+    (mutation.args as { orderID: string }).orderID,
+  ]);
+  expect(rows[0]!.ago_ms).toBeGreaterThan(50_000);
+  expect(rows[0]!.ago_ms).toBeLessThan(70_000);
+});
+
+describe('reconciliation on the server', () => {
+  test('a picker count applies, and an offline adjustment from before it arrives later without changing on hand', async () => {
+    const warehouseID = randomUUID();
+    await database.db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-R', 'R')`, [warehouseID]);
+    await database.db.query('insert into inventory.stock_items (warehouse_id, product_id, on_hand) values ($1, $2, 10)', [warehouseID, productID]);
+    const picker = await server.token('warehouse', { warehouse_id: warehouseID });
+    const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+    const count: Mutation = {
+      clientID: 'scanner-1',
+      id: 1,
+      name: 'stock.count',
+      args: { countID: randomUUID(), warehouseID, productID, countedQty: 8, occurredAt: minutesAgo(10) },
+      timestamp: 1,
+    };
+    const lateAdjustment: Mutation = {
+      clientID: 'scanner-2',
+      id: 1,
+      name: 'stock.adjust',
+      args: { adjustmentID: randomUUID(), warehouseID, productID, delta: -2, reason: 'damaged', occurredAt: minutesAgo(30) },
+      timestamp: 1,
+    };
+    const laterAdjustment: Mutation = { ...lateAdjustment, id: 2, args: { ...(lateAdjustment.args as object), adjustmentID: randomUUID(), delta: 5, occurredAt: minutesAgo(1) } };
+    expect((await push('scanner-1-group', [count], { token: picker })).status).toBe(200);
+    expect((await push('scanner-2-group', [lateAdjustment, laterAdjustment], { token: picker })).status).toBe(200);
+    const { rows } = await database.db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where warehouse_id = $1', [warehouseID]);
+    expect(rows).toEqual([{ on_hand: 13 }]); // the count (8) + what moved after it (+5)
+    const { rows: ledger } = await database.db.query<{ kind: string; quantity: number; affects_on_hand: boolean }>(
+      'select kind, quantity, affects_on_hand from inventory.movements where warehouse_id = $1 order by occurred_at',
+      [warehouseID],
+    );
+    expect(ledger).toEqual([
+      { kind: 'adjustment', quantity: -2, affects_on_hand: false },
+      { kind: 'count', quantity: -2, affects_on_hand: true },
+      { kind: 'adjustment', quantity: 5, affects_on_hand: true },
+    ]);
+    const { rows: counts } = await database.db.query<{ status: string; expected_qty: number; variance: number }>(
+      'select status, expected_qty, variance from inventory.count_lines where warehouse_id = $1',
+      [warehouseID],
+    );
+    expect(counts).toEqual([{ status: 'applied', expected_qty: 8, variance: 0 }]); // the late damage explained the shortfall
+  });
+
+  test('a quoted price is honoured if it was the catalogue price recently, else the order is adjusted to the current price', async () => {
+    const repricedID = randomUUID();
+    await database.db.query(`insert into catalog.products (id, sku, name, price_minor) values ($1, 'COF-1', 'Coffee', 500)`, [repricedID]);
+    await database.db.query(
+      `insert into catalog.price_history (product_id, price_minor, currency, effective_from) values
+         ($1, 450, 'USD', now() - interval '10 days'), ($1, 500, 'USD', now() - interval '1 day')`,
+      [repricedID],
+    );
+    const client = randomUUID();
+    const order = (id: number, unitPrice: number) => {
+      const mutation = placeOrder(client, id);
+      (mutation.args as { lines: { productID: string; unitPrice: number }[] }).lines = [{ ...(mutation.args as { lines: { productID: string; unitPrice: number }[] }).lines[0]!, productID: repricedID, unitPrice }];
+      return mutation;
+    };
+    const honoured = order(1, 450); // the price until yesterday
+    const stale = order(2, 300); // never the price
+    expect((await push(randomUUID(), [honoured, stale])).status).toBe(200);
+    const { rows } = await database.db.query<{ id: string; status: string; total_minor: number }>('select id, status, total_minor from orders.orders where id = any($1::uuid[]) order by total_minor', [
+      [(honoured.args as { orderID: string }).orderID, (stale.args as { orderID: string }).orderID],
+    ]);
+    expect(rows.map(({ status, total_minor }) => ({ status, total_minor }))).toEqual([
+      { status: 'placed', total_minor: 900 },
+      { status: 'adjusted', total_minor: 1000 },
+    ]);
+    const { rows: results } = await database.db.query<{ mutation_id: number; status: string; code: string }>('select mutation_id, status, code from sync.mutation_results where client_id = $1', [client]);
+    expect(results).toEqual([{ mutation_id: 2, status: 'adjusted', code: 'PRICE_CHANGED' }]);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * The mutators' transaction interface over a Postgres (or PGlite) transaction. Table and column
+ * names come from mutator code and are checked against the database catalogue; values are always
+ * parameters. Rows come back as JSON (timestamps as ISO strings, numbers as numbers), the same
+ * shape a device store holds them in.
+ */
+import type { Queryable } from '@niaga/db';
+import { mutableTables, referenceTables, type MutableTable, type MutationTx, type ReadableTable, type Row } from '@niaga/mutators';
+import { loadTableCatalog, type TableInfo } from '../shapes/table-catalog.ts';
+
+const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
+
+export class MutationTables {
+  private constructor(private readonly tables: ReadonlyMap<string, TableInfo>) {}
+
+  static async load(db: Queryable): Promise<MutationTables> {
+    return new MutationTables(await loadTableCatalog(db, [...mutableTables, ...referenceTables]));
+  }
+
+  /** `"schema"."table"` and a checker for column names of that table. */
+  resolve(table: string, columns: readonly string[]): string {
+    const info = this.tables.get(table);
+    if (!info) throw new Error(`Mutators may not touch ${table}`);
+    for (const column of columns) {
+      if (!info.columns.some((known) => known.name === column)) throw new Error(`${table} has no column ${column}`);
+    }
+    return `${quote(info.schema)}.${quote(info.table)}`;
+  }
+}
+
+export class SqlMutationTx implements MutationTx {
+  readonly location = 'server' as const;
+
+  constructor(
+    private readonly tx: Queryable,
+    private readonly tables: MutationTables,
+  ) {}
+
+  async get(table: ReadableTable, id: string): Promise<Row | undefined> {
+    const name = this.tables.resolve(table, ['id']);
+    const { rows } = await this.tx.query<{ row: Row }>(`select to_jsonb(t) as row from ${name} t where id = $1`, [id]);
+    return rows[0]?.row;
+  }
+
+  async list(table: ReadableTable, where: Row): Promise<Row[]> {
+    const columns = Object.keys(where);
+    const name = this.tables.resolve(table, columns);
+    const conditions = columns.map((column, index) => `${quote(column)} is not distinct from $${index + 1}`);
+    const { rows } = await this.tx.query<{ row: Row }>(
+      `select to_jsonb(t) as row from ${name} t${conditions.length > 0 ? ` where ${conditions.join(' and ')}` : ''} order by id`,
+      Object.values(where),
+    );
+    return rows.map((row) => row.row);
+  }
+
+  async insert(table: MutableTable, row: Row): Promise<void> {
+    const columns = Object.keys(row);
+    const name = this.tables.resolve(table, columns);
+    await this.tx.query(
+      `insert into ${name} (${columns.map(quote).join(', ')}) values (${columns.map((_, index) => `$${index + 1}`).join(', ')})`,
+      Object.values(row),
+    );
+  }
+
+  async update(table: MutableTable, id: string, patch: Row): Promise<void> {
+    const columns = Object.keys(patch);
+    if (columns.length === 0) return;
+    const name = this.tables.resolve(table, columns);
+    await this.tx.query(`update ${name} set ${columns.map((column, index) => `${quote(column)} = $${index + 2}`).join(', ')} where id = $1`, [id, ...Object.values(patch)]);
+  }
+
+  async delete(table: MutableTable, id: string): Promise<void> {
+    const name = this.tables.resolve(table, ['id']);
+    await this.tx.query(`delete from ${name} where id = $1`, [id]);
+  }
+}

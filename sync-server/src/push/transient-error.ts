@@ -1,0 +1,35 @@
+/**
+ * Whether a failure is the database's momentary trouble (retry the push later, advance nothing)
+ * rather than something about the mutation itself (record it as rejected and move on, or the
+ * client's queue would be blocked for ever).
+ */
+const transientSqlStates = [
+  '08', // connection exception
+  '40001', // serialization failure
+  '40P01', // deadlock detected
+  '53', // insufficient resources (too many connections, disk full, out of memory)
+  '57P01', // admin shutdown
+  '57P02', // crash shutdown
+  '57P03', // cannot connect now (starting up)
+  '58', // system error (I/O)
+];
+const transientNodeCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+export function isTransientError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (transientNodeCodes.has(code)) return true;
+    if (/^[0-9A-Z]{5}$/.test(code)) return transientSqlStates.some((state) => code.startsWith(state));
+  }
+  // node-postgres reports a dropped connection without a code.
+  return /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed/i.test(error.message);
+}
+
+/** A database constraint a mutation broke: its args or the state it met, not the server. */
+export function constraintViolation(error: unknown): { constraint: string | undefined; message: string } | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('23')) return undefined;
+  return { constraint: typeof constraint === 'string' ? constraint : undefined, message: error.message };
+}
