@@ -95,7 +95,13 @@ export async function placeOrderFor(ctx: MutatorContext, args: PlaceOrderArgs): 
       updated_at: ctx.now,
     });
   }
-  await ctx.emit('order.created', { orderID: args.orderID, customerID: args.customerID, warehouseID: scope.warehouse_id, totalMinor: subtotal });
+  await ctx.emit('order.created', {
+    orderID: args.orderID,
+    customerID: args.customerID,
+    warehouseID: scope.warehouse_id,
+    totalMinor: subtotal,
+    lines: lines.map((line) => ({ lineID: line.lineID, productID: line.productID, qty: line.qty })),
+  });
   if (repriced.length > 0) {
     return adjusted('PRICE_CHANGED', `${repriced.length} line(s) were repriced: the quoted price was not the catalogue price recently enough`, { lines: repriced });
   }

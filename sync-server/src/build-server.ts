@@ -19,6 +19,7 @@ import { loadTableCatalog } from './shapes/table-catalog.ts';
 import { scheduleCompaction } from './shapes/compaction.ts';
 import { registerMetrics } from './metrics.ts';
 import { startEventRelay } from './events/index.ts';
+import { startOrderSaga } from './order-saga.ts';
 import { pushRoutes } from './push/push-routes.ts';
 import { MutationTables } from './push/sql-mutation-tx.ts';
 
@@ -84,8 +85,14 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   const stopCompaction = scheduleCompaction(db, retentionMs, 10 * 60_000, app.log);
   app.addHook('onClose', async () => stopCompaction());
   // Outbox → NATS JetStream (NATS_URL) or the in-process bus; never waits for NATS to be up.
-  const events = await startEventRelay({ db, natsUrl: config.natsUrl, logger: app.log.child({ component: 'events' }) });
+  const events = await startEventRelay({
+    db,
+    natsUrl: config.natsUrl,
+    jetstream: { stream: config.natsStream, subjectPrefix: config.natsSubjectPrefix },
+    logger: app.log.child({ component: 'events' }),
+  });
   app.decorate('events', events);
   app.addHook('onClose', () => events.stop());
+  await startOrderSaga(events);
   return app;
 }

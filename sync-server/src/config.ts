@@ -13,6 +13,9 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   natsUrl: string | undefined;
+  /** The JetStream stream and subject prefix events go to (one set per deployment). */
+  natsStream: string;
+  natsSubjectPrefix: string;
   redisUrl: string | undefined;
   meiliUrl: string | undefined;
   s3Url: string | undefined;
@@ -122,6 +125,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     databaseUrl,
     dataDir,
     natsUrl: read.optionalUrl('NATS_URL', ['nats:', 'tls:']),
+    natsStream: read.string('NATS_STREAM', 'NIAGA'),
+    natsSubjectPrefix: read.string('NATS_SUBJECT_PREFIX', 'niaga'),
     redisUrl: read.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
     meiliUrl: read.optionalUrl('MEILI_URL', ['http:', 'https:']),
     s3Url: read.optionalUrl('S3_URL', ['http:', 'https:', 's3:']),

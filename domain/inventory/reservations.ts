@@ -1,0 +1,83 @@
+/**
+ * The inventory side of the order saga (ARCHITECTURE.md §5): on order.created, hold available
+ * stock for each line at the fulfilment warehouse, in the order orders arrive, never more than is
+ * available; on order.cancelled, release what was held. Returns the events to publish; the caller
+ * writes them in the same transaction.
+ */
+import type { Queryable } from '@niaga/db';
+import type { EventType } from '@niaga/protocol';
+
+export interface DomainEvent {
+  readonly type: EventType;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+export interface OrderLineToReserve {
+  readonly lineID: string;
+  readonly productID: string;
+  readonly qty: number;
+}
+
+export interface OrderToReserve {
+  readonly orderID: string;
+  /** The warehouse the order asked for; null lets inventory pick one. */
+  readonly warehouseID: string | null;
+  readonly lines: readonly OrderLineToReserve[];
+}
+
+/** The active warehouse that can fill the most units of these lines (ties: by code). */
+async function chooseWarehouse(tx: Queryable, lines: readonly OrderLineToReserve[]): Promise<string | null> {
+  const { rows } = await tx.query<{ id: string }>(
+    `with wanted as (select * from jsonb_to_recordset($1::jsonb) as l(product_id uuid, qty int))
+     select w.id from inventory.warehouses w
+       left join lateral (
+         select sum(least(greatest(s.available, 0), l.qty)) as fillable
+           from wanted l join inventory.stock_items s on s.product_id = l.product_id and s.warehouse_id = w.id) f on true
+      where w.active
+      order by coalesce(f.fillable, 0) desc, w.code
+      limit 1`,
+    [JSON.stringify(lines.map((line) => ({ product_id: line.productID, qty: line.qty })))],
+  );
+  return rows[0]?.id ?? null;
+}
+
+export async function reserveOrder(tx: Queryable, order: OrderToReserve): Promise<DomainEvent[]> {
+  const warehouseID = order.warehouseID ?? (await chooseWarehouse(tx, order.lines));
+  if (!warehouseID) {
+    return [{ type: 'inventory.insufficient', payload: { orderID: order.orderID, warehouseID: null, lines: order.lines.map((line) => ({ ...line, allocated: 0 })) } }];
+  }
+  const allocations: (OrderLineToReserve & { allocated: number })[] = [];
+  // One product at a time, in a fixed order, so concurrent reservations cannot deadlock.
+  for (const line of [...order.lines].sort((a, b) => a.productID.localeCompare(b.productID) || a.lineID.localeCompare(b.lineID))) {
+    const { rows } = await tx.query<{ available: number }>(
+      'select available from inventory.stock_items where warehouse_id = $1 and product_id = $2 for update',
+      [warehouseID, line.productID],
+    );
+    const allocated = Math.max(0, Math.min(line.qty, rows[0]?.available ?? 0));
+    if (allocated > 0) {
+      await tx.query('update inventory.stock_items set reserved = reserved + $3 where warehouse_id = $1 and product_id = $2', [warehouseID, line.productID, allocated]);
+    }
+    const inserted = await tx.query(
+      `insert into inventory.reservations (order_id, order_item_id, warehouse_id, product_id, qty) values ($1, $2, $3, $4, $5)
+       on conflict (order_item_id) do nothing`,
+      [order.orderID, line.lineID, warehouseID, line.productID, allocated],
+    );
+    if (inserted.rowCount === 0) throw new Error(`Order line ${line.lineID} was reserved already`);
+    allocations.push({ ...line, allocated });
+  }
+  const lines = order.lines.map((line) => allocations.find((allocation) => allocation.lineID === line.lineID)!);
+  const complete = lines.every((line) => line.allocated === line.qty);
+  return [{ type: complete ? 'inventory.reserved' : 'inventory.insufficient', payload: { orderID: order.orderID, warehouseID, lines } }];
+}
+
+export async function releaseOrder(tx: Queryable, orderID: string): Promise<DomainEvent[]> {
+  const { rows } = await tx.query<{ warehouse_id: string; product_id: string; qty: number }>(
+    `update inventory.reservations set status = 'released' where order_id = $1 and status = 'active' returning warehouse_id, product_id, qty`,
+    [orderID],
+  );
+  for (const row of rows) {
+    await tx.query('update inventory.stock_items set reserved = greatest(0, reserved - $3) where warehouse_id = $1 and product_id = $2', [row.warehouse_id, row.product_id, row.qty]);
+  }
+  if (rows.length === 0) return [];
+  return [{ type: 'inventory.released', payload: { orderID, lines: rows.map((row) => ({ warehouseID: row.warehouse_id, productID: row.product_id, qty: row.qty })) } }];
+}
