@@ -1,0 +1,62 @@
+import { expect, test } from 'vitest';
+import type { Actor } from './define-mutator.ts';
+import { MemoryTx, type TableState } from './memory-tx.ts';
+import type { Row } from './mutation-tx.ts';
+import { runMutation } from './run-mutation.ts';
+
+const warehouse = '00000000-0000-4000-8000-0000000000f1';
+const product = '00000000-0000-4000-8000-00000000a001';
+const picker: Actor = { sub: '00000000-0000-4000-8000-0000000000bb', role: 'warehouse', warehouse_id: warehouse, territory_id: null, agent_id: null, customer_id: null };
+const lineA = '00000000-0000-4000-8000-00000000b001';
+const lineB = '00000000-0000-4000-8000-00000000b002';
+
+let sequence = 0;
+async function run(state: TableState, name: string, args: unknown, actor = picker): Promise<TableState> {
+  const tx = new MemoryTx(state, 'server');
+  await runMutation(name, args, { tx, actor, clientID: 'c', mutationID: ++sequence, now: '2026-11-24T12:00:00.000Z', newID: () => `00000000-0000-4000-8000-${String(++sequence).padStart(12, '0')}` });
+  return tx.commit();
+}
+
+function seeded(): TableState {
+  const table = (rows: Row[]) => new Map(rows.map((row) => [String(row.id), row]));
+  return new Map<string, Map<string, Row>>([
+    ['catalog.products', table([{ id: product, sku: 'TEA-1', barcode: '4006381333931', name: 'Tea', active: true }])],
+    ['inventory.stock_items', table([{ id: 's1', warehouse_id: warehouse, product_id: product, on_hand: 10, reserved: 5, available: 5, version: 1 }])],
+    ['orders.order_items', table([{ id: 'i1', order_id: 'o1', product_id: product, qty: 5, picked_qty: 0, allocated_qty: 5 }])],
+    ['orders.pick_lists', table([{ id: 'p1', order_id: 'o1', warehouse_id: warehouse, status: 'open' }])],
+    [
+      'orders.pick_lines',
+      table([
+        { id: lineA, pick_list_id: 'p1', order_item_id: 'i1', warehouse_id: warehouse, product_id: product, bin_id: null, qty: 3, picked_qty: 0, status: 'pending' },
+        { id: lineB, pick_list_id: 'p1', order_item_id: 'i1', warehouse_id: warehouse, product_id: product, bin_id: null, qty: 2, picked_qty: 0, status: 'pending' },
+      ]),
+    ],
+  ]);
+}
+
+const confirm = (pickLineID: string, qty: number, scannedCode = '4006381333931') => ({ pickLineID, qty, scannedCode, occurredAt: '2026-11-24T11:00:00.000Z' });
+const row = (state: TableState, table: string, id: string) => state.get(table)!.get(id)!;
+
+test('confirming every line takes the goods out of stock and the reservation, advances the order line and completes the list', async () => {
+  const first = await run(seeded(), 'pick.confirm', confirm(lineA, 3));
+  expect(row(first, 'orders.pick_lists', 'p1').status).toBe('in_progress');
+  const done = await run(first, 'pick.confirm', confirm(lineB, 1, 'TEA-1')); // one short, scanned by SKU
+  expect(row(done, 'orders.pick_lines', lineB)).toMatchObject({ picked_qty: 1, status: 'short' });
+  expect(row(done, 'orders.pick_lists', 'p1').status).toBe('completed');
+  expect(row(done, 'orders.order_items', 'i1').picked_qty).toBe(4);
+  expect(row(done, 'inventory.stock_items', 's1')).toMatchObject({ on_hand: 6, reserved: 1, available: 5 });
+  const movements = [...done.get('inventory.movements')!.values()].map((movement) => ({ kind: movement.kind, quantity: movement.quantity }));
+  expect(movements).toEqual([
+    { kind: 'pick', quantity: -3 },
+    { kind: 'pick', quantity: -1 },
+  ]);
+});
+
+test('a wrong scan, a second confirmation, too many units or another warehouse are refused and change nothing', async () => {
+  await expect(run(seeded(), 'pick.confirm', confirm(lineA, 3, '999'))).rejects.toMatchObject({ code: 'WRONG_ITEM' });
+  await expect(run(seeded(), 'pick.confirm', confirm(lineA, 4))).rejects.toMatchObject({ code: 'INVALID_ARGS' });
+  const picked = await run(seeded(), 'pick.confirm', confirm(lineA, 3));
+  await expect(run(picked, 'pick.confirm', confirm(lineA, 0))).rejects.toMatchObject({ code: 'INVALID_STATE' });
+  const elsewhere: Actor = { ...picker, warehouse_id: '00000000-0000-4000-8000-0000000000f9' };
+  await expect(run(seeded(), 'pick.confirm', confirm(lineA, 3), elsewhere)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+});
