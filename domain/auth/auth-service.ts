@@ -1,6 +1,7 @@
 import type { Executor } from '@niaga/db';
 import type { LoginResponse } from '@niaga/protocol';
 import { DomainError } from '../shared/errors.ts';
+import { writeEvent } from '../shared/outbox.ts';
 import { decoyHash, verifyPassword } from './passwords.ts';
 import { findSessionForUpdate, hashToken, insertSession, markRotated, newRefreshToken, revokeFamily } from './session-store.ts';
 import type { TokenService } from './tokens.ts';
@@ -42,7 +43,11 @@ export function createAuthService({ db, tokens, refreshTokenTtlSeconds }: AuthSe
       if (!user || !valid || user.disabled) throw invalidCredentials();
       const refreshToken = newRefreshToken();
       const expiresAt = refreshExpiry();
-      const session = await insertSession(db, { userID: user.id, tokenHash: hashToken(refreshToken), ...device, expiresAt });
+      const session = await db.transaction(async (tx) => {
+        const inserted = await insertSession(tx, { userID: user.id, tokenHash: hashToken(refreshToken), ...device, expiresAt });
+        await writeEvent(tx, { type: 'user.login', payload: { userID: user.id, sessionFamilyID: inserted.family_id, deviceName: device.deviceName } });
+        return inserted;
+      });
       return issue(user, session.family_id, refreshToken, expiresAt);
     },
 

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { forbidden } from '../shared/errors.ts';
 import type { DomainPluginOptions } from '../shared/plugin-options.ts';
+import { writeEvent } from '../shared/outbox.ts';
 import { registerResource, type Values } from '../shared/resource.ts';
 import { requireUser } from '../shared/user.ts';
 import { createAuthService } from './auth-service.ts';
@@ -83,6 +84,9 @@ export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { d
       },
     },
     hooks: {
+      afterCreate: async (tx, user) => {
+        await writeEvent(tx, { type: 'user.registered', payload: { userID: user.id, role: user.role } });
+      },
       beforeUpdate: async (tx, before, patch) => {
         // Disabling a user or changing their password ends every session they have.
         if (patch.disabled === true || patch.password !== undefined) await revokeUserSessions(tx, String(before.id));

@@ -2,6 +2,7 @@ import type { Queryable } from '@niaga/db';
 import { Category, CreateCategoryBody, CreateProductBody, PatchCategoryBody, PatchProductBody, Product } from '@niaga/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
+import { writeEvent } from '../shared/outbox.ts';
 import type { DomainPluginOptions } from '../shared/plugin-options.ts';
 import { allRows, registerResource, type Values } from '../shared/resource.ts';
 
@@ -50,9 +51,17 @@ export const catalogPlugin: FastifyPluginAsync<DomainPluginOptions> = async (app
       hiddenColumns: (user) => (user.role === 'admin' ? [] : ['cost_minor']),
     },
     hooks: {
-      afterCreate: (tx, product, user) => recordPrice(tx, product, user.sub),
+      afterCreate: async (tx, product, user) => {
+        await recordPrice(tx, product, user.sub);
+        await writeEvent(tx, { type: 'product.created', payload: { productID: product.id, sku: product.sku, priceMinor: product.price_minor } });
+      },
       afterUpdate: async (tx, before, after, user) => {
         if (before.price_minor !== after.price_minor || before.currency !== after.currency) await recordPrice(tx, after, user.sub);
+        const changed = Object.keys(after).filter((column) => JSON.stringify(after[column]) !== JSON.stringify(before[column]));
+        await writeEvent(tx, { type: 'product.updated', payload: { productID: after.id, changed } });
+      },
+      beforeDelete: async (tx, product) => {
+        await writeEvent(tx, { type: 'product.deleted', payload: { productID: product.id, sku: product.sku } });
       },
     },
   });

@@ -4,6 +4,7 @@ import { findProductsForSale } from '../catalog/product-lookup.ts';
 import { findCustomerScope, type CustomerScope } from '../customers/customer-lookup.ts';
 import { findWarehouse } from '../inventory/warehouse-lookup.ts';
 import { DomainError, forbidden } from '../shared/errors.ts';
+import { writeEvent } from '../shared/outbox.ts';
 import { Params } from '../shared/sql.ts';
 import { duplicateItemIDs, priceOrder, sourceFor, type PricedOrder } from './order-rules.ts';
 
@@ -134,5 +135,11 @@ export async function createOrder(tx: Queryable, user: AccessClaims, body: Creat
   );
   const orderID = rows[0]!.id;
   await insertItems(tx, orderID, scope, priced);
+  // The saga reserves stock for it, as for an order pushed from a device.
+  const { rows: lines } = await tx.query<{ lineID: string; productID: string; qty: number }>(
+    `select id as "lineID", product_id as "productID", qty from orders.order_items where order_id = $1 order by created_at, id`,
+    [orderID],
+  );
+  await writeEvent(tx, { type: 'order.created', payload: { orderID, customerID: scope.customerID, warehouseID: scope.warehouseID, totalMinor: priced.totalMinor, lines } });
   return orderID;
 }

@@ -5,6 +5,7 @@ import { allRows, registerResource, type ResourceStore } from '../shared/resourc
 import { requireUser } from '../shared/user.ts';
 import { orderReadScope, orderUpdateScope } from './order-access.ts';
 import { createOrder } from './order-create.ts';
+import { writeEvent } from '../shared/outbox.ts';
 import { planOrderPatch, type OrderState } from './order-rules.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -35,6 +36,11 @@ export function registerOrders(app: FastifyInstance, db: Executor): ResourceStor
         if (before.warehouse_id !== after.warehouse_id) {
           await tx.query('update orders.order_items set warehouse_id = $2 where order_id = $1', [after.id, after.warehouse_id]);
         }
+        const cancelled = after.status === 'cancelled' && before.status !== 'cancelled';
+        await writeEvent(tx, {
+          type: cancelled ? 'order.cancelled' : 'order.updated',
+          payload: { orderID: after.id, status: after.status, ...(cancelled ? { reason: after.status_reason } : {}) },
+        });
       },
     },
   });

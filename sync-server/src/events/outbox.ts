@@ -3,30 +3,14 @@
  * of the change that caused the event, so the event exists if and only if the change committed.
  * The relay (outbox-relay.ts) publishes it afterwards; an insert trigger wakes it (NOTIFY on commit).
  */
-import type { Queryable } from '@niaga/db';
 import type { EventEnvelope, EventType } from '@niaga/protocol';
 
 export type { EventEnvelope, EventType } from '@niaga/protocol';
+// Domain code writes events too, so the one function lives with the domain's shared code.
+export { writeEvent, type NewEvent } from '@niaga/domain/shared';
 
 /** Channel the outbox insert trigger notifies (migration 0020). */
 export const outboxChannel = 'niaga_outbox';
-
-export interface NewEvent {
-  readonly type: EventType;
-  readonly payload: Readonly<Record<string, unknown>>;
-  /** The device client and mutation that caused it, when one did. */
-  readonly clientID?: string;
-  readonly mutationID?: number;
-}
-
-/** Writes one event into the outbox inside `tx`; returns its id. */
-export async function writeEvent(tx: Queryable, event: NewEvent): Promise<string> {
-  const { rows } = await tx.query<{ id: string }>(
-    'insert into events.outbox (type, payload, client_id, mutation_id) values ($1, $2, $3, $4) returning id',
-    [event.type, JSON.stringify(event.payload), event.clientID ?? null, event.mutationID ?? null],
-  );
-  return rows[0]!.id;
-}
 
 export interface OutboxRow {
   id: string;

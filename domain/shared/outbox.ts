@@ -1,0 +1,25 @@
+/**
+ * The transactional outbox: call writeEvent inside the transaction of the change that caused the
+ * event, so the event exists if and only if the change committed. The sync server's relay
+ * publishes it afterwards (NATS JetStream, or the in-process bus in embedded mode).
+ */
+import type { Queryable } from '@niaga/db';
+import type { EventType } from '@niaga/protocol';
+
+export interface NewEvent {
+  readonly type: EventType;
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** The device client and mutation that caused it, when one did. */
+  readonly clientID?: string;
+  readonly mutationID?: number;
+}
+
+/** Writes one event into the outbox inside `tx`; returns its id. */
+export async function writeEvent(tx: Queryable, event: NewEvent): Promise<string> {
+  const { rows } = await tx.query<{ id: string }>(
+    'insert into events.outbox (type, payload, client_id, mutation_id) values ($1, $2, $3, $4) returning id',
+    [event.type, JSON.stringify(event.payload), event.clientID ?? null, event.mutationID ?? null],
+  );
+  return rows[0]!.id;
+}
+

@@ -1,0 +1,84 @@
+/**
+ * Writes through the REST API emit their domain events in the same transaction, and an order
+ * placed through REST goes through the same saga as one pushed from a device.
+ */
+import { randomUUID } from 'node:crypto';
+import { hashPassword } from '@niaga/domain/auth';
+import { createTestDatabase, type TestDatabase } from '@niaga/testing';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startShapeServer, type ShapeServer } from './test-support/shape-server.ts';
+import { waitFor } from './test-support/shape-test-kit.ts';
+
+let database: TestDatabase;
+let server: ShapeServer;
+let admin: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  server = await startShapeServer(database.db);
+  admin = await server.token('admin');
+}, 60_000);
+afterAll(async () => {
+  await server?.close();
+  await database?.drop();
+});
+
+async function api(method: string, path: string, body?: object, token = admin) {
+  const response = await fetch(`${server.baseUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: response.status, body: (response.status === 204 ? undefined : await response.json()) as Record<string, unknown> };
+}
+
+const eventsOfType = async (type: string) =>
+  (await database.db.query<{ payload: Record<string, unknown> }>('select payload from events.outbox where type = $1 order by seq', [type])).rows.map((row) => row.payload);
+
+test('product create, update and delete, user creation and login each write their event', async () => {
+  const created = await api('POST', '/catalog/products', { sku: 'EV-1', name: 'Evented', priceMinor: 100 });
+  expect(created.status).toBe(201);
+  const id = created.body.id as string;
+  expect((await api('PATCH', `/catalog/products/${id}`, { priceMinor: 120 })).status).toBe(200);
+  expect((await api('DELETE', `/catalog/products/${id}`)).status).toBe(204);
+  expect(await eventsOfType('product.created')).toEqual([expect.objectContaining({ productID: id, sku: 'EV-1', priceMinor: 100 })]);
+  expect(await eventsOfType('product.updated')).toEqual([expect.objectContaining({ productID: id, changed: expect.arrayContaining(['price_minor']) as unknown })]);
+  expect(await eventsOfType('product.deleted')).toEqual([{ productID: id, sku: 'EV-1' }]);
+
+  const user = await api('POST', '/auth/users', { email: 'new@niaga.test', password: 'a long enough password', name: 'New', role: 'admin' });
+  expect(user.status).toBe(201);
+  expect(await eventsOfType('user.registered')).toEqual([{ userID: user.body.id, role: 'admin' }]);
+  await database.db.query(`insert into auth.users (email, password_hash, name, role) values ('login@niaga.test', $1, 'L', 'admin')`, [await hashPassword('correct horse battery')]);
+  const login = await fetch(`${server.baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'login@niaga.test', password: 'correct horse battery' }),
+  });
+  expect(login.status).toBe(200);
+  expect(await eventsOfType('user.login')).toHaveLength(1);
+});
+
+test('an order placed through REST is reserved and confirmed by the saga; cancelling it releases the stock', async () => {
+  const warehouseID = randomUUID();
+  const productID = randomUUID();
+  const customerID = randomUUID();
+  await database.db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-E', 'E')`, [warehouseID]);
+  await database.db.query(`insert into catalog.products (id, sku, name, price_minor) values ($1, 'EV-2', 'Tea', 100)`, [productID]);
+  await database.db.query('insert into inventory.stock_items (warehouse_id, product_id, on_hand) values ($1, $2, 4)', [warehouseID, productID]);
+  await database.db.query(`insert into customers.customers (id, name) values ($1, 'Shop')`, [customerID]);
+  const order = await api('POST', '/orders', { customerId: customerID, warehouseId: warehouseID, items: [{ productId: productID, qty: 3 }] });
+  expect(order.status).toBe(201);
+  const orderID = order.body.id as string;
+  const state = async () =>
+    (
+      await database.db.query<{ status: string; reserved: number }>(
+        'select o.status, s.reserved from orders.orders o, inventory.stock_items s where o.id = $1 and s.product_id = $2',
+        [orderID, productID],
+      )
+    ).rows[0]!;
+  await waitFor(async () => (await state()).status === 'confirmed', 'the order to be confirmed');
+  expect(await state()).toEqual({ status: 'confirmed', reserved: 3 });
+  expect((await api('PATCH', `/orders/${orderID}`, { status: 'cancelled', statusReason: 'no longer needed' })).status).toBe(200);
+  await waitFor(async () => (await state()).reserved === 0, 'the reservation to be released');
+  expect((await state()).status).toBe('cancelled');
+});
