@@ -65,7 +65,11 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   await app.register(customersPlugin, { prefix: '/api/v1/customers', db });
   await app.register(agentsPlugin, { prefix: '/api/v1/agents', db });
 
-  await app.register(pushRoutes, { db, tables: await MutationTables.load(db) });
+  await app.register(pushRoutes, {
+    db,
+    tables: await MutationTables.load(db),
+    policy: { countVarianceThreshold: config.countVarianceThreshold, priceHonourWindowMs: config.priceHonourWindowHours * 3600_000 },
+  });
 
   const feed = new ChangeFeed(db);
   await feed.start();

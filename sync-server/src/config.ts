@@ -32,6 +32,10 @@ export interface Config {
   changeLogRetentionHours: number;
   /** Shape snapshots with more rows than this are served in pages. */
   snapshotPageRows: number;
+  /** A stock count off from the ledger by more units than this waits for an admin. */
+  countVarianceThreshold: number;
+  /** A price quoted by an offline device is honoured if it was the catalogue price this many hours ago. */
+  priceHonourWindowHours: number;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +145,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     changeLogRetentionHours: read.integer('CHANGE_LOG_RETENTION_HOURS', 14 * 24, 1, 365 * 24),
     snapshotPageRows: read.integer('SHAPE_SNAPSHOT_PAGE_ROWS', 10_000, 1, 1_000_000),
+    countVarianceThreshold: read.integer('COUNT_VARIANCE_THRESHOLD', 20, 0, 1_000_000_000),
+    priceHonourWindowHours: read.integer('PRICE_HONOUR_WINDOW_HOURS', 72, 0, 24 * 365),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   if (config.jwtSecret === '') config.jwtSecret = demoSecret(dataDir);

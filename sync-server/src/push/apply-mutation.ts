@@ -6,7 +6,7 @@
  * retries).
  */
 import type { Executor, Queryable } from '@niaga/db';
-import { MutationRejected, runMutation, type Actor, type MutationOutcome, type Mutator } from '@niaga/mutators';
+import { MutationRejected, runMutation, type Actor, type MutationOutcome, type MutationPolicy, type Mutator } from '@niaga/mutators';
 import { isEventType, type PushMutation } from '@niaga/protocol';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@niaga/domain/shared';
@@ -27,6 +27,7 @@ export interface PushContext {
   /** Server clock minus device clock, measured on this push (undefined: use the last measurement). */
   readonly clockOffsetMs: number | undefined;
   readonly overrides?: ReadonlyMap<string, Mutator>;
+  readonly policy: MutationPolicy;
   readonly log: { error(details: object, message: string): void };
 }
 
@@ -94,6 +95,7 @@ export async function applyMutation(ctx: PushContext, mutation: PushMutation): P
         mutationID: mutation.id,
         now: new Date(now).toISOString(),
         newID: randomUUID,
+        policy: ctx.policy,
         emit: async (type, payload) => {
           if (!isEventType(type)) throw new Error(`Mutator ${mutation.name} emitted an unknown event type ${type}`);
           await writeEvent(tx, { type, payload, clientID: mutation.clientID, mutationID: mutation.id });

@@ -5,7 +5,7 @@
  */
 import type { Executor } from '@niaga/db';
 import { DomainError, requireUser } from '@niaga/domain/shared';
-import type { Mutator } from '@niaga/mutators';
+import type { MutationPolicy, Mutator } from '@niaga/mutators';
 import { Header, PushRequest, PushResponse, supportedSchemaVersions } from '@niaga/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { applyMutation } from './apply-mutation.ts';
@@ -17,6 +17,7 @@ export interface PushRoutesOptions {
   tables: MutationTables;
   /** Server-side implementations that replace the shared ones (the domain's authoritative rules). */
   overrides?: ReadonlyMap<string, Mutator>;
+  policy: MutationPolicy;
 }
 
 /** Server clock minus the device's, from the device-time header (undefined when absent). */
@@ -28,7 +29,7 @@ function clockOffset(header: string | string[] | undefined, nowMs: number): numb
   return Math.max(-3e11, Math.min(3e11, Math.round(nowMs - deviceMs)));
 }
 
-export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, { db, tables, overrides }) => {
+export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, { db, tables, overrides, policy }) => {
   app.post(
     '/api/v1/sync/push',
     {
@@ -54,7 +55,7 @@ export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, { d
       if (!supportedSchemaVersions.includes(body.schemaVersion ?? '')) return { error: 'VersionNotSupported' as const, versionType: 'schema' as const };
       const clockOffsetMs = clockOffset(request.headers[Header.deviceTime], Date.now());
       const lastMutationIDs: Record<string, number> = {};
-      const context = { db, tables, actor, clientGroupID: body.clientGroupID, clockOffsetMs, log: request.log, ...(overrides ? { overrides } : {}) };
+      const context = { db, tables, policy, actor, clientGroupID: body.clientGroupID, clockOffsetMs, log: request.log, ...(overrides ? { overrides } : {}) };
       for (const mutation of body.mutations) {
         let step;
         try {
