@@ -14,7 +14,8 @@ const audience = 'niaga-api';
 
 /** Short-lived HS256 access tokens carrying the role and scope claims. */
 export function createTokenService(secret: string, accessTtlSeconds: number): TokenService {
-  const key = new TextEncoder().encode(secret);
+  // Imported once: handing jose the raw bytes would re-import the key on every sign and verify.
+  const keyPromise = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
   return {
     accessTtlSeconds,
     async sign(claims) {
@@ -27,12 +28,12 @@ export function createTokenService(secret: string, accessTtlSeconds: number): To
         .setAudience(audience)
         .setIssuedAt()
         .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-        .sign(key);
+        .sign(await keyPromise);
       return { token, expiresAt };
     },
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, key, { issuer, audience, algorithms: ['HS256'] });
+        const { payload } = await jwtVerify(token, await keyPromise, { issuer, audience, algorithms: ['HS256'] });
         const claims = {
           sub: payload.sub,
           role: payload.role,

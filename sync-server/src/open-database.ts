@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Executor } from '@niaga/db';
 import { createPgExecutor } from '@niaga/db/pg';
-import { createPgliteExecutor } from '@niaga/db/pglite';
 import type { Config } from './config.ts';
 
 /** Postgres when DATABASE_URL is set, else embedded PGlite on disk in the data dir. */
@@ -10,5 +9,7 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
   if (config.databaseUrl) return createPgExecutor(config.databaseUrl);
   const dir = join(config.dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
+  // Loaded only in embedded mode: PGlite's WebAssembly Postgres costs ~60 MB of memory.
+  const { createPgliteExecutor } = await import('@niaga/db/pglite');
   return createPgliteExecutor(dir);
 }
