@@ -14,6 +14,8 @@ import { visibleInSnapshot } from './pg-snapshot.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
 import { indexKeysOf, ShapeIndex } from './shape-index.ts';
 import { logPosition, type LogRead, type ShapeHandle } from './shape-log.ts';
+import { scopeColumnsOf } from './rules.ts';
+import { TailIndex, type TailEntry } from './tail-index.ts';
 
 export const changeChannel = 'niaga_change_log';
 export const truncateChannel = 'niaga_change_log_truncate';
@@ -21,10 +23,6 @@ export const truncateChannel = 'niaga_change_log_truncate';
 export interface Waiter {
   readonly changed: Promise<void>;
   cancel(): void;
-}
-
-interface TailEntry extends LogEntry {
-  readonly table: string;
 }
 
 interface LiveWaiter {
@@ -58,7 +56,7 @@ export class ChangeFeed {
   private tailStart = 0n;
   private compactedBefore = 0n;
   private readonly tail: TailEntry[] = [];
-  private readonly byTable = new Map<string, TailEntry[]>();
+  private readonly tailIndex = new TailIndex(scopeColumnsOf);
   private readonly index = new ShapeIndex<LiveWaiter>();
   /** Per table, the log position of the newest TRUNCATE this instance heard of. */
   private readonly truncatedAt = new Map<string, bigint>();
@@ -105,7 +103,7 @@ export class ChangeFeed {
   readTail(shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint): LogRead | undefined {
     // Also when the client is ahead of this instance's tail (it read the database more recently).
     if (afterLsn < this.tailStart || afterLsn < this.compactedBefore || afterLsn > this.seen) return undefined;
-    const entries = this.byTable.get(shape.table.name) ?? [];
+    const entries = this.tailIndex.entriesFor(shape.table.name, indexKeysOf(shape.rule));
     let start = entries.length;
     while (start > 0 && entries[start - 1]!.lsn > afterLsn) start -= 1;
     const messages: ChangeMessage[] = [];
@@ -196,9 +194,7 @@ export class ChangeFeed {
       }));
       for (const entry of entries) {
         this.tail.push(entry);
-        const list = this.byTable.get(entry.table) ?? [];
-        this.byTable.set(entry.table, list);
-        list.push(entry);
+        this.tailIndex.add(entry);
       }
       this.seen = entries.at(-1)!.lsn;
       this.trim();
@@ -233,12 +229,7 @@ export class ChangeFeed {
     while (drop < this.tail.length && this.tail[drop]!.lsn === this.tail[drop - 1]!.lsn) drop += 1;
     this.tailStart = this.tail[drop - 1]!.lsn;
     this.tail.splice(0, drop);
-    for (const [table, list] of this.byTable) {
-      let cut = 0;
-      while (cut < list.length && list[cut]!.lsn <= this.tailStart) cut += 1;
-      if (cut === list.length) this.byTable.delete(table);
-      else list.splice(0, cut);
-    }
+    this.tailIndex.dropThrough(this.tailStart);
   }
 
   private wakeAll(): void {

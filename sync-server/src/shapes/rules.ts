@@ -107,3 +107,10 @@ export const syncedTables: readonly string[] = Object.keys(shapeRules);
 export function claimValue(user: AccessClaims, claim: Claim): string | null {
   return user[claim];
 }
+
+/** The columns the rules of `table` filter on, for indexing changes by scope. */
+export function scopeColumnsOf(table: string): readonly string[] {
+  const columns = new Set<string>();
+  for (const rule of Object.values(shapeRules[table] ?? {})) for (const clause of rule.filter) for (const condition of clause) columns.add(condition.column);
+  return [...columns];
+}
