@@ -57,6 +57,8 @@ export class ChangeFeed {
   private compactedBefore = 0n;
   private readonly tail: TailEntry[] = [];
   private readonly tailIndex = new TailIndex(scopeColumnsOf);
+  /** Reads served since the tail last grew, by shape and offset (cleared when it grows). */
+  private readonly sharedReads = new Map<string, { xids: readonly bigint[]; read: LogRead }>();
   private readonly index = new ShapeIndex<LiveWaiter>();
   /** Per table, the log position of the newest TRUNCATE this instance heard of. */
   private readonly truncatedAt = new Map<string, bigint>();
@@ -103,10 +105,18 @@ export class ChangeFeed {
   readTail(shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint): LogRead | undefined {
     // Also when the client is ahead of this instance's tail (it read the database more recently).
     if (afterLsn < this.tailStart || afterLsn < this.compactedBefore || afterLsn > this.seen) return undefined;
+    // Clients of the same shape at the same offset (a warehouse's pickers, woken together) share
+    // one read, unless this client's snapshot already holds one of its transactions.
+    const key = `${shape.hash}\u0000${afterLsn}`;
+    const shared = this.sharedReads.get(key);
+    if (shared && !shared.xids.some((xid) => visibleInSnapshot(xid, handle.snapshot))) return shared.read;
+
     const entries = this.tailIndex.entriesFor(shape.table.name, indexKeysOf(shape.rule));
     let start = entries.length;
     while (start > 0 && entries[start - 1]!.lsn > afterLsn) start -= 1;
     const messages: ChangeMessage[] = [];
+    const xids: bigint[] = [];
+    let skipped = false;
     let transaction: TailEntry[] = [];
     for (let i = start; i <= entries.length; i++) {
       const entry = entries[i];
@@ -114,9 +124,16 @@ export class ChangeFeed {
         messages.push(...changesFor(shape, transaction));
         transaction = [];
       }
-      if (entry && !visibleInSnapshot(entry.xid, handle.snapshot)) transaction.push(entry);
+      if (!entry) continue;
+      if (visibleInSnapshot(entry.xid, handle.snapshot)) skipped = true;
+      else {
+        transaction.push(entry);
+        xids.push(entry.xid);
+      }
     }
-    return { messages, throughLsn: this.seen, upToDate: true, globalLsn: this.seen };
+    const read: LogRead = { messages, throughLsn: this.seen, upToDate: true, globalLsn: this.seen };
+    if (!skipped) this.sharedReads.set(key, { xids, read });
+    return read;
   }
 
   /** True when the table was truncated after this snapshot: the handle is dead. */
@@ -197,6 +214,7 @@ export class ChangeFeed {
         this.tailIndex.add(entry);
       }
       this.seen = entries.at(-1)!.lsn;
+      this.sharedReads.clear();
       this.trim();
       this.dispatch(entries);
       if (rows.length < this.fetchBatch) return;

@@ -45,6 +45,14 @@ function schemaHeader(shape: ShapeDefinition): string {
   return JSON.stringify(Object.fromEntries(shape.columns.map((column) => [column.name, schemaEntry(column)])));
 }
 
+/** Each message of a read as JSON, once per read however many clients share it. */
+const serialized = new WeakMap<LogRead, readonly string[]>();
+function serializedMessages(read: LogRead): readonly string[] {
+  let parts = serialized.get(read);
+  if (!parts) serialized.set(read, (parts = read.messages.map((message) => JSON.stringify(message))));
+  return parts;
+}
+
 /** 409: the client drops what it has of this shape and starts again from offset -1. */
 function mustRefetch(reply: FastifyReply, reason: string) {
   return reply
@@ -145,7 +153,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
     const requestedLsn = deliveredThrough(offset, handle.snapshotLsn);
     const respond = (result: LogRead) => {
       const nextOffset: ShapeOffset = result.upToDate ? logOffset(result.globalLsn) : logOffset(result.throughLsn);
-      const parts = result.messages.map((message) => JSON.stringify(message));
+      const parts = [...serializedMessages(result)];
       if (result.upToDate) parts.push(upToDate(result.globalLsn));
       void reply.header('electric-handle', handle.handle).header('electric-offset', formatOffset(nextOffset));
       if (result.upToDate) void reply.header('electric-up-to-date', '');
