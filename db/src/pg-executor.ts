@@ -35,16 +35,22 @@ export function createPgExecutor(connectionString: string, options: { max?: numb
     exec: root.exec,
     async transaction(fn) {
       const client = await pool.connect();
+      // A checked-out client whose connection drops between queries emits 'error'; unheard, that
+      // would crash the process. The next query fails anyway, and the broken client is discarded.
+      let broken: Error | undefined;
+      const onError = (error: Error) => (broken = error);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(wrap(client));
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken ??= rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))));
         throw error;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       }
     },
     close: () => pool.end(),

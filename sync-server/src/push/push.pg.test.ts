@@ -140,7 +140,7 @@ describe('rejections', () => {
     expect(rows[2]!.message).toMatch(/orderID/);
     expect(await countOf('select 1 from orders.orders where id = $1', [(unknownCustomer.args as { orderID: string }).orderID])).toBe(0);
     await expectAppliedOnce(client, [good]);
-    expect(await countOf('select 1 from events.outbox where client_id = $1', [client])).toBe(1);
+    expect(await countOf('select 1 from events.outbox where client_id = $1 and mutation_id < 4', [client])).toBe(0); // rejected: no events
   });
 
   test('a mutation that breaks a constraint half-way leaves none of its writes', async () => {
@@ -276,10 +276,10 @@ describe('reconciliation on the server', () => {
     const { rows } = await database.db.query<{ id: string; status: string; total_minor: number }>('select id, status, total_minor from orders.orders where id = any($1::uuid[]) order by total_minor', [
       [(honoured.args as { orderID: string }).orderID, (stale.args as { orderID: string }).orderID],
     ]);
-    expect(rows.map(({ status, total_minor }) => ({ status, total_minor }))).toEqual([
-      { status: 'placed', total_minor: 900 },
-      { status: 'adjusted', total_minor: 1000 },
-    ]);
+    // The saga may already have confirmed or backordered them; the totals and results tell the pricing.
+    expect(rows.map((row) => row.total_minor)).toEqual([900, 1000]);
+    expect(['placed', 'confirmed', 'backordered']).toContain(rows[0]!.status);
+    expect(['adjusted', 'confirmed', 'backordered']).toContain(rows[1]!.status);
     const { rows: results } = await database.db.query<{ mutation_id: number; status: string; code: string }>('select mutation_id, status, code from sync.mutation_results where client_id = $1', [client]);
     expect(results).toEqual([{ mutation_id: 2, status: 'adjusted', code: 'PRICE_CHANGED' }]);
   });
