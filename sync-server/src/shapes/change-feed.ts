@@ -45,6 +45,8 @@ interface EntryRow {
 export interface ChangeFeedOptions {
   /** How many log entries the tail keeps; older offsets are read from the database. */
   maxTailEntries?: number;
+  /** A live response stops after the transaction that brings it to this many messages. */
+  maxMessagesPerRead?: number;
   fetchBatch?: number;
 }
 
@@ -67,6 +69,7 @@ export class ChangeFeed {
   private stopListening: (() => Promise<void>) | undefined;
   private readonly maxTailEntries: number;
   private readonly fetchBatch: number;
+  private readonly maxMessagesPerRead: number;
 
   constructor(
     private readonly db: Executor,
@@ -74,6 +77,7 @@ export class ChangeFeed {
   ) {
     this.maxTailEntries = options.maxTailEntries ?? 20_000;
     this.fetchBatch = options.fetchBatch ?? 5_000;
+    this.maxMessagesPerRead = options.maxMessagesPerRead ?? 5_000;
   }
 
   async start(): Promise<void> {
@@ -117,11 +121,17 @@ export class ChangeFeed {
     const messages: ChangeMessage[] = [];
     const xids: bigint[] = [];
     let skipped = false;
+    let throughLsn = this.seen;
     let transaction: TailEntry[] = [];
     for (let i = start; i <= entries.length; i++) {
       const entry = entries[i];
       if (transaction.length > 0 && (entry === undefined || entry.lsn !== transaction[0]!.lsn)) {
         messages.push(...changesFor(shape, transaction));
+        // A client far behind gets the rest in further responses, whole transactions each.
+        if (entry && messages.length >= this.maxMessagesPerRead) {
+          throughLsn = transaction[0]!.lsn;
+          break;
+        }
         transaction = [];
       }
       if (!entry) continue;
@@ -131,7 +141,7 @@ export class ChangeFeed {
         xids.push(entry.xid);
       }
     }
-    const read: LogRead = { messages, throughLsn: this.seen, upToDate: true, globalLsn: this.seen };
+    const read: LogRead = { messages, throughLsn, upToDate: throughLsn === this.seen, globalLsn: this.seen };
     if (!skipped) this.sharedReads.set(key, { xids, read });
     return read;
   }
