@@ -31,13 +31,14 @@ function textRow(tuple: Record<string, unknown> | null, table: string, which: 'o
   if (tuple === null) {
     throw new CaptureError(CaptureErrorCode.missingOldRow, `A change to ${table} arrived without its ${which} row; is REPLICA IDENTITY FULL set?`);
   }
-  const row: Record<string, string | null> = {};
+  // No prototype: a column named __proto__ is then an ordinary key, and plain assignment is safe.
+  const row = Object.create(null) as Record<string, string | null>;
   for (const [column, value] of Object.entries(tuple)) {
     if (value !== null && typeof value !== 'string') {
       // undefined: an unchanged TOAST value with no old row to take it from (replica identity not FULL).
       throw new CaptureError(CaptureErrorCode.missingOldRow, `Column ${column} of ${table} arrived without a text value; is REPLICA IDENTITY FULL set?`);
     }
-    Object.defineProperty(row, column, { value, enumerable: true, writable: true, configurable: true });
+    row[column] = value;
   }
   return row;
 }
