@@ -22,18 +22,21 @@ export class MemoryTx implements MutationTx {
     return rows;
   }
 
-  async get(table: ReadableTable, id: string): Promise<Row | undefined> {
+  async get(table: ReadableTable, id: string, _options?: { lock?: boolean }): Promise<Row | undefined> {
     return this.table(table).get(id);
   }
 
-  async list(table: ReadableTable, where: Row): Promise<Row[]> {
+  async list(table: ReadableTable, where: Row, _options?: { lock?: boolean }): Promise<Row[]> {
     const conditions = Object.entries(where);
     return [...this.table(table).values()].filter((row) => conditions.every(([column, value]) => (row[column] ?? null) === value));
   }
 
-  async insert(table: MutableTable, row: Row): Promise<void> {
+  async insert(table: MutableTable, row: Row, options: { ifAbsent?: boolean } = {}): Promise<void> {
     const id = String(row.id);
-    if (this.table(table).has(id)) throw new Error(`${table} ${id} exists already`);
+    if (this.table(table).has(id)) {
+      if (options.ifAbsent) return;
+      throw new Error(`${table} ${id} exists already`);
+    }
     this.table(table).set(id, { ...row });
   }
 

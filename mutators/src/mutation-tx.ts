@@ -32,11 +32,16 @@ export type Row = Readonly<Record<string, unknown>>;
 export interface MutationTx {
   /** 'device' for the optimistic run, 'server' for the authoritative one. */
   readonly location: 'device' | 'server';
-  get(table: ReadableTable, id: string): Promise<Row | undefined>;
-  /** Rows whose columns equal every given value, in no particular order. */
-  list(table: ReadableTable, where: Row): Promise<Row[]>;
-  /** Inserts a new row; `row.id` is required. */
-  insert(table: MutableTable, row: Row): Promise<void>;
+  /** The row with this id; with `lock`, locked as for list(). */
+  get(table: ReadableTable, id: string, options?: { lock?: boolean }): Promise<Row | undefined>;
+  /**
+   * Rows whose columns equal every given value, in no particular order. With `lock`, the server
+   * locks them until the mutation commits and returns their latest committed values, so a
+   * read-modify-write of them cannot lose a concurrent change (the device has no concurrency).
+   */
+  list(table: ReadableTable, where: Row, options?: { lock?: boolean }): Promise<Row[]>;
+  /** Inserts a new row; `row.id` is required. With `ifAbsent`, a row already there (same key or unique value) is left as it is. */
+  insert(table: MutableTable, row: Row, options?: { ifAbsent?: boolean }): Promise<void>;
   /** Changes the given columns of an existing row (no-op if it does not exist). */
   update(table: MutableTable, id: string, patch: Row): Promise<void>;
   delete(table: MutableTable, id: string): Promise<void>;

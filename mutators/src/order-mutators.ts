@@ -147,7 +147,7 @@ export const cancelOrderArgs = Type.Object({ orderID: Uuid, reason: Type.String(
 export const cancelOrder = defineMutator('order.cancel', cancelOrderArgs, async (ctx, args) => {
   const { actor, tx } = ctx;
   if (actor.role === 'warehouse') reject('FORBIDDEN', 'Pickers do not cancel orders');
-  const order = await tx.get('orders.orders', args.orderID);
+  const order = await tx.get('orders.orders', args.orderID, { lock: true });
   // Authorize before telling whether the order exists.
   const own =
     actor.role === 'admin' || (actor.role === 'agent' && order?.agent_id === actor.agent_id) || (actor.role === 'customer' && order?.customer_id === actor.customer_id);

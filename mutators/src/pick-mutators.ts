@@ -22,9 +22,13 @@ export const confirmPickArgs = Type.Object(
 
 export const confirmPick = defineMutator('pick.confirm', confirmPickArgs, async (ctx, args) => {
   const { tx } = ctx;
-  const line = await tx.get('orders.pick_lines', args.pickLineID);
-  if (!line) return reject('NOT_FOUND', `Pick line ${args.pickLineID} does not exist`);
-  requireWarehouseAccess(ctx.actor, String(line.warehouse_id));
+  const found = await tx.get('orders.pick_lines', args.pickLineID);
+  if (!found) return reject('NOT_FOUND', `Pick line ${args.pickLineID} does not exist`);
+  requireWarehouseAccess(ctx.actor, String(found.warehouse_id));
+  // The list first, then the line: pickers confirming lines of one list at once are serialized,
+  // so the last one sees the others' lines done and completes the list.
+  await tx.get('orders.pick_lists', String(found.pick_list_id), { lock: true });
+  const line = (await tx.get('orders.pick_lines', args.pickLineID, { lock: true }))!;
   if (line.status !== 'pending') reject('INVALID_STATE', `This line was already confirmed (${String(line.status)})`);
   const remaining = num(line.qty) - num(line.picked_qty);
   if (args.qty > remaining) reject('INVALID_ARGS', `Only ${remaining} left to pick on this line, not ${args.qty}`, { remaining });

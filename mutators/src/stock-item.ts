@@ -13,6 +13,22 @@ export async function findStockItem(ctx: MutatorContext, warehouseID: string, pr
   return item;
 }
 
+/**
+ * The stock row of a warehouse × product, created at zero if missing, and locked on the server
+ * until the mutation commits. Every stock change of one item takes this lock first (the saga's
+ * reservations too), so counts, movements and reservations of an item are serialized and none
+ * is lost; what is read after it is the latest committed state.
+ */
+export async function lockStockItem(ctx: MutatorContext, warehouseID: string, productID: string): Promise<Row> {
+  const where = { warehouse_id: warehouseID, product_id: productID };
+  const [existing] = await ctx.tx.list('inventory.stock_items', where, { lock: true });
+  if (existing) return existing;
+  const fresh = { id: ctx.newID(), ...where, on_hand: 0, reserved: 0, available: 0, version: 1, created_at: ctx.now, updated_at: ctx.now };
+  await ctx.tx.insert('inventory.stock_items', fresh, { ifAbsent: true }); // another device may create it at the same moment
+  const [item] = await ctx.tx.list('inventory.stock_items', where, { lock: true });
+  return item ?? fresh;
+}
+
 /** The count that set on hand last (applied or approved), by when it was taken. */
 export async function latestCount(ctx: MutatorContext, warehouseID: string, productID: string): Promise<Row | undefined> {
   const counts = await ctx.tx.list('inventory.count_lines', { warehouse_id: warehouseID, product_id: productID });
@@ -28,8 +44,8 @@ export async function movementsAfter(ctx: MutatorContext, warehouseID: string, p
 }
 
 /**
- * Changes on-hand and reserved of a stock row by the given deltas (creating the row at zero),
- * and returns the new quantities. `available` is derived by a trigger on the server; the device
+ * Changes on-hand and reserved of a stock row by the given deltas (under its lock), and returns
+ * the new quantities. `available` is derived by a trigger on the server; the device
  * has no trigger, so it is written here too.
  */
 export async function changeStock(
@@ -38,13 +54,10 @@ export async function changeStock(
   productID: string,
   change: { onHand?: number; reserved?: number; setOnHand?: number },
 ): Promise<{ onHand: number; reserved: number; available: number }> {
-  const item = await findStockItem(ctx, warehouseID, productID);
-  const before = { onHand: num(item?.on_hand), reserved: num(item?.reserved) };
-  const onHand = change.setOnHand ?? before.onHand + (change.onHand ?? 0);
-  const reserved = Math.max(0, before.reserved + (change.reserved ?? 0));
-  const values = { on_hand: onHand, reserved, available: onHand - reserved, updated_at: ctx.now };
-  if (item) await ctx.tx.update('inventory.stock_items', String(item.id), { ...values, version: num(item.version) + 1 });
-  else await ctx.tx.insert('inventory.stock_items', { id: ctx.newID(), warehouse_id: warehouseID, product_id: productID, ...values, version: 1, created_at: ctx.now });
+  const item = await lockStockItem(ctx, warehouseID, productID);
+  const onHand = change.setOnHand ?? num(item.on_hand) + (change.onHand ?? 0);
+  const reserved = Math.max(0, num(item.reserved) + (change.reserved ?? 0));
+  await ctx.tx.update('inventory.stock_items', String(item.id), { on_hand: onHand, reserved, available: onHand - reserved, version: num(item.version) + 1, updated_at: ctx.now });
   return { onHand, reserved, available: onHand - reserved };
 }
 
@@ -89,6 +102,7 @@ async function insertMovement(ctx: MutatorContext, movement: Movement, affectsOn
  * reservation the movement consumes, e.g. a pick) changes either way.
  */
 export async function applyMovement(ctx: MutatorContext, movement: Movement, reservedChange = 0): Promise<{ onHand: number; reserved: number; available: number }> {
+  await lockStockItem(ctx, movement.warehouseID, movement.productID);
   const count = await latestCount(ctx, movement.warehouseID, movement.productID);
   const affectsOnHand = !count || instant(movement.occurredAt) > instant(count.occurred_at);
   await insertMovement(ctx, movement, affectsOnHand);

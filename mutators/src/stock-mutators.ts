@@ -10,7 +10,7 @@ import { defineMutator, type MutatorContext } from './define-mutator.ts';
 import { instant, num, requireRow, requireWarehouseAccess } from './guards.ts';
 import type { Row } from './mutation-tx.ts';
 import { adjusted, applied, reject } from './outcome.ts';
-import { applyMovement, changeStock, findStockItem, latestCount, movementsAfter, recordCountMovement } from './stock-item.ts';
+import { applyMovement, changeStock, findStockItem, latestCount, lockStockItem, movementsAfter, recordCountMovement } from './stock-item.ts';
 
 export const countStockArgs = Type.Object(
   {
@@ -55,6 +55,7 @@ export const countStock = defineMutator('stock.count', countStockArgs, async (ct
     created_at: ctx.now,
     updated_at: ctx.now,
   };
+  await lockStockItem(ctx, args.warehouseID, args.productID);
   if (ctx.tx.location === 'device') {
     // What the picker saw is what their screen shows until the server has reconciled the count.
     await ctx.tx.insert('inventory.count_lines', { ...line, expected_qty: null, variance: null, status: 'pending' });
@@ -71,7 +72,7 @@ export const countStock = defineMutator('stock.count', countStockArgs, async (ct
       laterCountID: latest.id,
     });
   }
-  const onHand = num((await findStockItem(ctx, args.warehouseID, args.productID))?.on_hand);
+  const onHand = num((await findStockItem(ctx, args.warehouseID, args.productID))?.on_hand); // locked above
   const expected = onHand - (await movementsAfter(ctx, args.warehouseID, args.productID, takenAt));
   const variance = args.countedQty - expected;
   const held = Math.abs(variance) > ctx.policy.countVarianceThreshold;
@@ -100,6 +101,7 @@ export const reviewCount = defineMutator('count.review', reviewCountArgs, async 
     await ctx.tx.update('inventory.count_lines', args.countID, { status: 'voided', updated_at: ctx.now });
     return;
   }
+  await lockStockItem(ctx, String(count.warehouse_id), String(count.product_id));
   const latest = await latestCount(ctx, String(count.warehouse_id), String(count.product_id));
   const isLatest = !latest || instant(latest.occurred_at) < instant(count.occurred_at);
   await ctx.tx.update('inventory.count_lines', args.countID, { status: isLatest ? 'approved' : 'superseded', updated_at: ctx.now });

@@ -79,7 +79,8 @@ export function transferStatus(transfer: { shipped: boolean; received: boolean }
 }
 
 async function moveTransfer(ctx: MutatorContext, args: Static<typeof moveArgs>, end: 'ship' | 'receive'): Promise<void> {
-  const transfer = await ctx.tx.get('inventory.transfers', args.transferID);
+  // Locked: the other end may be recorded by another device at the same moment.
+  const transfer = await ctx.tx.get('inventory.transfers', args.transferID, { lock: true });
   const warehouseID = end === 'ship' ? transfer?.from_warehouse_id : transfer?.to_warehouse_id;
   if (!transfer) return reject('NOT_FOUND', `Transfer ${args.transferID} does not exist`);
   requireWarehouseAccess(ctx.actor, String(warehouseID));
@@ -91,7 +92,8 @@ async function moveTransfer(ctx: MutatorContext, args: Static<typeof moveArgs>, 
   const lines = await ctx.tx.list('inventory.transfer_lines', { transfer_id: args.transferID });
   const column = end === 'ship' ? 'shipped_qty' : 'received_qty';
   const updated = new Map(lines.map((line) => [String(line.product_id), line]));
-  for (const moved of args.lines) {
+  // In product order, so two transfers moving the same products lock their stock in the same order.
+  for (const moved of [...args.lines].sort((a, b) => a.productID.localeCompare(b.productID))) {
     const line = updated.get(moved.productID) ?? reject('INVALID_ARGS', `Product ${moved.productID} is not on transfer ${args.transferID}`);
     await ctx.tx.update('inventory.transfer_lines', String(line.id), { [column]: moved.qty, updated_at: ctx.now });
     updated.set(moved.productID, { ...line, [column]: moved.qty });

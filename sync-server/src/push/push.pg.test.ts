@@ -284,3 +284,30 @@ describe('reconciliation on the server', () => {
     expect(results).toEqual([{ mutation_id: 2, status: 'adjusted', code: 'PRICE_CHANGED' }]);
   });
 });
+
+test('devices adjusting the same stock at the same moment lose none of each other’s changes', async () => {
+  const warehouseID = randomUUID();
+  await database.db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-C', 'C')`, [warehouseID]);
+  const picker = await server.token('warehouse', { warehouse_id: warehouseID });
+  const deltas = Array.from({ length: 6 }, (_, device) => Array.from({ length: 8 }, (_, index) => ((device * 8 + index) % 7) - 3 || 5));
+  await Promise.all(
+    deltas.map(async (mine) => {
+      const client = randomUUID();
+      for (const [index, delta] of mine.entries()) {
+        const mutation = {
+          clientID: client,
+          id: index + 1,
+          name: 'stock.adjust',
+          args: { adjustmentID: randomUUID(), warehouseID, productID, delta, reason: 'race', occurredAt: new Date().toISOString() },
+          timestamp: 0,
+        };
+        expect((await push(client, [mutation], { token: picker })).status).toBe(200);
+      }
+    }),
+  );
+  const { rows } = await database.db.query<{ on_hand: number; rows: number }>(
+    'select sum(on_hand)::int as on_hand, count(*)::int as rows from inventory.stock_items where warehouse_id = $1',
+    [warehouseID],
+  );
+  expect(rows[0]).toEqual({ on_hand: deltas.flat().reduce((sum, delta) => sum + delta, 0), rows: 1 });
+});

@@ -36,28 +36,35 @@ export class SqlMutationTx implements MutationTx {
     private readonly tables: MutationTables,
   ) {}
 
-  async get(table: ReadableTable, id: string): Promise<Row | undefined> {
+  async get(table: ReadableTable, id: string, options: { lock?: boolean } = {}): Promise<Row | undefined> {
     const name = this.tables.resolve(table, ['id']);
-    const { rows } = await this.tx.query<{ row: Row }>(`select to_jsonb(t) as row from ${name} t where id = $1`, [id]);
+    const { rows } = await this.tx.query<{ row: Row }>(`select to_jsonb(t) as row from ${name} t where id = $1${options.lock ? ' for update' : ''}`, [id]);
     return rows[0]?.row;
   }
 
-  async list(table: ReadableTable, where: Row): Promise<Row[]> {
+  async list(table: ReadableTable, where: Row, options: { lock?: boolean } = {}): Promise<Row[]> {
     const columns = Object.keys(where);
     const name = this.tables.resolve(table, columns);
-    const conditions = columns.map((column, index) => `${quote(column)} is not distinct from $${index + 1}`);
+    const values: unknown[] = [];
+    // `=` (not `is not distinct from`) so the indexes on scope columns apply.
+    const conditions = columns.map((column) => {
+      const value = where[column];
+      if (value === null || value === undefined) return `${quote(column)} is null`;
+      values.push(value);
+      return `${quote(column)} = $${values.length}`;
+    });
     const { rows } = await this.tx.query<{ row: Row }>(
-      `select to_jsonb(t) as row from ${name} t${conditions.length > 0 ? ` where ${conditions.join(' and ')}` : ''} order by id`,
-      Object.values(where),
+      `select to_jsonb(t) as row from ${name} t${conditions.length > 0 ? ` where ${conditions.join(' and ')}` : ''} order by id${options.lock ? ' for update' : ''}`,
+      values,
     );
     return rows.map((row) => row.row);
   }
 
-  async insert(table: MutableTable, row: Row): Promise<void> {
+  async insert(table: MutableTable, row: Row, options: { ifAbsent?: boolean } = {}): Promise<void> {
     const columns = Object.keys(row);
     const name = this.tables.resolve(table, columns);
     await this.tx.query(
-      `insert into ${name} (${columns.map(quote).join(', ')}) values (${columns.map((_, index) => `$${index + 1}`).join(', ')})`,
+      `insert into ${name} (${columns.map(quote).join(', ')}) values (${columns.map((_, index) => `$${index + 1}`).join(', ')})${options.ifAbsent ? ' on conflict do nothing' : ''}`,
       Object.values(row),
     );
   }
