@@ -100,15 +100,32 @@ export interface BenchDatabase {
   client(): Promise<pg.Client>;
 }
 
+export interface BenchDatabaseOptions {
+  /** e.g. ['pg_stat_statements']: loaded at start (the engine is restarted once to apply it). */
+  readonly preloadLibraries?: readonly string[];
+}
+
 /**
  * A fresh Postgres (initdb on a free port, as startPostgres configures it), a new database,
  * migrated. synchronous_commit is set back to Postgres' default (on) for the database: the
  * test engine turns it off, and with it off a commit reaches logical decoding only when the WAL
  * writer flushes (up to 3 × wal_writer_delay later), which would measure the WAL writer, not us.
  */
-export async function startBenchDatabase(): Promise<BenchDatabase> {
+export async function startBenchDatabase(options: BenchDatabaseOptions = {}): Promise<BenchDatabase> {
   const engine: EngineHandle = await startPostgres();
   onCleanup(() => engine.dispose());
+  if (options.preloadLibraries && options.preloadLibraries.length > 0) {
+    // shared_preload_libraries only takes effect at start: set it, then restart the engine.
+    const setup = new pg.Client({ connectionString: engine.url });
+    await setup.connect();
+    try {
+      await setup.query(`alter system set shared_preload_libraries = '${options.preloadLibraries.join(',')}'`);
+    } finally {
+      await setup.end();
+    }
+    await engine.kill();
+    await engine.restart();
+  }
   const name = `niaga_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: engine.url });
   await admin.connect();
@@ -179,6 +196,8 @@ export function describeMemory(memory: MemoryAfterGc): string {
 export interface ServerOptions {
   /** BENCH_PROFILE=1: the child runs with --cpu-prof and its hottest functions are printed at stop. */
   readonly profile?: boolean;
+  /** Extra server configuration (loadConfig variables), e.g. { NATS_URL }. */
+  readonly config?: Readonly<Record<string, string>>;
 }
 
 function procStatus(pid: number, field: string): number {
@@ -192,7 +211,7 @@ export async function startServerProcess(databaseUrl: string, options: ServerOpt
   const execArgv = ['--import', 'tsx', '--expose-gc', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
   const child: ChildProcess = spawn(process.execPath, [...execArgv, join(repoRoot, 'bench', 'lib', 'server-process.ts')], {
     cwd: repoRoot,
-    env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_JWT_SECRET: secret },
+    env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_JWT_SECRET: secret, BENCH_SERVER_CONFIG: JSON.stringify(options.config ?? {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,7 +1,8 @@
 /**
  * The sync server as the benchmarks run it, in its own process: a Postgres executor with the
  * production pool size, the replication leader filling sync.change_log from a fresh slot, and
- * buildServer listening on a free loopback port. Started by harness.ts (IPC): it sends
+ * buildServer listening on a free loopback port (with ServerOptions.config merged into its
+ * configuration, e.g. NATS_URL). Started by harness.ts (IPC): it sends
  * `{ port }` once listening and stops cleanly on `{ type: 'stop' }` or when its parent goes away.
  */
 import { randomBytes } from 'node:crypto';
@@ -34,7 +35,9 @@ while (!leader.isStreaming()) {
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-const config = loadConfig({ JWT_SECRET: secret, LOG_LEVEL: 'silent', NIAGA_DEMO: '0', DATABASE_URL: url });
+// Extra variables from the benchmark (ServerOptions.config in harness.ts), e.g. NATS_URL.
+const extra = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as Record<string, string>;
+const config = loadConfig({ JWT_SECRET: secret, LOG_LEVEL: 'silent', NIAGA_DEMO: '0', DATABASE_URL: url, ...extra });
 const app = await buildServer(config, { db, replicationLagBytes: () => leader.lagBytes() });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
