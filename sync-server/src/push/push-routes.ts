@@ -1,6 +1,6 @@
 /**
- * `POST /api/v1/sync/push` (Replicache push, pushVersion 1). Mutations are applied in order, each
- * in its own transaction (see apply-mutation.ts); pushes of one client are serialized by the
+ * `POST /api/v1/sync/push` (Replicache push, pushVersion 1). Mutations are applied in order, in
+ * transactions of up to 100 (see apply-mutation.ts); pushes of one client are serialized by the
  * row lock on its sync.clients row, so two tabs pushing at once apply each mutation once.
  */
 import type { Executor } from '@niaga/db';
@@ -8,7 +8,7 @@ import { DomainError, requireUser } from '@niaga/domain/shared';
 import type { MutationPolicy, Mutator } from '@niaga/mutators';
 import { Header, PushRequest, PushResponse, supportedSchemaVersions } from '@niaga/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { applyMutation } from './apply-mutation.ts';
+import { applyPush } from './apply-push.ts';
 import type { MutationTables } from './sql-mutation-tx.ts';
 import { isTransientError } from './transient-error.ts';
 
@@ -54,24 +54,21 @@ export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, { d
       const body = request.body as PushRequest;
       if (!supportedSchemaVersions.includes(body.schemaVersion ?? '')) return { error: 'VersionNotSupported' as const, versionType: 'schema' as const };
       const clockOffsetMs = clockOffset(request.headers[Header.deviceTime], Date.now());
-      const lastMutationIDs: Record<string, number> = {};
       const context = { db, tables, policy, actor, clientGroupID: body.clientGroupID, clockOffsetMs, log: request.log, ...(overrides ? { overrides } : {}) };
-      for (const mutation of body.mutations) {
-        let step;
-        try {
-          step = await applyMutation(context, mutation);
-        } catch (error) {
-          if (isTransientError(error)) throw new DomainError('UNAVAILABLE', 'The database is unavailable; nothing more of this push was applied. Retry with backoff.', { lastMutationIDs }, { cause: error });
-          throw error;
-        }
-        if (step.kind === 'gap') {
-          throw new DomainError(
-            'MUTATION_ID_GAP',
-            `Mutation ${mutation.id} of client ${mutation.clientID} skips ahead: the server has applied up to ${step.lastMutationID}`,
-            { clientID: mutation.clientID, lastMutationID: step.lastMutationID, lastMutationIDs },
-          );
-        }
-        lastMutationIDs[mutation.clientID] = step.lastMutationID;
+      let result;
+      try {
+        result = await applyPush(context, body.mutations);
+      } catch (error) {
+        if (isTransientError(error)) throw new DomainError('UNAVAILABLE', 'The database is unavailable; the rest of this push was not applied. Retry with backoff.', undefined, { cause: error });
+        throw error;
+      }
+      const { lastMutationIDs, gap } = result;
+      if (gap) {
+        throw new DomainError(
+          'MUTATION_ID_GAP',
+          `Mutation ${gap.id} of client ${gap.clientID} skips ahead: the server has applied up to ${gap.lastMutationID}`,
+          { clientID: gap.clientID, lastMutationID: gap.lastMutationID, lastMutationIDs },
+        );
       }
       return { lastMutationIDs };
     },

@@ -1,0 +1,178 @@
+/**
+ * A push, applied in transactions of up to CHUNK mutations: each client's last mutation id is
+ * checked and advanced in the same transaction as its mutations' effects and events, so a mutation
+ * applies exactly once however often it is resent. A business failure rolls back only that
+ * mutation (a savepoint) but still advances the id and records a typed result; a transient
+ * database failure rolls back the chunk and advances nothing (the caller answers 5xx, the device
+ * retries). A deadlock with another push is retried here a few times first.
+ */
+import type { Executor, Queryable } from '@niaga/db';
+import { MutationRejected, runMutation, type Actor, type MutationOutcome, type MutationPolicy, type Mutator } from '@niaga/mutators';
+import { isEventType, type PushMutation } from '@niaga/protocol';
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '@niaga/domain/shared';
+import { writeEvent } from '../events/outbox.ts';
+import { SqlMutationTx, type MutationTables } from './sql-mutation-tx.ts';
+import { constraintViolation, isTransientError } from './transient-error.ts';
+
+export interface PushResult {
+  /** The last mutation id processed per client, after this push. */
+  readonly lastMutationIDs: Readonly<Record<string, number>>;
+  /** Set when a mutation id skipped ahead: processing stopped there. */
+  readonly gap?: { readonly clientID: string; readonly id: number; readonly lastMutationID: number };
+}
+
+export interface PushContext {
+  readonly db: Executor;
+  readonly tables: MutationTables;
+  readonly actor: Actor;
+  readonly clientGroupID: string;
+  /** Server clock minus device clock, measured on this push (undefined: use the last measurement). */
+  readonly clockOffsetMs: number | undefined;
+  readonly overrides?: ReadonlyMap<string, Mutator>;
+  readonly policy: MutationPolicy;
+  readonly log: { error(details: object, message: string): void };
+}
+
+/** Creates the client group on first use; a group of another user is refused. */
+async function claimClientGroup(tx: Queryable, clientGroupID: string, userID: string): Promise<void> {
+  await tx.query('insert into sync.client_groups (id, user_id) values ($1, $2) on conflict (id) do nothing', [clientGroupID, userID]);
+  const { rows } = await tx.query<{ user_id: string }>('select user_id::text from sync.client_groups where id = $1', [clientGroupID]);
+  if (rows[0]!.user_id !== userID) throw new DomainError('FORBIDDEN', `Client group ${clientGroupID} belongs to another user`);
+}
+
+/** The client's row (created at 0 on first use), locked for this transaction. */
+async function claimClient(tx: Queryable, clientID: string, clientGroupID: string, userID: string): Promise<{ lastMutationID: number; clockOffsetMs: number }> {
+  await tx.query(
+    'insert into sync.clients (id, client_group_id, user_id) values ($1, $2, $3) on conflict (id) do nothing',
+    [clientID, clientGroupID, userID],
+  );
+  const { rows } = await tx.query<{ client_group_id: string; last_mutation_id: number; clock_offset_ms: number }>(
+    'select client_group_id, last_mutation_id, clock_offset_ms from sync.clients where id = $1 for update',
+    [clientID],
+  );
+  const client = rows[0]!;
+  if (client.client_group_id !== clientGroupID) throw new DomainError('FORBIDDEN', `Client ${clientID} belongs to another client group`);
+  return { lastMutationID: Number(client.last_mutation_id), clockOffsetMs: client.clock_offset_ms };
+}
+
+/**
+ * Device wall-clock times (`occurredAt`) moved onto the server's clock by the measured offset,
+ * and never later than now: a device clock running ahead must not date a count in the future.
+ */
+export function correctDeviceTimes(args: unknown, offsetMs: number, nowMs: number): unknown {
+  if (typeof args !== 'object' || args === null || !('occurredAt' in args) || typeof args.occurredAt !== 'string') return args;
+  const deviceMs = Date.parse(args.occurredAt);
+  if (Number.isNaN(deviceMs)) return args; // the schema check will refuse it with a clear message
+  return { ...args, occurredAt: new Date(Math.min(deviceMs + offsetMs, nowMs)).toISOString() };
+}
+
+function rejectionOf(error: unknown, mutation: PushMutation, log: PushContext['log']): MutationOutcome {
+  if (error instanceof MutationRejected) return error.outcome;
+  const violation = constraintViolation(error);
+  if (violation) {
+    return { status: 'rejected', code: 'INVALID_STATE', message: `The change conflicts with existing data (${violation.constraint ?? 'a constraint'})`, details: { constraint: violation.constraint } };
+  }
+  // A server bug: dropping the mutation with a record beats blocking the device's queue for ever.
+  log.error({ err: error, mutation: { clientID: mutation.clientID, id: mutation.id, name: mutation.name } }, 'mutation failed on the server');
+  return { status: 'rejected', code: 'INTERNAL', message: 'The server could not apply this mutation and dropped it; the failure was logged' };
+}
+
+const CHUNK = 100;
+const DEADLOCK_RETRIES = 3;
+
+type ClientState = { lastMutationID: number; clockOffsetMs: number };
+
+/** One chunk in one transaction; returns how far each client got and whether a gap stopped it. */
+async function applyChunk(ctx: PushContext, mutations: readonly PushMutation[]): Promise<{ clients: Map<string, number>; gap?: PushResult['gap'] }> {
+  return ctx.db.transaction(async (tx) => {
+    await claimClientGroup(tx, ctx.clientGroupID, ctx.actor.sub);
+    // Every client of the chunk is locked up front, in one order, so concurrent pushes of the
+    // same clients (two tabs) wait for each other instead of deadlocking.
+    const clients = new Map<string, ClientState>();
+    for (const clientID of [...new Set(mutations.map((mutation) => mutation.clientID))].sort()) {
+      clients.set(clientID, await claimClient(tx, clientID, ctx.clientGroupID, ctx.actor.sub));
+    }
+    const advanced = new Set<string>();
+    let gap: PushResult['gap'];
+    for (const mutation of mutations) {
+      const client = clients.get(mutation.clientID)!;
+      const expected = client.lastMutationID + 1;
+      if (mutation.id < expected) continue;
+      if (mutation.id > expected) {
+        gap = { clientID: mutation.clientID, id: mutation.id, lastMutationID: client.lastMutationID };
+        break;
+      }
+      const outcome = await runOne(ctx, tx, mutation, ctx.clockOffsetMs ?? client.clockOffsetMs);
+      client.lastMutationID = mutation.id;
+      advanced.add(mutation.clientID);
+      if (outcome.status !== 'applied') await recordResult(tx, ctx, mutation, outcome);
+    }
+    for (const clientID of advanced) {
+      const client = clients.get(clientID)!;
+      await tx.query('update sync.clients set last_mutation_id = $2, clock_offset_ms = $3, updated_at = now() where id = $1', [
+        clientID,
+        client.lastMutationID,
+        ctx.clockOffsetMs ?? client.clockOffsetMs,
+      ]);
+    }
+    return { clients: new Map([...clients].map(([clientID, client]) => [clientID, client.lastMutationID])), ...(gap ? { gap } : {}) };
+  });
+}
+
+/** Runs one mutation inside a savepoint; a business failure rolls back only it and becomes its outcome. */
+async function runOne(ctx: PushContext, tx: Queryable, mutation: PushMutation, offsetMs: number): Promise<MutationOutcome> {
+  const now = Date.now();
+  await tx.query('savepoint mutation');
+  try {
+    const outcome = await runMutation(mutation.name, correctDeviceTimes(mutation.args, offsetMs, now), {
+      tx: new SqlMutationTx(tx, ctx.tables),
+      actor: ctx.actor,
+      clientID: mutation.clientID,
+      mutationID: mutation.id,
+      now: new Date(now).toISOString(),
+      newID: randomUUID,
+      policy: ctx.policy,
+      emit: async (type, payload) => {
+        if (!isEventType(type)) throw new Error(`Mutator ${mutation.name} emitted an unknown event type ${type}`);
+        await writeEvent(tx, { type, payload, clientID: mutation.clientID, mutationID: mutation.id });
+      },
+      ...(ctx.overrides ? { overrides: ctx.overrides } : {}),
+    });
+    await tx.query('release savepoint mutation');
+    return outcome;
+  } catch (error) {
+    if (isTransientError(error)) throw error;
+    await tx.query('rollback to savepoint mutation');
+    return rejectionOf(error, mutation, ctx.log);
+  }
+}
+
+async function recordResult(tx: Queryable, ctx: PushContext, mutation: PushMutation, outcome: MutationOutcome): Promise<void> {
+  await tx.query(
+    `insert into sync.mutation_results (client_id, mutation_id, user_id, name, status, code, message, details)
+     values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [mutation.clientID, mutation.id, ctx.actor.sub, mutation.name, outcome.status, outcome.code ?? null, outcome.message ?? '', outcome.details === undefined ? null : JSON.stringify(outcome.details)],
+  );
+}
+
+const isDeadlock = (error: unknown) => ['40P01', '40001'].includes(String((error as { code?: unknown }).code));
+
+export async function applyPush(ctx: PushContext, mutations: readonly PushMutation[]): Promise<PushResult> {
+  const lastMutationIDs: Record<string, number> = {};
+  for (let start = 0; start < mutations.length; start += CHUNK) {
+    const chunk = mutations.slice(start, start + CHUNK);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { clients, gap } = await applyChunk(ctx, chunk);
+        for (const [clientID, lastMutationID] of clients) lastMutationIDs[clientID] = lastMutationID;
+        if (gap) return { lastMutationIDs, gap };
+        break;
+      } catch (error) {
+        if (!isDeadlock(error) || attempt >= DEADLOCK_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
+      }
+    }
+  }
+  return { lastMutationIDs };
+}
