@@ -1,5 +1,5 @@
 export { defaultPolicy, defineMutator, parseArgs, type Actor, type MutationPolicy, type Mutator, type MutatorContext } from './define-mutator.ts';
-export { mutableTables, referenceTables, type MutableTable, type MutationTx, type ReadableTable, type ReferenceTable, type Row } from './mutation-tx.ts';
+export { mutableTables, referenceTables, type ListOptions, type MutableTable, type MutationTx, type ReadableTable, type ReferenceTable, type Row } from './mutation-tx.ts';
 export { adjusted, applied, backordered, MutationRejected, mutationStatuses, reject, type MutationOutcome, type MutationStatus, type RejectionCode } from './outcome.ts';
 export { mutators } from './registry.ts';
 export { runMutation, type RunMutationOptions } from './run-mutation.ts';

@@ -2,7 +2,15 @@
  * An in-memory MutationTx: rows by table and id. For pure tests of the mutators and for devices
  * whose store is a key-value map; `commit()` returns the new state, the old one is untouched.
  */
-import type { MutableTable, MutationTx, ReadableTable, Row } from './mutation-tx.ts';
+import type { ListOptions, MutableTable, MutationTx, ReadableTable, Row } from './mutation-tx.ts';
+
+/** Numbers by value, timestamps by instant, anything else as text. */
+function compare(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const [x, y] = [Date.parse(String(a)), Date.parse(String(b))];
+  if (!Number.isNaN(x) && !Number.isNaN(y)) return x - y;
+  return String(a).localeCompare(String(b));
+}
 
 export type TableState = ReadonlyMap<string, ReadonlyMap<string, Row>>;
 
@@ -26,9 +34,17 @@ export class MemoryTx implements MutationTx {
     return this.table(table).get(id);
   }
 
-  async list(table: ReadableTable, where: Row, _options?: { lock?: boolean }): Promise<Row[]> {
+  async list(table: ReadableTable, where: Row, options: ListOptions = {}): Promise<Row[]> {
     const conditions = Object.entries(where);
-    return [...this.table(table).values()].filter((row) => conditions.every(([column, value]) => (row[column] ?? null) === value));
+    const matches = (row: Row) =>
+      conditions.every(([column, value]) => (Array.isArray(value) ? value.includes(row[column]) : (row[column] ?? null) === value)) &&
+      (!options.after || compare(row[options.after[0]], options.after[1]) > 0);
+    const rows = [...this.table(table).values()].filter(matches);
+    if (options.orderBy) {
+      const [column, direction] = options.orderBy;
+      rows.sort((a, b) => compare(a[column], b[column]) * (direction === 'asc' ? 1 : -1));
+    }
+    return options.limit === undefined ? rows : rows.slice(0, options.limit);
   }
 
   async insert(table: MutableTable, row: Row, options: { ifAbsent?: boolean } = {}): Promise<void> {

@@ -29,17 +29,26 @@ export type ReadableTable = MutableTable | ReferenceTable;
 
 export type Row = Readonly<Record<string, unknown>>;
 
+export interface ListOptions {
+  readonly lock?: boolean;
+  /** Only rows whose column is greater than this value (timestamps as ISO strings). */
+  readonly after?: readonly [column: string, value: string];
+  readonly orderBy?: readonly [column: string, direction: 'asc' | 'desc'];
+  readonly limit?: number;
+}
+
 export interface MutationTx {
   /** 'device' for the optimistic run, 'server' for the authoritative one. */
   readonly location: 'device' | 'server';
   /** The row with this id; with `lock`, locked as for list(). */
   get(table: ReadableTable, id: string, options?: { lock?: boolean }): Promise<Row | undefined>;
   /**
-   * Rows whose columns equal every given value, in no particular order. With `lock`, the server
+   * Rows whose columns equal every given value (an array value: any of its items), in no
+   * particular order unless `orderBy` says. With `lock`, the server
    * locks them until the mutation commits and returns their latest committed values, so a
    * read-modify-write of them cannot lose a concurrent change (the device has no concurrency).
    */
-  list(table: ReadableTable, where: Row, options?: { lock?: boolean }): Promise<Row[]>;
+  list(table: ReadableTable, where: Row, options?: ListOptions): Promise<Row[]>;
   /** Inserts a new row; `row.id` is required. With `ifAbsent`, a row already there (same key or unique value) is left as it is. */
   insert(table: MutableTable, row: Row, options?: { ifAbsent?: boolean }): Promise<void>;
   /** Changes the given columns of an existing row (no-op if it does not exist). */

@@ -31,16 +31,18 @@ export async function lockStockItem(ctx: MutatorContext, warehouseID: string, pr
 
 /** The count that set on hand last (applied or approved), by when it was taken. */
 export async function latestCount(ctx: MutatorContext, warehouseID: string, productID: string): Promise<Row | undefined> {
-  const counts = await ctx.tx.list('inventory.count_lines', { warehouse_id: warehouseID, product_id: productID });
-  return counts
-    .filter((count) => count.status === 'applied' || count.status === 'approved')
-    .reduce<Row | undefined>((latest, count) => (!latest || instant(count.occurred_at) > instant(latest.occurred_at) ? count : latest), undefined);
+  const [latest] = await ctx.tx.list(
+    'inventory.count_lines',
+    { warehouse_id: warehouseID, product_id: productID, status: ['applied', 'approved'] },
+    { orderBy: ['occurred_at', 'desc'], limit: 1 },
+  );
+  return latest;
 }
 
 /** The sum of the movements (other than counts) that occurred after `after`. */
 export async function movementsAfter(ctx: MutatorContext, warehouseID: string, productID: string, after: number): Promise<number> {
-  const movements = await ctx.tx.list('inventory.movements', { warehouse_id: warehouseID, product_id: productID });
-  return movements.filter((movement) => movement.kind !== 'count' && instant(movement.occurred_at) > after).reduce((sum, movement) => sum + num(movement.quantity), 0);
+  const movements = await ctx.tx.list('inventory.movements', { warehouse_id: warehouseID, product_id: productID }, { after: ['occurred_at', new Date(after).toISOString()] });
+  return movements.filter((movement) => movement.kind !== 'count').reduce((sum, movement) => sum + num(movement.quantity), 0);
 }
 
 /**

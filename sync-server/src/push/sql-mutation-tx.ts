@@ -5,7 +5,7 @@
  * shape a device store holds them in.
  */
 import type { Queryable } from '@niaga/db';
-import { mutableTables, referenceTables, type MutableTable, type MutationTx, type ReadableTable, type Row } from '@niaga/mutators';
+import { mutableTables, referenceTables, type ListOptions, type MutableTable, type MutationTx, type ReadableTable, type Row } from '@niaga/mutators';
 import { loadTableCatalog, type TableInfo } from '../shapes/table-catalog.ts';
 
 const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
@@ -42,19 +42,25 @@ export class SqlMutationTx implements MutationTx {
     return rows[0]?.row;
   }
 
-  async list(table: ReadableTable, where: Row, options: { lock?: boolean } = {}): Promise<Row[]> {
+  async list(table: ReadableTable, where: Row, options: ListOptions = {}): Promise<Row[]> {
     const columns = Object.keys(where);
-    const name = this.tables.resolve(table, columns);
+    const name = this.tables.resolve(table, [...columns, ...(options.after ? [options.after[0]] : []), ...(options.orderBy ? [options.orderBy[0]] : [])]);
     const values: unknown[] = [];
     // `=` (not `is not distinct from`) so the indexes on scope columns apply.
     const conditions = columns.map((column) => {
       const value = where[column];
       if (value === null || value === undefined) return `${quote(column)} is null`;
       values.push(value);
-      return `${quote(column)} = $${values.length}`;
+      return Array.isArray(value) ? `${quote(column)} = any($${values.length})` : `${quote(column)} = $${values.length}`;
     });
+    if (options.after) {
+      values.push(options.after[1]);
+      conditions.push(`${quote(options.after[0])} > $${values.length}`);
+    }
+    const order = options.orderBy ? `${quote(options.orderBy[0])} ${options.orderBy[1]}, id` : 'id';
+    const limit = options.limit === undefined ? '' : ` limit ${Math.max(0, Math.floor(options.limit))}`;
     const { rows } = await this.tx.query<{ row: Row }>(
-      `select to_jsonb(t) as row from ${name} t${conditions.length > 0 ? ` where ${conditions.join(' and ')}` : ''} order by id${options.lock ? ' for update' : ''}`,
+      `select to_jsonb(t) as row from ${name} t${conditions.length > 0 ? ` where ${conditions.join(' and ')}` : ''} order by ${order}${limit}${options.lock ? ' for update' : ''}`,
       values,
     );
     return rows.map((row) => row.row);
