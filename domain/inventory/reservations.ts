@@ -42,6 +42,8 @@ async function chooseWarehouse(tx: Queryable, lines: readonly OrderLineToReserve
 }
 
 export async function reserveOrder(tx: Queryable, order: OrderToReserve): Promise<DomainEvent[]> {
+  const { rows: cancelled } = await tx.query('select 1 from inventory.cancelled_orders where order_id = $1', [order.orderID]);
+  if (cancelled.length > 0) return []; // its cancellation was handled first: hold nothing
   const warehouseID = order.warehouseID ?? (await chooseWarehouse(tx, order.lines));
   if (!warehouseID) {
     return [{ type: 'inventory.insufficient', payload: { orderID: order.orderID, warehouseID: null, lines: order.lines.map((line) => ({ ...line, allocated: 0 })) } }];
@@ -71,11 +73,21 @@ export async function reserveOrder(tx: Queryable, order: OrderToReserve): Promis
 }
 
 export async function releaseOrder(tx: Queryable, orderID: string): Promise<DomainEvent[]> {
+  await tx.query('insert into inventory.cancelled_orders (order_id) values ($1) on conflict do nothing', [orderID]);
+  // Stock rows first, in product order, as pick.confirm and reserveOrder lock them: no deadlock.
+  await tx.query(
+    `select 1 from inventory.stock_items s
+      where (s.warehouse_id, s.product_id) in (select warehouse_id, product_id from inventory.reservations where order_id = $1 and status = 'active')
+      order by s.product_id for update`,
+    [orderID],
+  );
+  // What is still held: picks already took their part of each reservation (see pick.confirm).
   const { rows } = await tx.query<{ warehouse_id: string; product_id: string; qty: number }>(
     `update inventory.reservations set status = 'released' where order_id = $1 and status = 'active' returning warehouse_id, product_id, qty`,
     [orderID],
   );
-  for (const row of rows) {
+  for (const row of rows.sort((a, b) => a.product_id.localeCompare(b.product_id))) {
+    if (row.qty === 0) continue;
     await tx.query('update inventory.stock_items set reserved = greatest(0, reserved - $3) where warehouse_id = $1 and product_id = $2', [row.warehouse_id, row.product_id, row.qty]);
   }
   if (rows.length === 0) return [];

@@ -12,12 +12,14 @@ function shopper(actor: Actor): string {
   return actor.customer_id;
 }
 
+/** The shopper's cart, locked (created first if asked and missing): devices changing it at once are serialized. */
 async function cartOf(ctx: MutatorContext, customerID: string, create: boolean): Promise<Row | undefined> {
-  const [cart] = await ctx.tx.list('orders.carts', { customer_id: customerID });
+  const [cart] = await ctx.tx.list('orders.carts', { customer_id: customerID }, { lock: true });
   if (cart || !create) return cart;
   const created = { id: ctx.newID(), customer_id: customerID, created_at: ctx.now, updated_at: ctx.now };
-  await ctx.tx.insert('orders.carts', created);
-  return created;
+  await ctx.tx.insert('orders.carts', created, { ifAbsent: true }); // another device may create it at the same moment
+  const [locked] = await ctx.tx.list('orders.carts', { customer_id: customerID }, { lock: true });
+  return locked ?? created;
 }
 
 export const addToCartArgs = Type.Object(
@@ -52,10 +54,10 @@ export const removeFromCartArgs = Type.Object({ itemID: Uuid }, { additionalProp
 
 export const removeFromCart = defineMutator('cart.remove', removeFromCartArgs, async (ctx, args) => {
   const customerID = shopper(ctx.actor);
+  await cartOf(ctx, customerID, false);
   const item = await ctx.tx.get('orders.cart_items', args.itemID);
   // Removing what is already gone is not an error: two tabs may both remove it.
-  if (!item) return;
-  if (item.customer_id !== customerID) reject('NOT_FOUND', `Cart item ${args.itemID} does not exist`);
+  if (!item || item.customer_id !== customerID) return;
   await ctx.tx.delete('orders.cart_items', args.itemID);
 });
 

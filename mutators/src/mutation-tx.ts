@@ -16,6 +16,7 @@ export const mutableTables = [
   'inventory.transfers',
   'inventory.transfer_lines',
   'inventory.count_lines',
+  'inventory.reservations',
   'customers.customers',
   'customers.addresses',
   'customers.wishlists',

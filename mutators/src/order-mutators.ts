@@ -32,7 +32,8 @@ export async function placeOrderFor(ctx: MutatorContext, args: PlaceOrderArgs): 
   const { actor, tx } = ctx;
   if (actor.role === 'warehouse') reject('FORBIDDEN', 'Pickers do not place orders');
   if (actor.role === 'customer' && actor.customer_id !== args.customerID) reject('FORBIDDEN', 'You may place orders only for yourself');
-  if (actor.role === 'agent' && !actor.agent_id) reject('FORBIDDEN', 'Your account has no agent profile; ask an admin');
+  if (actor.role === 'agent' && (!actor.agent_id || !actor.territory_id)) reject('FORBIDDEN', 'Your account has no agent profile or territory; ask an admin');
+  if (actor.role === 'customer' && !actor.customer_id) reject('FORBIDDEN', 'Your account has no customer profile');
   distinct(args.lines, (line) => line.lineID, 'lineID');
   if (await tx.get('orders.orders', args.orderID)) reject('INVALID_STATE', `Order ${args.orderID} exists already`);
 
@@ -49,7 +50,7 @@ export async function placeOrderFor(ctx: MutatorContext, args: PlaceOrderArgs): 
   }
   const currencies = new Set(products.map((product) => String(product.currency)));
   if (currencies.size > 1) reject('INVALID_ARGS', `An order has one currency; these lines mix ${[...currencies].join(', ')}`);
-  const { lines, repriced } = await priceLines(ctx, args.lines, products);
+  const { lines, repriced } = await priceLines(ctx, args.lines, products, args.occurredAt);
   const subtotal = lines.reduce((sum, line) => sum + line.qty * line.unitPrice, 0);
 
   const scope = {
@@ -112,15 +113,22 @@ type Line = PlaceOrderArgs['lines'][number];
 
 /**
  * The prices the order is placed at. The device's quote stands if it is the catalogue price, or
- * was within the honour window (a price that changed while the agent was offline); otherwise the
- * server charges the current price and says so. Only the server knows the price history.
+ * if it was the catalogue price (in the product's currency) when the order was taken and that was
+ * within the honour window: the price changed while the agent was offline. Otherwise the server
+ * charges the current price and says so. Only the server knows the price history.
  */
-async function priceLines(ctx: MutatorContext, quoted: readonly Line[], products: readonly Row[]): Promise<{ lines: Line[]; repriced: { lineID: string; quoted: number; charged: number }[] }> {
+async function priceLines(
+  ctx: MutatorContext,
+  quoted: readonly Line[],
+  products: readonly Row[],
+  occurredAt: string,
+): Promise<{ lines: Line[]; repriced: { lineID: string; quoted: number; charged: number }[] }> {
   const repriced: { lineID: string; quoted: number; charged: number }[] = [];
   const lines: Line[] = [];
   for (const [index, line] of quoted.entries()) {
-    const current = num(products[index]!.price_minor);
-    if (ctx.tx.location === 'device' || line.unitPrice === current || (await recentlyPriced(ctx, line.productID, line.unitPrice))) {
+    const product = products[index]!;
+    const current = num(product.price_minor);
+    if (ctx.tx.location === 'device' || line.unitPrice === current || (await pricedWhenTaken(ctx, product, line.unitPrice, occurredAt))) {
       lines.push(line);
       continue;
     }
@@ -130,14 +138,13 @@ async function priceLines(ctx: MutatorContext, quoted: readonly Line[], products
   return { lines, repriced };
 }
 
-/** Whether `price` was the product's catalogue price at some moment within the honour window. */
-async function recentlyPriced(ctx: MutatorContext, productID: string, price: number): Promise<boolean> {
-  const since = instant(ctx.now) - ctx.policy.priceHonourWindowMs;
-  const history = (await ctx.tx.list('catalog.price_history', { product_id: productID })).sort((a, b) => instant(a.effective_from) - instant(b.effective_from));
-  return history.some((entry, index) => {
-    const until = index + 1 < history.length ? instant(history[index + 1]!.effective_from) : Number.POSITIVE_INFINITY;
-    return num(entry.price_minor) === price && until > since;
-  });
+/** Whether `price` was the product's catalogue price at `occurredAt`, no longer ago than the window. */
+async function pricedWhenTaken(ctx: MutatorContext, product: Row, price: number, occurredAt: string): Promise<boolean> {
+  const takenAt = instant(occurredAt);
+  if (instant(ctx.now) - takenAt > ctx.policy.priceHonourWindowMs) return false;
+  const history = await ctx.tx.list('catalog.price_history', { product_id: product.id, currency: product.currency }, { orderBy: ['effective_from', 'asc'] });
+  const inEffect = history.filter((entry) => instant(entry.effective_from) <= takenAt).at(-1);
+  return inEffect !== undefined && num(inEffect.price_minor) === price;
 }
 
 export const placeOrder = defineMutator('order.place', placeOrderArgs, placeOrderFor);
@@ -149,8 +156,11 @@ export const cancelOrder = defineMutator('order.cancel', cancelOrderArgs, async 
   if (actor.role === 'warehouse') reject('FORBIDDEN', 'Pickers do not cancel orders');
   const order = await tx.get('orders.orders', args.orderID, { lock: true });
   // Authorize before telling whether the order exists.
+  // A missing claim (null) must never match a missing column value (null).
   const own =
-    actor.role === 'admin' || (actor.role === 'agent' && order?.agent_id === actor.agent_id) || (actor.role === 'customer' && order?.customer_id === actor.customer_id);
+    actor.role === 'admin' ||
+    (actor.role === 'agent' && actor.agent_id !== null && order?.agent_id === actor.agent_id) ||
+    (actor.role === 'customer' && actor.customer_id !== null && order?.customer_id === actor.customer_id);
   if (!order || !own) return reject('NOT_FOUND', `Order ${args.orderID} does not exist`);
   if (!cancellable.has(String(order.status))) reject('INVALID_STATE', `An order that is ${String(order.status)} cannot be cancelled`, { status: order.status });
   await tx.update('orders.orders', args.orderID, {

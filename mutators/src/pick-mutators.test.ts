@@ -22,7 +22,10 @@ function seeded(): TableState {
   return new Map<string, Map<string, Row>>([
     ['catalog.products', table([{ id: product, sku: 'TEA-1', barcode: '4006381333931', name: 'Tea', active: true }])],
     ['inventory.stock_items', table([{ id: 's1', warehouse_id: warehouse, product_id: product, on_hand: 10, reserved: 5, available: 5, version: 1 }])],
-    ['orders.order_items', table([{ id: 'i1', order_id: 'o1', product_id: product, qty: 5, picked_qty: 0, allocated_qty: 5 }])],
+    ['orders.orders', table([{ id: 'o1', status: 'confirmed', version: 1 }])],
+    ['orders.order_items', table([{ id: 'i1', order_id: 'o1', product_id: product, qty: 5, picked_qty: 0, allocated_qty: 4 }])],
+    // Another order holds 1 of the 5 reserved units.
+    ['inventory.reservations', table([{ id: 'r1', order_item_id: 'i1', order_id: 'o1', status: 'active', qty: 4 }, { id: 'r2', order_item_id: 'i9', order_id: 'o9', status: 'active', qty: 1 }])],
     ['orders.pick_lists', table([{ id: 'p1', order_id: 'o1', warehouse_id: warehouse, status: 'open' }])],
     [
       'orders.pick_lines',
@@ -44,7 +47,9 @@ test('confirming every line takes the goods out of stock and the reservation, ad
   expect(row(done, 'orders.pick_lines', lineB)).toMatchObject({ picked_qty: 1, status: 'short' });
   expect(row(done, 'orders.pick_lists', 'p1').status).toBe('completed');
   expect(row(done, 'orders.order_items', 'i1').picked_qty).toBe(4);
-  expect(row(done, 'inventory.stock_items', 's1')).toMatchObject({ on_hand: 6, reserved: 1, available: 5 });
+  expect(row(done, 'inventory.stock_items', 's1')).toMatchObject({ on_hand: 6, reserved: 1, available: 5 }); // the other order's hold stays
+  expect(row(done, 'inventory.reservations', 'r1').qty).toBe(0);
+  expect(row(first, 'orders.orders', 'o1').status).toBe('picking');
   const movements = [...done.get('inventory.movements')!.values()].map((movement) => ({ kind: movement.kind, quantity: movement.quantity }));
   expect(movements).toEqual([
     { kind: 'pick', quantity: -3 },
@@ -52,7 +57,10 @@ test('confirming every line takes the goods out of stock and the reservation, ad
   ]);
 });
 
-test('a wrong scan, a second confirmation, too many units or another warehouse are refused and change nothing', async () => {
+test('a wrong scan, a second confirmation, too many units, another warehouse or a cancelled order are refused', async () => {
+  const cancelled = new Map(seeded());
+  cancelled.set('orders.orders', new Map([['o1', { id: 'o1', status: 'cancelled', version: 2 }]]));
+  await expect(run(cancelled, 'pick.confirm', confirm(lineA, 3))).rejects.toMatchObject({ code: 'INVALID_STATE' });
   await expect(run(seeded(), 'pick.confirm', confirm(lineA, 3, '999'))).rejects.toMatchObject({ code: 'WRONG_ITEM' });
   await expect(run(seeded(), 'pick.confirm', confirm(lineA, 4))).rejects.toMatchObject({ code: 'INVALID_ARGS' });
   const picked = await run(seeded(), 'pick.confirm', confirm(lineA, 3));

@@ -7,7 +7,7 @@ import { Timestamp, Uuid } from '@niaga/protocol';
 import { Type } from 'typebox';
 import { defineMutator } from './define-mutator.ts';
 import { num, requireRow, requireWarehouseAccess } from './guards.ts';
-import { applyMovement } from './stock-item.ts';
+import { applyMovement, lockStockItem } from './stock-item.ts';
 import { reject } from './outcome.ts';
 
 export const confirmPickArgs = Type.Object(
@@ -37,11 +37,23 @@ export const confirmPick = defineMutator('pick.confirm', confirmPickArgs, async 
     reject('WRONG_ITEM', `Scanned ${args.scannedCode}, but this line is ${String(product.sku)}`, { expected: product.sku, scanned: args.scannedCode });
   }
 
+  const item = await tx.get('orders.order_items', String(line.order_item_id));
+  const order = item ? await tx.get('orders.orders', String(item.order_id), { lock: true }) : undefined;
+  if (order && ['cancelled', 'rejected'].includes(String(order.status))) reject('INVALID_STATE', `The order was ${String(order.status)}; put the goods back`);
+
   const pickedQty = num(line.picked_qty) + args.qty;
   await tx.update('orders.pick_lines', args.pickLineID, { picked_qty: pickedQty, status: pickedQty >= num(line.qty) ? 'picked' : 'short', updated_at: ctx.now });
-  const item = await tx.get('orders.order_items', String(line.order_item_id));
   if (item) await tx.update('orders.order_items', String(item.id), { picked_qty: num(item.picked_qty) + args.qty, updated_at: ctx.now });
+  // Picking starts the order's fulfilment: from now on it can no longer be cancelled.
+  if (order && ['confirmed', 'backordered'].includes(String(order.status))) {
+    await tx.update('orders.orders', String(order.id), { status: 'picking', version: num(order.version) + 1, updated_at: ctx.now });
+  }
   if (args.qty > 0) {
+    // The goods leave with what was held for this line (no more: other orders' holds stay).
+    await lockStockItem(ctx, String(line.warehouse_id), String(line.product_id));
+    const [reservation] = await tx.list('inventory.reservations', { order_item_id: String(line.order_item_id), status: 'active' }, { lock: true });
+    const consumed = Math.min(args.qty, num(reservation?.qty));
+    if (reservation && consumed > 0) await tx.update('inventory.reservations', String(reservation.id), { qty: num(reservation.qty) - consumed, updated_at: ctx.now });
     const stock = await applyMovement(
       ctx,
       {
@@ -54,7 +66,7 @@ export const confirmPick = defineMutator('pick.confirm', confirmPickArgs, async 
         referenceID: args.pickLineID,
         occurredAt: args.occurredAt,
       },
-      -args.qty, // the order's reservation leaves with the goods
+      -consumed,
     );
     await ctx.emit('inventory.updated', { warehouseID: line.warehouse_id, productID: line.product_id, ...stock });
   }

@@ -95,16 +95,20 @@ export const reviewCountArgs = Type.Object(
 /** An admin approves a held count (it applies, unless a later count has been applied since) or voids it. */
 export const reviewCount = defineMutator('count.review', reviewCountArgs, async (ctx, args) => {
   if (ctx.actor.role !== 'admin') reject('FORBIDDEN', 'Only admins approve or void counts');
-  const count = await requireRow(ctx.tx, 'inventory.count_lines', args.countID, 'Count');
+  const found = await requireRow(ctx.tx, 'inventory.count_lines', args.countID, 'Count');
+  // The item's stock first (as every stock change takes it), then the count, re-read under the lock.
+  await lockStockItem(ctx, String(found.warehouse_id), String(found.product_id));
+  const count = (await ctx.tx.get('inventory.count_lines', args.countID, { lock: true }))!;
   if (count.status !== 'awaiting_approval') reject('INVALID_STATE', `This count is ${String(count.status)}, not awaiting approval`);
   if (args.decision === 'void') {
     await ctx.tx.update('inventory.count_lines', args.countID, { status: 'voided', updated_at: ctx.now });
     return;
   }
-  await lockStockItem(ctx, String(count.warehouse_id), String(count.product_id));
   const latest = await latestCount(ctx, String(count.warehouse_id), String(count.product_id));
   const isLatest = !latest || instant(latest.occurred_at) < instant(count.occurred_at);
   await ctx.tx.update('inventory.count_lines', args.countID, { status: isLatest ? 'approved' : 'superseded', updated_at: ctx.now });
+  // A later count already applied stays the one that sets on hand; this one changes nothing.
+  if (!isLatest) return;
   await recordCountMovement(ctx, {
     warehouseID: String(count.warehouse_id),
     productID: String(count.product_id),
@@ -114,8 +118,7 @@ export const reviewCount = defineMutator('count.review', reviewCountArgs, async 
     referenceID: args.countID,
     occurredAt: String(count.occurred_at),
   });
-  // A later count already applied stays the one that sets on hand.
-  if (isLatest) await applyCount(ctx, count, latest);
+  await applyCount(ctx, count, latest);
 });
 
 export const adjustStockArgs = Type.Object(

@@ -82,3 +82,17 @@ test('an order placed through REST is reserved and confirmed by the saga; cancel
   await waitFor(async () => (await state()).reserved === 0, 'the reservation to be released');
   expect((await state()).status).toBe('cancelled');
 });
+
+test('a cancellation handled before its reservation (events out of order) leaves nothing held', async () => {
+  const { releaseOrder, reserveOrder } = await import('@niaga/domain/inventory');
+  const warehouseID = randomUUID();
+  const productID = randomUUID();
+  await database.db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-O', 'O')`, [warehouseID]);
+  await database.db.query('insert into inventory.stock_items (warehouse_id, product_id, on_hand) values ($1, $2, 5)', [warehouseID, productID]);
+  const orderID = randomUUID();
+  await database.db.transaction((tx) => releaseOrder(tx, orderID));
+  const events = await database.db.transaction((tx) => reserveOrder(tx, { orderID, warehouseID, lines: [{ lineID: randomUUID(), productID, qty: 3 }] }));
+  expect(events).toEqual([]);
+  const { rows } = await database.db.query<{ reserved: number }>('select reserved from inventory.stock_items where product_id = $1', [productID]);
+  expect(rows).toEqual([{ reserved: 0 }]);
+});

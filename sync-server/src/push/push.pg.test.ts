@@ -271,8 +271,9 @@ describe('reconciliation on the server', () => {
       (mutation.args as { lines: { productID: string; unitPrice: number }[] }).lines = [{ ...(mutation.args as { lines: { productID: string; unitPrice: number }[] }).lines[0]!, productID: repricedID, unitPrice }];
       return mutation;
     };
-    const honoured = order(1, 450); // the price until yesterday
-    const stale = order(2, 300); // never the price
+    const honoured = order(1, 450); // the price until yesterday, when the agent took the order offline
+    (honoured.args as { occurredAt: string }).occurredAt = new Date(Date.now() - 2 * 86_400_000).toISOString();
+    const stale = order(2, 450); // the old price, quoted today: not the price when taken
     expect((await push(randomUUID(), [honoured, stale])).status).toBe(200);
     const { rows } = await database.db.query<{ id: string; status: string; total_minor: number }>('select id, status, total_minor from orders.orders where id = any($1::uuid[]) order by total_minor', [
       [(honoured.args as { orderID: string }).orderID, (stale.args as { orderID: string }).orderID],
@@ -311,4 +312,30 @@ test('devices adjusting the same stock at the same moment lose none of each othe
     [warehouseID],
   );
   expect(rows[0]).toEqual({ on_hand: deltas.flat().reduce((sum, delta) => sum + delta, 0), rows: 1 });
+});
+
+test('a shopper adding to their cart from several devices at once loses no item', async () => {
+  const shopperID = randomUUID();
+  await database.db.query(`insert into customers.customers (id, name) values ($1, 'Shopper')`, [shopperID]);
+  const shopper = await server.token('customer', { customer_id: shopperID });
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      const client = randomUUID();
+      for (let id = 1; id <= 3; id++) {
+        const mutation = { clientID: client, id, name: 'cart.add', args: { itemID: randomUUID(), productID, qty: 1 }, timestamp: 0 };
+        expect((await push(client, [mutation], { token: shopper })).status).toBe(200);
+      }
+    }),
+  );
+  const { rows } = await database.db.query<{ qty: number }>('select qty from orders.cart_items where customer_id = $1', [shopperID]);
+  expect(rows).toEqual([{ qty: 12 }]);
+});
+
+test('a device clock a month off is corrected as far as the column holds, and its pushes still apply', async () => {
+  const client = randomUUID();
+  const mutation = placeOrder(client, 1);
+  const response = await push(randomUUID(), [mutation], { headers: { 'niaga-device-time': new Date(Date.now() - 30 * 86_400_000).toISOString() } });
+  expect(response).toEqual({ status: 200, body: { lastMutationIDs: { [client]: 1 } } });
+  const { rows } = await database.db.query<{ clock_offset_ms: number }>('select clock_offset_ms from sync.clients where id = $1', [client]);
+  expect(rows[0]!.clock_offset_ms).toBe(2_000_000_000);
 });
