@@ -10,11 +10,14 @@ export interface TokenService {
 }
 
 const issuer = 'niaga';
+/** Verified tokens remembered (oldest forgotten first). */
+const maxVerified = 10_000;
 const audience = 'niaga-api';
 
 /** Short-lived HS256 access tokens carrying the role and scope claims. */
 export function createTokenService(secret: string, accessTtlSeconds: number): TokenService {
   // Imported once: handing jose the raw bytes would re-import the key on every sign and verify.
+  const verified = new Map<string, { claims: AccessClaims; expiresAtMs: number }>();
   const keyPromise = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
   return {
     accessTtlSeconds,
@@ -32,6 +35,10 @@ export function createTokenService(secret: string, accessTtlSeconds: number): To
       return { token, expiresAt };
     },
     async verify(token) {
+      // A live client presents the same token on every long-poll: verified once, until it expires.
+      const known = verified.get(token);
+      if (known && known.expiresAtMs > Date.now()) return known.claims;
+      verified.delete(token);
       try {
         const { payload } = await jwtVerify(token, await keyPromise, { issuer, audience, algorithms: ['HS256'] });
         const claims = {
@@ -44,6 +51,8 @@ export function createTokenService(secret: string, accessTtlSeconds: number): To
           customer_id: payload.customer_id ?? null,
         };
         if (!Value.Check(AccessClaims, claims)) throw new DomainError('UNAUTHENTICATED', 'The access token lacks required claims');
+        if (verified.size >= maxVerified) verified.delete(verified.keys().next().value!);
+        verified.set(token, { claims: Object.freeze(claims), expiresAtMs: (payload.exp ?? 0) * 1000 });
         return claims;
       } catch (error) {
         if (error instanceof DomainError) throw error;

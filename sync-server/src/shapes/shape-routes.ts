@@ -45,12 +45,16 @@ function schemaHeader(shape: ShapeDefinition): string {
   return JSON.stringify(Object.fromEntries(shape.columns.map((column) => [column.name, schemaEntry(column)])));
 }
 
-/** Each message of a read as JSON, once per read however many clients share it. */
-const serialized = new WeakMap<LogRead, readonly string[]>();
-function serializedMessages(read: LogRead): readonly string[] {
-  let parts = serialized.get(read);
-  if (!parts) serialized.set(read, (parts = read.messages.map((message) => JSON.stringify(message))));
-  return parts;
+/** A read's response body (its messages, then up-to-date if it is), built once however many clients share it. */
+const bodies = new WeakMap<LogRead, Buffer>();
+function bodyOf(read: LogRead): Buffer {
+  let body = bodies.get(read);
+  if (!body) {
+    const parts = read.messages.map((message) => JSON.stringify(message));
+    if (read.upToDate) parts.push(upToDate(read.globalLsn));
+    bodies.set(read, (body = Buffer.from(`[${parts.join(',')}]`)));
+  }
+  return body;
 }
 
 /** 409: the client drops what it has of this shape and starts again from offset -1. */
@@ -153,13 +157,11 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
     const requestedLsn = deliveredThrough(offset, handle.snapshotLsn);
     const respond = (result: LogRead) => {
       const nextOffset: ShapeOffset = result.upToDate ? logOffset(result.globalLsn) : logOffset(result.throughLsn);
-      const parts = [...serializedMessages(result)];
-      if (result.upToDate) parts.push(upToDate(result.globalLsn));
       void reply.header('electric-handle', handle.handle).header('electric-offset', formatOffset(nextOffset));
       if (result.upToDate) void reply.header('electric-up-to-date', '');
       if (shapeRequest.live) void reply.header('electric-cursor', nextCursor(shapeRequest.cursor, longPollMs / 1000));
       else void reply.header('electric-schema', schemaHeader(shape));
-      return reply.send(`[${parts.join(',')}]`);
+      return reply.send(bodyOf(result));
     };
 
     try {
