@@ -67,6 +67,18 @@ export async function applyMovement(tx: Queryable, input: MovementInput): Promis
     [input.warehouseID, input.productID],
   );
   const stock = locked.rows[0]!;
+  // The count rule (as the mutators apply it): a movement that occurred before the latest applied
+  // count is in the ledger, but on hand already reflects it.
+  const { rows: counted } = await tx.query<{ seen: boolean }>(
+    `select exists (select 1 from inventory.count_lines
+                     where warehouse_id = $1 and product_id = $2 and status in ('applied', 'approved') and occurred_at >= $3) as seen`,
+    [input.warehouseID, input.productID, movement.occurred_at],
+  );
+  if (counted[0]!.seen) {
+    const marked = await tx.query<Values>(`update inventory.movements set affects_on_hand = false where id = $1 returning ${movementColumns}`, [movement.id]);
+    const current = await tx.query<Values>(`select ${stockColumns} from inventory.stock_items where id = $1`, [stock.id]);
+    return { movement: marked.rows[0]!, stockItem: current.rows[0]! };
+  }
   if (stock.on_hand + input.quantity < 0) {
     throw new DomainError('INVALID_STATE', `Only ${stock.on_hand} on hand; a change of ${input.quantity} would go below zero`, {
       stockItemId: stock.id,

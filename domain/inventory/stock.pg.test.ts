@@ -154,6 +154,21 @@ describe('movements', () => {
     ]);
   });
 
+  test('a movement dated before the latest applied count is recorded but leaves on hand as the count set it', async () => {
+    const warehouse = await insertWarehouse(database.db);
+    const product = await insertProduct(database.db);
+    await insertStock(database.db, warehouse, product, 9);
+    await database.db.query(
+      `insert into inventory.count_lines (warehouse_id, product_id, counted_qty, status, occurred_at) values ($1, $2, 9, 'applied', '2026-11-20T12:00:00Z')`,
+      [warehouse, product],
+    );
+    const late = await post('/movements', admin, { warehouseId: warehouse, productId: product, kind: 'adjustment', quantity: -2, reason: 'found a note', occurredAt: '2026-11-20T09:00:00.000Z' });
+    expect(late.statusCode, late.body).toBe(201);
+    expect(late.json()).toMatchObject({ movement: { quantity: -2, affectsOnHand: false }, stockItem: { onHand: 9 } });
+    const after = await post('/movements', admin, { warehouseId: warehouse, productId: product, kind: 'receipt', quantity: 4, reason: 'PO-7', occurredAt: '2026-11-21T09:00:00.000Z' });
+    expect(after.json()).toMatchObject({ movement: { affectsOnHand: true }, stockItem: { onHand: 13 } });
+  });
+
   test('a movement that would take on hand below zero is a 409 and writes nothing', async () => {
     const warehouse = await insertWarehouse(database.db);
     const stocked = await insertProduct(database.db);
