@@ -45,6 +45,12 @@ export const upsertCustomer = defineMutator('customer.upsert', upsertCustomerArg
   };
   if (existing) {
     await tx.update('customers.customers', args.customerID, fields);
+    // Addresses carry the territory (an agent's shape filters on it): they move with the customer.
+    if (args.territoryID !== undefined && args.territoryID !== existing.territory_id) {
+      for (const address of await tx.list('customers.addresses', { customer_id: args.customerID })) {
+        await tx.update('customers.addresses', String(address.id), { territory_id: args.territoryID, updated_at: ctx.now });
+      }
+    }
     return;
   }
   if (actor.role === 'customer') reject('FORBIDDEN', 'Shoppers are registered through sign-up');

@@ -1,0 +1,21 @@
+import { expect, test } from 'vitest';
+import type { Actor } from './define-mutator.ts';
+import { MemoryTx } from './memory-tx.ts';
+import type { Row } from './mutation-tx.ts';
+import { runMutation } from './run-mutation.ts';
+
+const admin: Actor = { sub: 'u', role: 'admin', warehouse_id: null, territory_id: null, agent_id: null, customer_id: null };
+
+test("moving a customer to another territory moves their addresses with them", async () => {
+  const customerID = '00000000-0000-4000-8000-00000000c002';
+  const [from, to] = ['00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000a2'];
+  const tx = new MemoryTx(
+    new Map<string, Map<string, Row>>([
+      ['customers.customers', new Map([[customerID, { id: customerID, name: 'Shop', territory_id: from }]])],
+      ['customers.addresses', new Map([['ad1', { id: 'ad1', customer_id: customerID, territory_id: from }]])],
+    ]),
+    'server',
+  );
+  await runMutation('customer.upsert', { customerID, name: 'Shop', territoryID: to }, { tx, actor: admin, clientID: 'c', mutationID: 1, now: '2026-11-24T10:00:00Z', newID: () => 'x' });
+  expect(tx.commit().get('customers.addresses')!.get('ad1')!.territory_id).toBe(to);
+});
