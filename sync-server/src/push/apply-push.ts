@@ -67,6 +67,19 @@ export function correctDeviceTimes(args: unknown, offsetMs: number, nowMs: numbe
   return { ...args, occurredAt: new Date(Math.min(deviceMs + offsetMs, nowMs)).toISOString() };
 }
 
+/** Older than this, an `occurredAt` says more about a reset device clock than about the floor. */
+const maxOccurredAgeMs = 60 * 86_400_000;
+
+function refuseImplausibleTime(args: unknown, nowMs: number): void {
+  if (typeof args !== 'object' || args === null || !('occurredAt' in args) || typeof args.occurredAt !== 'string') return;
+  const at = Date.parse(args.occurredAt);
+  if (!Number.isNaN(at) && at < nowMs - maxOccurredAgeMs) {
+    throw new MutationRejected('INVALID_ARGS', `occurredAt ${args.occurredAt} is more than 60 days ago: the device clock is probably wrong; set it and record this again`, {
+      occurredAt: args.occurredAt,
+    });
+  }
+}
+
 function rejectionOf(error: unknown, mutation: PushMutation, log: PushContext['log']): MutationOutcome {
   if (error instanceof MutationRejected) return error.outcome;
   const violation = constraintViolation(error);
@@ -130,7 +143,9 @@ async function runOne(ctx: PushContext, tx: Queryable, mutation: PushMutation, o
   const now = Date.now();
   await tx.query('savepoint mutation');
   try {
-    const outcome = await runMutation(mutation.name, correctDeviceTimes(mutation.args, offsetMs, now), {
+    const args = correctDeviceTimes(mutation.args, offsetMs, now);
+    refuseImplausibleTime(args, now);
+    const outcome = await runMutation(mutation.name, args, {
       tx: new SqlMutationTx(tx, ctx.tables),
       actor: ctx.actor,
       clientID: mutation.clientID,

@@ -338,3 +338,12 @@ test('a device clock a month off is corrected as far as the column holds, and it
   const { rows } = await database.db.query<{ clock_offset_ms: number }>('select clock_offset_ms from sync.clients where id = $1', [client]);
   expect(rows[0]!.clock_offset_ms).toBe(2_000_000_000);
 });
+
+test('an occurredAt from a reset device clock (1970) is refused with a message saying so, and the queue moves on', async () => {
+  const client = randomUUID();
+  const reset = placeOrder(client, 1);
+  (reset.args as { occurredAt: string }).occurredAt = '1970-01-01T00:00:00.000Z';
+  expect(await push(randomUUID(), [reset, placeOrder(client, 2)])).toEqual({ status: 200, body: { lastMutationIDs: { [client]: 2 } } });
+  const { rows } = await database.db.query<{ mutation_id: number; code: string; message: string }>('select mutation_id, code, message from sync.mutation_results where client_id = $1', [client]);
+  expect(rows).toEqual([{ mutation_id: 1, code: 'INVALID_ARGS', message: expect.stringMatching(/device clock/) as unknown }]);
+});
