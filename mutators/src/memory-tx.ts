@@ -4,12 +4,14 @@
  */
 import type { ListOptions, MutableTable, MutationTx, ReadableTable, Row } from './mutation-tx.ts';
 
-/** Numbers by value, timestamps by instant, anything else as text. */
+const timestamp = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
+
+/** Numbers by value, timestamps (ISO, any offset) by instant, other text by code point as COLLATE "C". */
 function compare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  const [x, y] = [Date.parse(String(a)), Date.parse(String(b))];
-  if (!Number.isNaN(x) && !Number.isNaN(y)) return x - y;
-  return String(a).localeCompare(String(b));
+  const [x, y] = [String(a), String(b)];
+  if (timestamp.test(x) && timestamp.test(y)) return Date.parse(x) - Date.parse(y);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 export type TableState = ReadonlyMap<string, ReadonlyMap<string, Row>>;
