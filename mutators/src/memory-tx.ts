@@ -6,7 +6,7 @@ import type { ListOptions, MutableTable, MutationTx, ReadableTable, Row } from '
 
 const timestamp = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
 
-/** Numbers by value, timestamps (ISO, any offset) by instant, other text by code point as COLLATE "C". */
+/** Numbers by value, timestamps (ISO, any offset) by instant, other text by UTF-16 unit (as COLLATE "C" for ASCII ids and codes). */
 function compare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   const [x, y] = [String(a), String(b)];
