@@ -75,8 +75,16 @@ export const checkout = defineMutator('cart.checkout', checkoutArgs, async (ctx,
   const lines = [];
   for (const item of items) {
     const product = await requireRow(ctx.tx, 'catalog.products', String(item.product_id), 'Product');
+    const variantID = typeof item.variant_id === 'string' ? item.variant_id : undefined;
+    const variant = variantID ? await ctx.tx.get('catalog.variants', variantID) : undefined;
     // The cart item's id names the order line: a replay gives the same ids.
-    lines.push({ lineID: String(item.id), productID: String(item.product_id), qty: num(item.qty), unitPrice: num(product.price_minor) });
+    lines.push({
+      lineID: String(item.id),
+      productID: String(item.product_id),
+      ...(variantID ? { variantID } : {}),
+      qty: num(item.qty),
+      unitPrice: num(variant?.price_minor ?? product.price_minor),
+    });
   }
   const outcome = await placeOrderFor(ctx, { orderID: args.orderID, customerID, lines, occurredAt: args.occurredAt, ...(args.note === undefined ? {} : { note: args.note }) });
   for (const item of items) await ctx.tx.delete('orders.cart_items', String(item.id));

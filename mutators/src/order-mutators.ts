@@ -7,7 +7,7 @@ import type { Row } from './mutation-tx.ts';
 import { adjusted, applied, reject, type MutationOutcome } from './outcome.ts';
 
 const OrderLine = Type.Object(
-  { lineID: Uuid, productID: Uuid, qty: Type.Integer({ minimum: 1, maximum: 100_000 }), unitPrice: MoneyMinor },
+  { lineID: Uuid, productID: Uuid, variantID: Type.Optional(Uuid), qty: Type.Integer({ minimum: 1, maximum: 100_000 }), unitPrice: MoneyMinor },
   { additionalProperties: false },
 );
 
@@ -42,15 +42,20 @@ export async function placeOrderFor(ctx: MutatorContext, args: PlaceOrderArgs): 
   if (customer.active === false) reject('INVALID_STATE', `Customer ${args.customerID} is not active`);
   if (args.warehouseID) await requireRow(tx, 'inventory.warehouses', args.warehouseID, 'Warehouse');
 
-  const products = [];
+  const products: Row[] = [];
+  const variants: (Row | undefined)[] = [];
   for (const line of args.lines) {
     const product = await requireRow(tx, 'catalog.products', line.productID, 'Product');
     if (product.active === false) reject('INVALID_STATE', `Product ${String(product.sku)} is no longer sold`, { productID: line.productID });
+    const variant = line.variantID ? await requireRow(tx, 'catalog.variants', line.variantID, 'Variant') : undefined;
+    if (variant && variant.product_id !== line.productID) reject('INVALID_ARGS', `Variant ${String(variant.sku)} is not a variant of ${String(product.sku)}`);
+    if (variant?.active === false) reject('INVALID_STATE', `Variant ${String(variant.sku)} is no longer sold`, { variantID: line.variantID });
     products.push(product);
+    variants.push(variant);
   }
   const currencies = new Set(products.map((product) => String(product.currency)));
   if (currencies.size > 1) reject('INVALID_ARGS', `An order has one currency; these lines mix ${[...currencies].join(', ')}`);
-  const { lines, repriced } = await priceLines(ctx, args.lines, products, args.occurredAt);
+  const { lines, repriced } = await priceLines(ctx, args.lines, products, variants, args.occurredAt);
   const subtotal = lines.reduce((sum, line) => sum + line.qty * line.unitPrice, 0);
 
   const scope = {
@@ -79,13 +84,14 @@ export async function placeOrderFor(ctx: MutatorContext, args: PlaceOrderArgs): 
   });
   for (const [index, line] of lines.entries()) {
     const product = products[index]!;
+    const variant = variants[index];
     await tx.insert('orders.order_items', {
       id: line.lineID,
       order_id: args.orderID,
       ...scope,
       product_id: line.productID,
-      variant_id: null,
-      sku: product.sku,
+      variant_id: line.variantID ?? null,
+      sku: variant?.sku ?? product.sku,
       name: product.name,
       qty: line.qty,
       unit_price_minor: line.unitPrice,
@@ -121,14 +127,18 @@ async function priceLines(
   ctx: MutatorContext,
   quoted: readonly Line[],
   products: readonly Row[],
+  variants: readonly (Row | undefined)[],
   occurredAt: string,
 ): Promise<{ lines: Line[]; repriced: { lineID: string; quoted: number; charged: number }[] }> {
   const repriced: { lineID: string; quoted: number; charged: number }[] = [];
   const lines: Line[] = [];
   for (const [index, line] of quoted.entries()) {
     const product = products[index]!;
-    const current = num(product.price_minor);
-    if (ctx.tx.location === 'device' || line.unitPrice === current || (await pricedWhenTaken(ctx, product, line.unitPrice, occurredAt))) {
+    const ownPrice = variants[index]?.price_minor;
+    const current = num(ownPrice ?? product.price_minor);
+    // A variant with its own price has no price history: only its current price stands.
+    const historyApplies = ownPrice === null || ownPrice === undefined;
+    if (ctx.tx.location === 'device' || line.unitPrice === current || (historyApplies && (await pricedWhenTaken(ctx, product, line.unitPrice, occurredAt)))) {
       lines.push(line);
       continue;
     }
