@@ -3,6 +3,11 @@ import type { Actor } from './define-mutator.ts';
 import type { MutationTx, ReadableTable, Row } from './mutation-tx.ts';
 import { reject } from './outcome.ts';
 
+/** Whether the actor works in this warehouse (admins: everywhere). */
+export function worksIn(actor: Actor, warehouseID: unknown): boolean {
+  return actor.role === 'admin' || (actor.role === 'warehouse' && actor.warehouse_id !== null && actor.warehouse_id === warehouseID);
+}
+
 /** Admins anywhere; pickers only in their own warehouse. */
 export function requireWarehouseAccess(actor: Actor, warehouseID: string): void {
   if (actor.role === 'admin') return;

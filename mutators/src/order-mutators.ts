@@ -35,10 +35,11 @@ export async function placeOrderFor(ctx: MutatorContext, args: PlaceOrderArgs): 
   if (actor.role === 'agent' && (!actor.agent_id || !actor.territory_id)) reject('FORBIDDEN', 'Your account has no agent profile or territory; ask an admin');
   if (actor.role === 'customer' && !actor.customer_id) reject('FORBIDDEN', 'Your account has no customer profile');
   distinct(args.lines, (line) => line.lineID, 'lineID');
-  if (await tx.get('orders.orders', args.orderID)) reject('INVALID_STATE', `Order ${args.orderID} exists already`);
 
   const customer = await requireRow(tx, 'customers.customers', args.customerID, 'Customer');
   if (actor.role === 'agent' && customer.territory_id !== actor.territory_id) reject('FORBIDDEN', 'This customer is outside your territory');
+  // Only now, once the caller may order for this customer: an id clash says nothing to others.
+  if (await tx.get('orders.orders', args.orderID)) reject('INVALID_STATE', `Order ${args.orderID} exists already`);
   if (customer.active === false) reject('INVALID_STATE', `Customer ${args.customerID} is not active`);
   if (args.warehouseID) await requireRow(tx, 'inventory.warehouses', args.warehouseID, 'Warehouse');
 

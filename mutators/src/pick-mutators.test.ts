@@ -66,5 +66,5 @@ test('a wrong scan, a second confirmation, too many units, another warehouse or 
   const picked = await run(seeded(), 'pick.confirm', confirm(lineA, 3));
   await expect(run(picked, 'pick.confirm', confirm(lineA, 0))).rejects.toMatchObject({ code: 'INVALID_STATE' });
   const elsewhere: Actor = { ...picker, warehouse_id: '00000000-0000-4000-8000-0000000000f9' };
-  await expect(run(seeded(), 'pick.confirm', confirm(lineA, 3), elsewhere)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  await expect(run(seeded(), 'pick.confirm', confirm(lineA, 3), elsewhere)).rejects.toMatchObject({ code: 'NOT_FOUND' });
 });

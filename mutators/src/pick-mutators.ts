@@ -6,7 +6,7 @@
 import { Timestamp, Uuid } from '@niaga/protocol';
 import { Type } from 'typebox';
 import { defineMutator } from './define-mutator.ts';
-import { num, requireRow, requireWarehouseAccess } from './guards.ts';
+import { num, requireRow, worksIn } from './guards.ts';
 import { applyMovement, lockStockItem } from './stock-item.ts';
 import { reject } from './outcome.ts';
 
@@ -23,8 +23,8 @@ export const confirmPickArgs = Type.Object(
 export const confirmPick = defineMutator('pick.confirm', confirmPickArgs, async (ctx, args) => {
   const { tx } = ctx;
   const found = await tx.get('orders.pick_lines', args.pickLineID);
-  if (!found) return reject('NOT_FOUND', `Pick line ${args.pickLineID} does not exist`);
-  requireWarehouseAccess(ctx.actor, String(found.warehouse_id));
+  // Outside the actor's warehouse is the same answer as missing: a refusal must not reveal it exists.
+  if (!found || !worksIn(ctx.actor, found.warehouse_id)) return reject('NOT_FOUND', `Pick line ${args.pickLineID} does not exist`);
   // The list first, then the line: pickers confirming lines of one list at once are serialized,
   // so the last one sees the others' lines done and completes the list.
   await tx.get('orders.pick_lists', String(found.pick_list_id), { lock: true });

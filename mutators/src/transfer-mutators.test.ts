@@ -83,7 +83,7 @@ test('only pickers of the right warehouse ship and receive, and each end happens
     lines: [{ lineID: '00000000-0000-4000-8000-000000000100', productID: products[0], qty: 5 }],
   });
   const ship = { transferID, lines: [{ productID: products[0], qty: 5 }], occurredAt: '2026-11-24T09:00:00.000Z' };
-  await expect(run(state, picker(to), 'transfer.ship', ship)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  await expect(run(state, picker(to), 'transfer.ship', ship)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   const shipped = await run(state, picker(from), 'transfer.ship', ship);
   await expect(run(shipped, picker(from), 'transfer.ship', ship)).rejects.toBeInstanceOf(MutationRejected);
   await expect(run(shipped, picker(to), 'transfer.receive', { ...ship, lines: [{ productID: products[1], qty: 1 }] })).rejects.toMatchObject({ code: 'INVALID_ARGS' });

@@ -6,7 +6,7 @@
 import { Timestamp, Uuid } from '@niaga/protocol';
 import { Type, type Static } from 'typebox';
 import { defineMutator, type MutatorContext } from './define-mutator.ts';
-import { distinct, num, requireRow, requireWarehouseAccess } from './guards.ts';
+import { distinct, num, requireRow, requireWarehouseAccess, worksIn } from './guards.ts';
 import type { Row } from './mutation-tx.ts';
 import { applyMovement } from './stock-item.ts';
 import { reject } from './outcome.ts';
@@ -82,8 +82,8 @@ async function moveTransfer(ctx: MutatorContext, args: Static<typeof moveArgs>, 
   // Locked: the other end may be recorded by another device at the same moment.
   const transfer = await ctx.tx.get('inventory.transfers', args.transferID, { lock: true });
   const warehouseID = end === 'ship' ? transfer?.from_warehouse_id : transfer?.to_warehouse_id;
-  if (!transfer) return reject('NOT_FOUND', `Transfer ${args.transferID} does not exist`);
-  requireWarehouseAccess(ctx.actor, String(warehouseID));
+  // Outside the actor's warehouse is the same answer as missing: a refusal must not reveal it exists.
+  if (!transfer || !worksIn(ctx.actor, warehouseID)) return reject('NOT_FOUND', `Transfer ${args.transferID} does not exist`);
   if (transfer.status === 'cancelled') reject('INVALID_STATE', 'The transfer was cancelled');
   const doneAt = end === 'ship' ? 'shipped_at' : 'received_at';
   if (transfer[doneAt]) reject('INVALID_STATE', `The transfer was already ${end === 'ship' ? 'shipped' : 'received'}`);
