@@ -16,7 +16,7 @@ import { ChangeFeed } from './shapes/change-feed.ts';
 import { syncedTables } from './shapes/rules.ts';
 import { electricHeaders, shapeRoutes } from './shapes/shape-routes.ts';
 import { loadTableCatalog } from './shapes/table-catalog.ts';
-import { scheduleCompaction } from './shapes/compaction.ts';
+import { scheduleHousekeeping } from './housekeeping.ts';
 import { registerMetrics } from './metrics.ts';
 import { startEventRelay } from './events/index.ts';
 import { startOrderSaga } from './order-saga.ts';
@@ -86,8 +86,8 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     snapshotPageRows: config.snapshotPageRows,
     touchHandleEveryMs: Math.min(10 * 60_000, retentionMs / 4),
   });
-  const stopCompaction = scheduleCompaction(db, retentionMs, 10 * 60_000, app.log);
-  app.addHook('onClose', async () => stopCompaction());
+  const stopHousekeeping = scheduleHousekeeping(db, { changeLogRetentionMs: retentionMs }, 10 * 60_000, app.log);
+  app.addHook('onClose', async () => stopHousekeeping());
   // Outbox → NATS JetStream (NATS_URL) or the in-process bus; never waits for NATS to be up.
   const events = await startEventRelay({
     db,

@@ -39,12 +39,3 @@ export async function compactChangeLog(db: Executor, retentionMs: number): Promi
     return { removedEntries, compactedBefore };
   });
 }
-
-/** Runs compaction now and then; returns a stop function. Failures are logged and retried next time. */
-export function scheduleCompaction(db: Executor, retentionMs: number, everyMs: number, log: { warn(details: object, message: string): void }): () => void {
-  const timer = setInterval(() => {
-    compactChangeLog(db, retentionMs).catch((error: unknown) => log.warn({ err: error }, 'change log compaction failed'));
-  }, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}
