@@ -108,9 +108,15 @@ export function claimValue(user: AccessClaims, claim: Claim): string | null {
   return user[claim];
 }
 
-/** The columns the rules of `table` filter on, for indexing changes by scope. */
+const scopeColumns = new Map<string, readonly string[]>();
+
+/** The columns the rules of `table` filter on, for indexing changes by scope (computed once per table: a hot path). */
 export function scopeColumnsOf(table: string): readonly string[] {
-  const columns = new Set<string>();
-  for (const rule of Object.values(shapeRules[table] ?? {})) for (const clause of rule.filter) for (const condition of clause) columns.add(condition.column);
-  return [...columns];
+  let columns = scopeColumns.get(table);
+  if (!columns) {
+    const found = new Set<string>();
+    for (const rule of Object.values(shapeRules[table] ?? {})) for (const clause of rule.filter) for (const condition of clause) found.add(condition.column);
+    scopeColumns.set(table, (columns = [...found]));
+  }
+  return columns;
 }
