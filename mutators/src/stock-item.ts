@@ -8,11 +8,6 @@ import type { MutatorContext } from './define-mutator.ts';
 import { instant, num } from './guards.ts';
 import type { Row } from './mutation-tx.ts';
 
-export async function findStockItem(ctx: MutatorContext, warehouseID: string, productID: string): Promise<Row | undefined> {
-  const [item] = await ctx.tx.list('inventory.stock_items', { warehouse_id: warehouseID, product_id: productID });
-  return item;
-}
-
 /**
  * The stock row of a warehouse × product, created at zero if missing, and locked on the server
  * until the mutation commits. Every stock change of one item takes this lock first (the saga's

@@ -10,7 +10,7 @@ import { defineMutator, type MutatorContext } from './define-mutator.ts';
 import { instant, num, requireRow, requireWarehouseAccess } from './guards.ts';
 import type { Row } from './mutation-tx.ts';
 import { adjusted, applied, reject } from './outcome.ts';
-import { applyMovement, changeStock, findStockItem, latestCount, lockStockItem, movementsAfter, recordCountMovement } from './stock-item.ts';
+import { applyMovement, changeStock, latestCount, lockStockItem, movementsAfter, recordCountMovement } from './stock-item.ts';
 
 export const countStockArgs = Type.Object(
   {
@@ -55,7 +55,7 @@ export const countStock = defineMutator('stock.count', countStockArgs, async (ct
     created_at: ctx.now,
     updated_at: ctx.now,
   };
-  await lockStockItem(ctx, args.warehouseID, args.productID);
+  const stock = await lockStockItem(ctx, args.warehouseID, args.productID);
   if (ctx.tx.location === 'device') {
     // What the picker saw is what their screen shows until the server has reconciled the count.
     await ctx.tx.insert('inventory.count_lines', { ...line, expected_qty: null, variance: null, status: 'pending' });
@@ -72,7 +72,7 @@ export const countStock = defineMutator('stock.count', countStockArgs, async (ct
       laterCountID: latest.id,
     });
   }
-  const onHand = num((await findStockItem(ctx, args.warehouseID, args.productID))?.on_hand); // locked above
+  const onHand = num(stock.on_hand);
   const expected = onHand - (await movementsAfter(ctx, args.warehouseID, args.productID, takenAt));
   const variance = args.countedQty - expected;
   const held = Math.abs(variance) > ctx.policy.countVarianceThreshold;
