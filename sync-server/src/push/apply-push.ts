@@ -1,10 +1,10 @@
 /**
- * A push, applied in transactions of CHUNK mutations: each client's last mutation id is
- * checked and advanced in the same transaction as its mutations' effects and events, so a mutation
- * applies exactly once however often it is resent. A business failure rolls back only that
- * mutation (a savepoint) but still advances the id and records a typed result; a transient
- * database failure rolls back the chunk and advances nothing (the caller answers 5xx, the device
- * retries). A deadlock with another push is retried here a few times first.
+ * A push, applied one mutation per transaction: the client's last mutation id is checked and
+ * advanced in the same transaction as the mutation's effects and events, so a mutation applies
+ * exactly once however often it is resent. A business failure rolls back the mutation's effects (a
+ * savepoint) but still advances the id and records a typed result; a transient database failure
+ * advances nothing (the caller answers 5xx, the device retries). A deadlock with another push is
+ * retried here a few times first.
  */
 import type { Executor, Queryable } from '@niaga/db';
 import { MutationRejected, runMutation, type Actor, type MutationOutcome, type MutationPolicy, type Mutator } from '@niaga/mutators';
@@ -91,50 +91,26 @@ function rejectionOf(error: unknown, mutation: PushMutation, log: PushContext['l
   return { status: 'rejected', code: 'INTERNAL', message: 'The server could not apply this mutation and dropped it; the failure was logged' };
 }
 
-/**
- * Mutations per transaction. One: a mutation holds its stock and order locks only while it runs.
- * Measured (bench/push-throughput.ts, 50 devices): pushes of 20 in one transaction held each
- * other's stock locks for the whole push and fell from ~430 to 93 mutations/s.
- */
-const CHUNK = 1;
 const DEADLOCK_RETRIES = 3;
 
-type ClientState = { lastMutationID: number; clockOffsetMs: number };
-
-/** One chunk in one transaction; returns how far each client got and whether a gap stopped it. */
-async function applyChunk(ctx: PushContext, mutations: readonly PushMutation[]): Promise<{ clients: Map<string, number>; gap?: PushResult['gap'] }> {
+/**
+ * One mutation in one transaction: its client's last mutation id is checked and advanced with its
+ * effects. A mutation holds its stock and order locks only while it runs: measured with
+ * bench/push-throughput.ts (50 devices), a whole push in one transaction held the others' stock
+ * locks for the push and fell from ~430 to 93 mutations/s.
+ */
+async function applyMutation(ctx: PushContext, mutation: PushMutation): Promise<{ lastMutationID: number; gap: boolean }> {
   return ctx.db.transaction(async (tx) => {
     await claimClientGroup(tx, ctx.clientGroupID, ctx.actor.sub);
-    // Every client of the chunk is locked up front, in one order, so concurrent pushes of the
-    // same clients (two tabs) wait for each other instead of deadlocking.
-    const clients = new Map<string, ClientState>();
-    for (const clientID of [...new Set(mutations.map((mutation) => mutation.clientID))].sort()) {
-      clients.set(clientID, await claimClient(tx, clientID, ctx.clientGroupID, ctx.actor.sub));
-    }
-    const advanced = new Set<string>();
-    let gap: PushResult['gap'];
-    for (const mutation of mutations) {
-      const client = clients.get(mutation.clientID)!;
-      const expected = client.lastMutationID + 1;
-      if (mutation.id < expected) continue;
-      if (mutation.id > expected) {
-        gap = { clientID: mutation.clientID, id: mutation.id, lastMutationID: client.lastMutationID };
-        break;
-      }
-      const outcome = await runOne(ctx, tx, mutation, ctx.clockOffsetMs ?? client.clockOffsetMs);
-      client.lastMutationID = mutation.id;
-      advanced.add(mutation.clientID);
-      if (outcome.status !== 'applied') await recordResult(tx, ctx, mutation, outcome);
-    }
-    for (const clientID of advanced) {
-      const client = clients.get(clientID)!;
-      await tx.query('update sync.clients set last_mutation_id = $2, clock_offset_ms = $3, updated_at = now() where id = $1', [
-        clientID,
-        client.lastMutationID,
-        ctx.clockOffsetMs ?? client.clockOffsetMs,
-      ]);
-    }
-    return { clients: new Map([...clients].map(([clientID, client]) => [clientID, client.lastMutationID])), ...(gap ? { gap } : {}) };
+    const client = await claimClient(tx, mutation.clientID, ctx.clientGroupID, ctx.actor.sub);
+    const expected = client.lastMutationID + 1;
+    // Already applied (a resend): skip. Skipping ahead: stop, the caller reports the gap.
+    if (mutation.id !== expected) return { lastMutationID: client.lastMutationID, gap: mutation.id > expected };
+    const offsetMs = ctx.clockOffsetMs ?? client.clockOffsetMs;
+    const outcome = await runOne(ctx, tx, mutation, offsetMs);
+    await tx.query('update sync.clients set last_mutation_id = $2, clock_offset_ms = $3, updated_at = now() where id = $1', [mutation.clientID, mutation.id, offsetMs]);
+    if (outcome.status !== 'applied') await recordResult(tx, ctx, mutation, outcome);
+    return { lastMutationID: mutation.id, gap: false };
   });
 }
 
@@ -180,15 +156,15 @@ const isDeadlock = (error: unknown) => ['40P01', '40001'].includes(String((error
 
 export async function applyPush(ctx: PushContext, mutations: readonly PushMutation[]): Promise<PushResult> {
   const lastMutationIDs: Record<string, number> = {};
-  for (let start = 0; start < mutations.length; start += CHUNK) {
-    const chunk = mutations.slice(start, start + CHUNK);
+  for (const mutation of mutations) {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { clients, gap } = await applyChunk(ctx, chunk);
-        for (const [clientID, lastMutationID] of clients) lastMutationIDs[clientID] = lastMutationID;
-        if (gap) return { lastMutationIDs, gap };
+        const { lastMutationID, gap } = await applyMutation(ctx, mutation);
+        if (gap) return { lastMutationIDs, gap: { clientID: mutation.clientID, id: mutation.id, lastMutationID } };
+        lastMutationIDs[mutation.clientID] = lastMutationID;
         break;
       } catch (error) {
+        // A deadlock with another push (stock rows locked in another order) is worth another try.
         if (!isDeadlock(error) || attempt >= DEADLOCK_RETRIES) throw error;
         await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
       }
