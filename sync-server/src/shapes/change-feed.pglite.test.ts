@@ -1,22 +1,18 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createPgliteExecutor, type PgliteExecutor } from '@niaga/db/pglite';
-import { migrate } from '@niaga/migrations';
-import { installTriggerCapture } from '../capture/trigger-capture.ts';
+import type { PgliteExecutor } from '@niaga/db/pglite';
 import { waitFor } from '../test-support/shape-test-kit.ts';
 import { ChangeFeed } from './change-feed.ts';
-import { syncedTables } from './rules.ts';
 import { resolveShape } from './shape-definition.ts';
 import { takeSnapshot } from './shape-log.ts';
 import { parseShapeRequest } from './shape-request.ts';
 import { loadTableCatalog } from './table-catalog.ts';
+import { capturedPglite } from '../test-support/shape-server.ts';
 
 let db: PgliteExecutor;
 let feed: ChangeFeed;
 
 beforeAll(async () => {
-  db = await createPgliteExecutor();
-  await migrate(db);
-  await installTriggerCapture(db, syncedTables);
+  db = await capturedPglite();
   feed = new ChangeFeed(db, { maxMessagesPerRead: 3 });
   await feed.start();
 }, 60_000);

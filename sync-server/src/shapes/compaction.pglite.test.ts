@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createPgliteExecutor, type PgliteExecutor } from '@niaga/db/pglite';
-import { migrate } from '@niaga/migrations';
-import { installTriggerCapture } from '../capture/trigger-capture.ts';
-import { startShapeServer, type ShapeServer } from '../test-support/shape-server.ts';
+import type { PgliteExecutor } from '@niaga/db/pglite';
+import { capturedPglite, type ShapeServer, startShapeServer } from '../test-support/shape-server.ts';
 import { compactChangeLog } from './compaction.ts';
-import { syncedTables } from './rules.ts';
 import { resolveShape } from './shape-definition.ts';
 import { takeSnapshot, touchHandle } from './shape-log.ts';
 import { parseShapeRequest } from './shape-request.ts';
@@ -14,9 +11,7 @@ let db: PgliteExecutor;
 let server: ShapeServer;
 
 beforeAll(async () => {
-  db = await createPgliteExecutor();
-  await migrate(db);
-  await installTriggerCapture(db, syncedTables);
+  db = await capturedPglite();
   server = await startShapeServer(db);
 }, 60_000);
 afterAll(async () => {

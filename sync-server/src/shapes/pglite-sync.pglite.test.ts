@@ -1,11 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
 import { electricSync } from '@electric-sql/pglite-sync';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createPgliteExecutor, type PgliteExecutor } from '@niaga/db/pglite';
-import { migrate } from '@niaga/migrations';
-import { installTriggerCapture } from '../capture/trigger-capture.ts';
-import { startShapeServer, type ShapeServer } from '../test-support/shape-server.ts';
-import { syncedTables } from './rules.ts';
+import type { PgliteExecutor } from '@niaga/db/pglite';
+import { capturedPglite, type ShapeServer, startShapeServer } from '../test-support/shape-server.ts';
 
 let db: PgliteExecutor;
 let server: ShapeServer;
@@ -14,9 +11,7 @@ const otherAgentID = 'aaaaaaaa-0000-4000-8000-00000000a002';
 const customerID = 'cccccccc-0000-4000-8000-00000000c001';
 
 beforeAll(async () => {
-  db = await createPgliteExecutor();
-  await migrate(db);
-  await installTriggerCapture(db, syncedTables);
+  db = await capturedPglite();
   server = await startShapeServer(db);
 }, 60_000);
 afterAll(async () => {

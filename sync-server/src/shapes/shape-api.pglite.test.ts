@@ -1,10 +1,7 @@
 import { ShapeStream, type Row } from '@electric-sql/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createPgliteExecutor, type PgliteExecutor } from '@niaga/db/pglite';
-import { migrate } from '@niaga/migrations';
-import { installTriggerCapture } from '../capture/trigger-capture.ts';
-import { shapeOf, startShapeServer, type ShapeServer } from '../test-support/shape-server.ts';
-import { syncedTables } from './rules.ts';
+import type { PgliteExecutor } from '@niaga/db/pglite';
+import { capturedPglite, shapeOf, type ShapeServer, startShapeServer } from '../test-support/shape-server.ts';
 
 let db: PgliteExecutor;
 let server: ShapeServer;
@@ -12,9 +9,7 @@ const territoryA = 'aaaaaaaa-0000-4000-8000-000000000001';
 const territoryB = 'bbbbbbbb-0000-4000-8000-000000000002';
 
 beforeAll(async () => {
-  db = await createPgliteExecutor();
-  await migrate(db);
-  await installTriggerCapture(db, syncedTables);
+  db = await capturedPglite();
   await db.exec(`
     insert into catalog.products (id, sku, name, price_minor, cost_minor) values
       ('00000000-0000-4000-8000-000000000001', 'P-1', 'Tea', 1000, 500),

@@ -6,20 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createPgliteExecutor, type PgliteExecutor } from '@niaga/db/pglite';
-import { migrate } from '@niaga/migrations';
-import { installTriggerCapture } from '../capture/trigger-capture.ts';
-import { startShapeServer, type ShapeServer } from '../test-support/shape-server.ts';
-import { syncedTables } from './rules.ts';
+import type { PgliteExecutor } from '@niaga/db/pglite';
+import { capturedPglite, type ShapeServer, startShapeServer } from '../test-support/shape-server.ts';
 import { electricHeaders } from './shape-routes.ts';
 
 let db: PgliteExecutor;
 let server: ShapeServer;
 
 beforeAll(async () => {
-  db = await createPgliteExecutor();
-  await migrate(db);
-  await installTriggerCapture(db, syncedTables);
+  db = await capturedPglite();
   await db.exec(`insert into catalog.products (sku, name, price_minor) values ('B-1', 'Tea', 100), ('B-2', 'Coffee', 200);`);
   server = await startShapeServer(db);
 }, 60_000);

@@ -5,6 +5,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Executor } from '@niaga/db';
+import { createPgliteExecutor, type PgliteExecutor } from '@niaga/db/pglite';
+import { migrate } from '@niaga/migrations';
+import { installTriggerCapture } from '../capture/trigger-capture.ts';
+import { syncedTables } from '../shapes/rules.ts';
 import { createTokenService } from '@niaga/domain/auth';
 import type { AccessClaims, Role } from '@niaga/protocol';
 import type { FastifyInstance } from 'fastify';
@@ -45,4 +49,12 @@ export async function startShapeServer(db: Executor, env: Record<string, string>
  */
 export function shapeOf<T extends Row<unknown>>(stream: ShapeStream<T>): Shape<T> {
   return new Shape(stream as unknown as ShapeStreamInterface<T>);
+}
+
+/** An in-memory PGlite as embedded mode runs it: migrated, with the capture triggers on every synced table. */
+export async function capturedPglite(): Promise<PgliteExecutor> {
+  const db = await createPgliteExecutor();
+  await migrate(db);
+  await installTriggerCapture(db, syncedTables);
+  return db;
 }
