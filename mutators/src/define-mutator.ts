@@ -1,7 +1,7 @@
 /**
  * `defineMutator(name, argsSchema, run)`: one definition per mutator, run optimistically on the
- * device and authoritatively on the server (which may add checks and decide differently through
- * `ctx.tx.location`, or replace `run` with a server implementation registered by the domain).
+ * device and authoritatively on the server, which may add checks and decide differently through
+ * `ctx.tx.location` (e.g. stock.count reconciles with the ledger only on the server).
  */
 import type { AccessClaims } from '@niaga/protocol';
 import type { Static, TSchema } from 'typebox';

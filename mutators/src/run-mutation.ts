@@ -1,5 +1,5 @@
 /** Looks a mutator up, checks its arguments and runs it: the same steps on the device and the server. */
-import { defaultPolicy, parseArgs, type Actor, type MutationPolicy, type Mutator, type MutatorContext } from './define-mutator.ts';
+import { defaultPolicy, parseArgs, type Actor, type MutationPolicy, type MutatorContext } from './define-mutator.ts';
 import type { MutationTx } from './mutation-tx.ts';
 import { applied, reject, type MutationOutcome } from './outcome.ts';
 import { mutators } from './registry.ts';
@@ -13,13 +13,11 @@ export interface RunMutationOptions {
   newID: () => string;
   emit?: MutatorContext['emit'];
   policy?: MutationPolicy;
-  /** Replaces the shared implementation of some mutators (the server's authoritative versions). */
-  overrides?: ReadonlyMap<string, Mutator>;
 }
 
 /** Runs mutation `name`; a rejection is thrown as MutationRejected, for the caller to roll back. */
 export async function runMutation(name: string, args: unknown, options: RunMutationOptions): Promise<MutationOutcome> {
-  const mutator = options.overrides?.get(name) ?? mutators.get(name) ?? reject('UNKNOWN_MUTATOR', `There is no mutator named "${name}"`, { name });
+  const mutator = mutators.get(name) ?? reject('UNKNOWN_MUTATOR', `There is no mutator named "${name}"`, { name });
   const parsed = parseArgs(mutator, args);
   const ctx: MutatorContext = {
     tx: options.tx,

@@ -7,7 +7,7 @@
  * retried here a few times first.
  */
 import type { Executor, Queryable } from '@niaga/db';
-import { MutationRejected, runMutation, type Actor, type MutationOutcome, type MutationPolicy, type Mutator } from '@niaga/mutators';
+import { MutationRejected, runMutation, type Actor, type MutationOutcome, type MutationPolicy } from '@niaga/mutators';
 import { isEventType, type PushMutation } from '@niaga/protocol';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@niaga/domain/shared';
@@ -29,7 +29,6 @@ export interface PushContext {
   readonly clientGroupID: string;
   /** Server clock minus device clock, measured on this push (undefined: use the last measurement). */
   readonly clockOffsetMs: number | undefined;
-  readonly overrides?: ReadonlyMap<string, Mutator>;
   readonly policy: MutationPolicy;
   readonly log: { error(details: object, message: string): void };
 }
@@ -133,7 +132,6 @@ async function runOne(ctx: PushContext, tx: Queryable, mutation: PushMutation, o
         if (!isEventType(type)) throw new Error(`Mutator ${mutation.name} emitted an unknown event type ${type}`);
         await writeEvent(tx, { type, payload, clientID: mutation.clientID, mutationID: mutation.id });
       },
-      ...(ctx.overrides ? { overrides: ctx.overrides } : {}),
     });
     await tx.query('release savepoint mutation');
     return outcome;

@@ -5,7 +5,7 @@
  */
 import type { Executor } from '@niaga/db';
 import { DomainError, requireUser } from '@niaga/domain/shared';
-import type { MutationPolicy, Mutator } from '@niaga/mutators';
+import type { MutationPolicy } from '@niaga/mutators';
 import { Header, PushRequest, PushResponse, supportedSchemaVersions } from '@niaga/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { applyPush } from './apply-push.ts';
@@ -15,8 +15,6 @@ import { isTransientError } from './transient-error.ts';
 export interface PushRoutesOptions {
   db: Executor;
   tables: MutationTables;
-  /** Server-side implementations that replace the shared ones (the domain's authoritative rules). */
-  overrides?: ReadonlyMap<string, Mutator>;
   policy: MutationPolicy;
 }
 
@@ -30,7 +28,7 @@ function clockOffset(header: string | string[] | undefined, nowMs: number): numb
   return Math.max(-2_000_000_000, Math.min(2_000_000_000, Math.round(nowMs - deviceMs)));
 }
 
-export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, { db, tables, overrides, policy }) => {
+export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, { db, tables, policy }) => {
   app.post(
     '/api/v1/sync/push',
     {
@@ -55,7 +53,7 @@ export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, { d
       const body = request.body as PushRequest;
       if (!supportedSchemaVersions.includes(body.schemaVersion ?? '')) return { error: 'VersionNotSupported' as const, versionType: 'schema' as const };
       const clockOffsetMs = clockOffset(request.headers[Header.deviceTime], Date.now());
-      const context = { db, tables, policy, actor, clientGroupID: body.clientGroupID, clockOffsetMs, log: request.log, ...(overrides ? { overrides } : {}) };
+      const context = { db, tables, policy, actor, clientGroupID: body.clientGroupID, clockOffsetMs, log: request.log };
       let result;
       try {
         result = await applyPush(context, body.mutations);
