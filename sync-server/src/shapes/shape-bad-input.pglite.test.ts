@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { PgliteExecutor } from '@niaga/db/pglite';
 import { capturedPglite, type ShapeServer, startShapeServer } from '../test-support/shape-server.ts';
 import { electricHeaders } from './shape-routes.ts';
+import { waitFor } from '../test-support/shape-test-kit.ts';
 
 let db: PgliteExecutor;
 let server: ShapeServer;
@@ -59,6 +60,7 @@ test('random requests get 2xx or 4xx with a code and a message, and a live clien
   const handle = first.headers.get('electric-handle')!;
   let offset = first.headers.get('electric-offset')!;
   let liveAnswers = 0;
+  const answeredAt: number[] = [];
   let running = true;
   const liveLoop = (async () => {
     while (running) {
@@ -66,10 +68,12 @@ test('random requests get 2xx or 4xx with a code and a message, and a live clien
       expect(response.status).toBe(200);
       offset = response.headers.get('electric-offset')!;
       liveAnswers++;
+      answeredAt.push(Date.now());
     }
   })();
   const writer = setInterval(() => void db.query(`update catalog.products set price_minor = price_minor + 1 where sku = 'B-1'`), 50);
 
+  const badStarted = Date.now();
   try {
     await fc.assert(
       fc.asyncProperty(requestArb, async (request) => {
@@ -101,6 +105,12 @@ test('random requests get 2xx or 4xx with a code and a message, and a live clien
       }),
       { numRuns: 200 },
     );
+    const badEnded = Date.now();
+    // While the bad requests ran, the live client kept answering (writes come every 50 ms).
+    const during = [badStarted, ...answeredAt.filter((at) => at > badStarted && at < badEnded), badEnded];
+    expect(Math.max(...during.slice(1).map((at, index) => at - during[index]!))).toBeLessThan(2000);
+    // A fast run may end before many writes: let it see a few more, as any live client would.
+    await waitFor(() => liveAnswers > 5, 'more live answers');
   } finally {
     running = false;
     clearInterval(writer);
