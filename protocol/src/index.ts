@@ -9,3 +9,5 @@ export * from './customers.ts';
 export * from './agents.ts';
 export { EventEnvelope, EventType, eventTypes, isEventType } from './events.ts';
 export * from './sync-push.ts';
+export { Alarm, backoffDelay, type BackoffPolicy } from './backoff.ts';
+export * from './sync-pull.ts';

@@ -11,7 +11,7 @@
  */
 import type { Executor, Queryable } from '@niaga/db';
 import type { EventEnvelope, EventType } from '@niaga/protocol';
-import { backoffDelay, type BackoffPolicy } from './backoff.ts';
+import { backoffDelay, type BackoffPolicy } from '@niaga/protocol';
 import { silentEventLogger, type Delivery, type EventBus, type EventLogger } from './event-bus.ts';
 
 export interface ConsumeOptions {

@@ -4,7 +4,7 @@
  * Start it once per process; stop() ends the relay, then the consumers, then the connection.
  */
 import type { Executor } from '@niaga/db';
-import type { BackoffPolicy } from './backoff.ts';
+import type { BackoffPolicy } from '@niaga/protocol';
 import { consume, type Consumer, type ConsumeOptions } from './consumer.ts';
 import { silentEventLogger, type EventBus, type EventLogger } from './event-bus.ts';
 import { createInProcessBus } from './in-process-bus.ts';

@@ -35,7 +35,7 @@ import {
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Value } from 'typebox/value';
 import { EventEnvelope } from '@niaga/protocol';
-import { Alarm, backoffDelay, type BackoffPolicy } from './backoff.ts';
+import { Alarm, backoffDelay, type BackoffPolicy } from '@niaga/protocol';
 import { silentEventLogger, subjectOf, type EventBus, type EventLogger, type PublishResult, type SubscribeOptions, type Subscription } from './event-bus.ts';
 import { EventBusUnavailableError } from './event-errors.ts';
 

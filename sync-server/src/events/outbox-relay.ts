@@ -20,7 +20,7 @@
  * and polls do not cut a backoff short, the bus reconnecting does.
  */
 import type { Executor, Queryable } from '@niaga/db';
-import { Alarm, backoffDelay, type BackoffPolicy } from './backoff.ts';
+import { Alarm, backoffDelay, type BackoffPolicy } from '@niaga/protocol';
 import { silentEventLogger, type EventBus, type EventLogger, type PublishResult } from './event-bus.ts';
 import { listenForNotifications } from './notify-listener.ts';
 import { envelopeOf, outboxChannel, outboxColumns, type OutboxRow } from './outbox.ts';

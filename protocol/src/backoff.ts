@@ -1,4 +1,4 @@
-/** Retry delays for the relay and the consumers: exponential, capped, with jitter. */
+/** Retry delays (server relay and consumers, device push loop): exponential, capped, with jitter. */
 export interface BackoffPolicy {
   readonly initialMs: number;
   readonly maxMs: number;
@@ -38,7 +38,8 @@ export class Alarm {
         resolve();
       };
       const timer = setTimeout(ring, ms);
-      timer.unref();
+      // Node: a sleeping retry must not keep the process alive (browsers have no unref).
+      (timer as { unref?: () => void }).unref?.();
       this.rings.add(ring);
     });
   }
