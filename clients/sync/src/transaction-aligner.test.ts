@@ -1,0 +1,100 @@
+import fc from 'fast-check';
+import { expect, test } from 'vitest';
+import { TransactionAligner, type Commit, type ShapeMessage } from './transaction-aligner.ts';
+
+const shapes = ['a', 'b', 'c'] as const;
+const cursor = (n: number) => ({ handle: 'h', offset: `${n}_0` });
+const change = (lsn: number, id: string, last = false): ShapeMessage => ({ headers: { operation: 'insert', lsn: String(lsn), ...(last ? { last: true } : {}) }, key: id, value: { id } });
+const upToDate = (lsn: number): ShapeMessage => ({ headers: { control: 'up-to-date', global_last_seen_lsn: String(lsn) } });
+
+/** Server transactions: each touches a non-empty subset of shapes with 1–3 rows each. */
+const transactions = fc.array(fc.subarray([...shapes], { minLength: 1 }).chain((touched) => fc.tuple(fc.constant(touched), fc.integer({ min: 1, max: 3 }))), { minLength: 1, maxLength: 12 });
+
+test('every commit holds whole transactions across shapes, in LSN order, and all of them arrive', () => {
+  fc.assert(
+    fc.property(transactions, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 200, maxLength: 200 }), fc.array(fc.boolean(), { minLength: 200, maxLength: 200 }), (txs, picks, cuts) => {
+      // What each shape's stream will deliver: snapshot rows, then per transaction its rows (last flagged), up-to-dates in between.
+      const lastLsn = txs.length;
+      const streams = new Map<string, ShapeMessage[][]>(shapes.map((shape) => [shape, [[change(0, `${shape}-snap`), upToDate(0)]]]));
+      const rowsOf = new Map<number, string[]>();
+      txs.forEach(([touched, count], index) => {
+        const lsn = index + 1;
+        for (const shape of touched) {
+          const rows = Array.from({ length: count }, (_, row) => `${shape}-${lsn}-${row}`);
+          rowsOf.set(lsn, [...(rowsOf.get(lsn) ?? []), ...rows]);
+          streams.get(shape)!.push(rows.map((id, row) => change(lsn, id, row === count - 1)));
+        }
+      });
+      let cut = 0;
+      for (const batches of streams.values()) {
+        // Random up-to-dates between transactions, and a final one carrying the global LSN.
+        for (const batch of batches.slice(1)) if (cuts[cut++ % cuts.length]) batch.push(upToDate(Number(batch[0]!.headers.lsn)));
+        batches.push([upToDate(lastLsn)]);
+      }
+      const aligner = new TransactionAligner([...shapes]);
+      const commits: Commit[] = [];
+      let step = 0;
+      let delivered = 0;
+      while ([...streams.values()].some((batches) => batches.length > 0)) {
+        const open = shapes.filter((shape) => streams.get(shape)!.length > 0);
+        const shape = open[picks[step++ % picks.length]! % open.length]!;
+        aligner.receive(shape, streams.get(shape)!.shift()!, cursor(++delivered));
+        const commit = aligner.takeCommit();
+        if (commit) commits.push(commit);
+      }
+      // Whole transactions: each LSN's rows are all in one commit.
+      const commitOf = new Map<string, number>();
+      commits.forEach((commit, index) => commit.changes.forEach((c) => commitOf.set(String(c.row.id), index)));
+      for (const [lsn, rows] of rowsOf) expect(new Set(rows.map((id) => commitOf.get(id))).size, `transaction ${lsn}`).toBe(1);
+      // Every row arrives exactly once, snapshot rows in the first (initial) commit.
+      const all = commits.flatMap((commit) => commit.changes.map((c) => String(c.row.id)));
+      expect(all.length).toBe(new Set(all).size);
+      expect(new Set(all)).toEqual(new Set([...shapes.map((shape) => `${shape}-snap`), ...[...rowsOf.values()].flat()]));
+      expect(commits[0]!.initial).toBe(true);
+      expect(commits[0]!.changes.filter((c) => c.lsn === 0n)).toHaveLength(3);
+      // Commit LSNs only grow; the final one reached the last transaction.
+      for (let i = 1; i < commits.length; i++) expect(commits[i]!.lsn >= commits[i - 1]!.lsn).toBe(true);
+      expect(commits.at(-1)!.lsn).toBe(BigInt(lastLsn));
+    }),
+  );
+});
+
+test('a saved cursor never passes a change that is still buffered', () => {
+  const aligner = new TransactionAligner(['a', 'b']);
+  aligner.receive('a', [change(0, 'a0'), upToDate(0)], cursor(1));
+  aligner.receive('b', [upToDate(0)], cursor(2));
+  expect(aligner.takeCommit()?.cursors).toEqual(new Map([['a', cursor(1)], ['b', cursor(2)]]));
+  // Shape a has transaction 5, but b has only promised up to 3: a's cursor must not move past 5.
+  aligner.receive('a', [change(5, 'a5', true), upToDate(5)], cursor(3));
+  aligner.receive('b', [upToDate(3)], cursor(4));
+  const commit = aligner.takeCommit();
+  expect(commit?.changes).toEqual([]);
+  expect(commit?.cursors).toEqual(new Map([['b', cursor(4)]]));
+  aligner.receive('b', [upToDate(5)], cursor(5));
+  const next = aligner.takeCommit();
+  expect(next?.changes.map((c) => c.row.id)).toEqual(['a5']);
+  expect(next?.cursors).toEqual(new Map([['a', cursor(3)], ['b', cursor(5)]]));
+});
+
+test('must-refetch voids the buffered changes and the new snapshot commits with a clear of the shape', () => {
+  const aligner = new TransactionAligner(['a', 'b'], { lsn: 10n, shapes: new Set(['a', 'b']) });
+  aligner.receive('a', [change(11, 'gone', true)], cursor(1));
+  aligner.receive('a', [{ headers: { control: 'must-refetch' } }], cursor(2));
+  aligner.receive('b', [upToDate(12)], cursor(3));
+  expect(aligner.takeCommit()).toBeUndefined(); // a has no snapshot yet
+  aligner.receive('a', [change(0, 'fresh'), upToDate(12)], cursor(4));
+  const commit = aligner.takeCommit();
+  expect(commit?.refetched).toEqual(['a']);
+  expect(commit?.changes.map((c) => c.row.id)).toEqual(['fresh']);
+  expect(commit?.lsn).toBe(12n);
+});
+
+test('a change replayed after it was committed is dropped', () => {
+  const aligner = new TransactionAligner(['a']);
+  aligner.receive('a', [change(0, 's'), upToDate(0)], cursor(1));
+  aligner.takeCommit();
+  aligner.receive('a', [change(3, 'x', true), upToDate(3)], cursor(2));
+  expect(aligner.takeCommit()?.changes).toHaveLength(1);
+  aligner.receive('a', [change(3, 'x', true), upToDate(3)], cursor(3));
+  expect(aligner.takeCommit()?.changes).toEqual([]);
+});
