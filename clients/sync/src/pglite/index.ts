@@ -1,0 +1,1 @@
+export { openPgliteStore, type PgliteStoreOptions } from './pglite-store.ts';

@@ -1,0 +1,226 @@
+/**
+ * The PGlite store: each synced table mirrored as a real table (`catalog.products` locally too),
+ * so apps query it with SQL; metadata and the pending queue in schema `niaga_sync`. Bulk writes go
+ * through `json_populate_recordset`: one statement parses a whole page of rows inside Postgres.
+ */
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { ListOptions } from '@niaga/mutators';
+import { LocalStoreError, type ColumnSpec, type LocalRow, type LocalStore, type PendingMutation, type StoreTx, type TableSpec } from '../local-store.ts';
+
+export interface PgliteStoreOptions {
+  /** `idb://name` or `opfs-ahp://name` in a browser, a folder in Node, nothing for memory; or an open PGlite. */
+  readonly dataDir?: string;
+  readonly db?: PGlite;
+}
+
+/** Values as the shape stream gives them: timestamps, dates and numerics as Postgres text, int8 as numbers. */
+const parsers = {
+  20: (value: string) => Number(value),
+  1082: (value: string) => value,
+  1114: (value: string) => value,
+  1184: (value: string) => value,
+  1700: (value: string) => value,
+};
+
+/** Types created as they are; anything else (enums, domains, types PGlite lacks) is stored as text. */
+const knownTypes = new Set(['uuid', 'text', 'varchar', 'bpchar', 'int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'bool', 'date', 'time', 'timestamp', 'timestamptz', 'interval', 'json', 'jsonb', 'bytea']);
+const BULK_ROWS = 5_000;
+
+const bootstrap = `
+create schema if not exists niaga_sync;
+create table if not exists niaga_sync.meta (key text primary key, value jsonb not null);
+create table if not exists niaga_sync.tables (name text primary key, spec jsonb not null);
+create table if not exists niaga_sync.pending (
+  id integer primary key, client_id text not null, name text not null, args jsonb, created_at text not null, undo jsonb not null
+);`;
+
+export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise<LocalStore> {
+  const db = options.db ?? new PGlite({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), parsers });
+  try {
+    await db.waitReady;
+    await db.exec(bootstrap);
+  } catch (error) {
+    throw storeError(error, 'The local database could not be opened');
+  }
+  return new PgliteStore(db);
+}
+
+class PgliteStore implements LocalStore {
+  readonly kind = 'pglite' as const;
+  private readonly listeners = new Set<(tables: ReadonlySet<string>) => void>();
+  private closed = false;
+
+  constructor(private readonly db: PGlite) {}
+
+  async ensureTables(tables: readonly TableSpec[]): Promise<void> {
+    await this.run(async (tx) => {
+      for (const spec of tables) {
+        const [schema] = spec.name.split('.');
+        await tx.exec(`create schema if not exists ${ident(schema!)}`);
+        const columns = spec.columns.map((column) => `${ident(column.name)} ${columnType(column)}`);
+        await tx.exec(`create table if not exists ${qualified(spec.name)} (${columns.join(', ')}, primary key (id))`);
+        for (const column of spec.columns) await tx.exec(`alter table ${qualified(spec.name)} add column if not exists ${ident(column.name)} ${columnType(column)}`);
+        for (const index of spec.indexes ?? []) await tx.exec(`create index if not exists ${ident(`${spec.name}_${index}`.replace(/\W/g, '_'))} on ${qualified(spec.name)} (${ident(index)})`);
+        const { rows } = await tx.query<{ spec: TableSpec }>('select spec from niaga_sync.tables where name = $1', [spec.name]);
+        const before = rows[0]?.spec.columns ?? [];
+        const merged: TableSpec = { ...spec, columns: [...before, ...spec.columns.filter((column) => !before.some((old) => old.name === column.name))] };
+        await tx.query('insert into niaga_sync.tables (name, spec) values ($1, $2) on conflict (name) do update set spec = excluded.spec', [spec.name, JSON.stringify(merged)]);
+      }
+    });
+  }
+
+  async tables(): Promise<TableSpec[]> {
+    return this.run(async (tx) => (await tx.query<{ spec: TableSpec }>('select spec from niaga_sync.tables order by name')).rows.map((row) => row.spec));
+  }
+
+  async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const written = new Set<string>();
+    const result = await this.run((tx) => work(new PgliteStoreTx(tx, written)));
+    if (written.size > 0) for (const listener of [...this.listeners]) listener(written);
+    return result;
+  }
+
+  subscribe(listener: (tables: ReadonlySet<string>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.close();
+  }
+
+  /** One PGlite transaction (PGlite queues the others); engine errors become LocalStoreErrors. */
+  private async run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    if (this.closed) throw new LocalStoreError('STORE_CLOSED', 'The local database is closed');
+    try {
+      return await this.db.transaction(work);
+    } catch (error) {
+      if (error instanceof LocalStoreError || !isEngineError(error)) throw error;
+      throw storeError(error, 'The local database failed');
+    }
+  }
+}
+
+class PgliteStoreTx implements StoreTx {
+  private savepoints = 0;
+
+  constructor(
+    private readonly tx: Transaction,
+    private readonly written: Set<string>,
+  ) {}
+
+  async get(table: string, id: string): Promise<LocalRow | undefined> {
+    const { rows } = await this.tx.query<LocalRow>(`select * from ${qualified(table)} where id = $1`, [id]);
+    return rows[0];
+  }
+
+  async list(table: string, where: LocalRow, options: ListOptions = {}): Promise<LocalRow[]> {
+    const params: unknown[] = [];
+    const conditions = Object.entries(where).map(([column, value]) => {
+      if (value === null || value === undefined) return `${ident(column)} is null`;
+      params.push(value);
+      return Array.isArray(value) ? `${ident(column)} = any($${params.length})` : `${ident(column)} = $${params.length}`;
+    });
+    if (options.after) {
+      params.push(options.after[1]);
+      conditions.push(`${ident(options.after[0])} > $${params.length}`);
+    }
+    let sql = `select * from ${qualified(table)}${conditions.length ? ` where ${conditions.join(' and ')}` : ''}`;
+    if (options.orderBy) sql += ` order by ${ident(options.orderBy[0])} ${options.orderBy[1] === 'desc' ? 'desc' : 'asc'}`;
+    if (options.limit !== undefined) sql += ` limit ${Math.max(0, Math.floor(options.limit))}`;
+    return (await this.tx.query<LocalRow>(sql, params)).rows;
+  }
+
+  async put(table: string, row: LocalRow): Promise<void> {
+    await this.putMany(table, [row]);
+  }
+
+  async putMany(table: string, rows: readonly LocalRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    this.written.add(table);
+    const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))].filter((column) => column !== 'id');
+    const updates = columns.length ? `do update set ${columns.map((column) => `${ident(column)} = excluded.${ident(column)}`).join(', ')}` : 'do nothing';
+    // Rows of a shape all carry the same columns; a put of fewer columns leaves the others null.
+    const sql = `insert into ${qualified(table)} select * from json_populate_recordset(null::${qualified(table)}, $1) on conflict (id) ${updates}`;
+    for (let start = 0; start < rows.length; start += BULK_ROWS) await this.tx.query(sql, [JSON.stringify(rows.slice(start, start + BULK_ROWS))]);
+  }
+
+  async attempt<T>(work: () => Promise<T>): Promise<T> {
+    const name = `attempt_${++this.savepoints}`;
+    await this.tx.exec(`savepoint ${name}`);
+    try {
+      const result = await work();
+      await this.tx.exec(`release savepoint ${name}`);
+      return result;
+    } catch (error) {
+      await this.tx.exec(`rollback to savepoint ${name}`);
+      throw error;
+    }
+  }
+
+  async delete(table: string, id: string): Promise<void> {
+    this.written.add(table);
+    await this.tx.query(`delete from ${qualified(table)} where id = $1`, [id]);
+  }
+
+  async clear(table: string): Promise<void> {
+    this.written.add(table);
+    await this.tx.query(`delete from ${qualified(table)}`);
+  }
+
+  async getMeta<T>(key: string): Promise<T | undefined> {
+    const { rows } = await this.tx.query<{ value: T }>('select value from niaga_sync.meta where key = $1', [key]);
+    return rows[0]?.value;
+  }
+
+  async setMeta(key: string, value: unknown): Promise<void> {
+    if (value === undefined) await this.tx.query('delete from niaga_sync.meta where key = $1', [key]);
+    else await this.tx.query('insert into niaga_sync.meta (key, value) values ($1, $2) on conflict (key) do update set value = excluded.value', [key, JSON.stringify(value)]);
+  }
+
+  async listPending(): Promise<PendingMutation[]> {
+    const { rows } = await this.tx.query<{ id: number; client_id: string; name: string; args: unknown; created_at: string; undo: PendingMutation['undo'] }>('select * from niaga_sync.pending order by id');
+    return rows.map((row) => ({ id: row.id, clientID: row.client_id, name: row.name, args: row.args ?? undefined, createdAt: row.created_at, undo: row.undo }));
+  }
+
+  async putPending(mutation: PendingMutation): Promise<void> {
+    this.written.add('niaga_sync.pending');
+    await this.tx.query(
+      `insert into niaga_sync.pending (id, client_id, name, args, created_at, undo) values ($1, $2, $3, $4, $5, $6)
+       on conflict (id) do update set client_id = excluded.client_id, name = excluded.name, args = excluded.args, created_at = excluded.created_at, undo = excluded.undo`,
+      [mutation.id, mutation.clientID, mutation.name, mutation.args === undefined ? null : JSON.stringify(mutation.args), mutation.createdAt, JSON.stringify(mutation.undo)],
+    );
+  }
+
+  async deletePendingThrough(lastMutationID: number): Promise<void> {
+    this.written.add('niaga_sync.pending');
+    await this.tx.query('delete from niaga_sync.pending where id <= $1', [lastMutationID]);
+  }
+}
+
+function columnType(column: ColumnSpec): string {
+  const base = knownTypes.has(column.type) ? column.type : 'text';
+  return base + '[]'.repeat(column.dims ?? 0);
+}
+
+function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function qualified(table: string): string {
+  const dot = table.indexOf('.');
+  return dot < 0 ? ident(table) : `${ident(table.slice(0, dot))}.${ident(table.slice(dot + 1))}`;
+}
+
+/** Errors from the database engine itself, as opposed to errors thrown by the caller's work. */
+function isEngineError(error: unknown): boolean {
+  return error instanceof Error && ('severity' in error || error.name === 'RuntimeError' || /PGlite|database|closed/i.test(error.message));
+}
+
+function storeError(error: unknown, message: string): LocalStoreError {
+  const text = error instanceof Error ? error.message : String(error);
+  const code = /quota/i.test(text) ? 'STORE_QUOTA' : /closed/i.test(text) ? 'STORE_CLOSED' : /corrupt|invalid page|could not read|RuntimeError|unreachable/i.test(text) ? 'STORE_CORRUPT' : 'STORE_FAILED';
+  return new LocalStoreError(code, `${message}: ${text}`, { cause: error });
+}

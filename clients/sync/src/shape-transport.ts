@@ -1,0 +1,108 @@
+/**
+ * One official `@electric-sql/client` ShapeStream per synced table, resumed from saved cursors.
+ * It reports each batch (for the aligner), each table's columns (from the `electric-schema`
+ * header, to create local tables), bytes received and whether the server answers; a 401 refreshes
+ * the session and retries.
+ */
+import { FetchError, ShapeStream, type Message, type Row } from '@electric-sql/client';
+import type { ColumnSpec } from './local-store.ts';
+import { SessionExpiredError, type Session } from './session.ts';
+import type { ShapeCursor, ShapeMessage } from './transaction-aligner.ts';
+
+export interface ShapeTransportOptions {
+  readonly serverURL: string;
+  readonly tables: readonly string[];
+  readonly session: Session;
+  readonly fetch: typeof fetch;
+  readonly liveSse: boolean;
+  readonly cursors: ReadonlyMap<string, ShapeCursor>;
+  /** Awaited: the stream asks for more only after the batch is handled. Must not throw. */
+  readonly onBatch: (table: string, messages: readonly ShapeMessage[], cursor: ShapeCursor) => Promise<void>;
+  readonly onSchema: (table: string, columns: readonly ColumnSpec[]) => void;
+  readonly onResponse: (bytes: number) => void;
+  readonly onNetworkError: (error: unknown) => void;
+  /** A stream stopped for good (session ended, request refused): the reason, for status. */
+  readonly onFatal: (table: string, error: unknown) => void;
+}
+
+export interface ShapeTransport {
+  /** Ends the streams' live waits at once: each answers with what it has and the global LSN. */
+  refresh(tables: readonly string[]): void;
+  stop(): void;
+}
+
+/** int8 as a JS number (ours are counts, ids and money in minor units, far below 2^53). */
+const parser = { int8: (value: string) => Number(value) };
+
+export function startShapeTransport(options: ShapeTransportOptions): ShapeTransport {
+  const abort = new AbortController();
+  const fetchClient = observingFetch(options);
+  const streams = new Map<string, ShapeStream<Row<unknown>>>();
+  for (const table of options.tables) {
+    const cursor = options.cursors.get(table);
+    const stream = new ShapeStream<Row<unknown>>({
+      url: `${options.serverURL}/v1/shape`,
+      params: { table, replica: 'full' },
+      ...(cursor ? { offset: cursor.offset as `${number}_${number}`, handle: cursor.handle } : {}),
+      headers: { Authorization: () => options.session.authorization() },
+      parser,
+      liveSse: options.liveSse,
+      signal: abort.signal,
+      fetchClient,
+      onError: async (error) => {
+        if (error instanceof FetchError && error.status === 401) {
+          try {
+            await options.session.refresh();
+            return {};
+          } catch (refreshError) {
+            options.onFatal(table, refreshError instanceof SessionExpiredError ? refreshError : error);
+            return;
+          }
+        }
+        if (error instanceof FetchError && error.status >= 400 && error.status < 500) {
+          options.onFatal(table, error);
+          return;
+        }
+        options.onNetworkError(error);
+        return {};
+      },
+    });
+    streams.set(table, stream);
+    stream.subscribe(
+      async (messages: Message<Row<unknown>>[]) => {
+        await options.onBatch(table, messages, { handle: stream.shapeHandle ?? '', offset: stream.lastOffset });
+      },
+      (error) => options.onNetworkError(error),
+    );
+  }
+  return {
+    refresh(tables) {
+      for (const table of tables) void streams.get(table)?.forceDisconnectAndRefresh().catch(() => undefined);
+    },
+    stop: () => abort.abort(),
+  };
+}
+
+/** The fetch the streams use: it notes schemas, bytes and reachability on the way. */
+function observingFetch(options: ShapeTransportOptions): typeof fetch {
+  return async (input, init) => {
+    let response: Response;
+    try {
+      response = await options.fetch(input, init);
+    } catch (error) {
+      if (!(init?.signal?.aborted ?? false)) options.onNetworkError(error);
+      throw error;
+    }
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const table = url.searchParams.get('table');
+    const schema = response.headers.get('electric-schema');
+    if (table && schema) options.onSchema(table, columnsOf(schema));
+    options.onResponse(Number(response.headers.get('content-length') ?? 0));
+    return response;
+  };
+}
+
+function columnsOf(header: string): ColumnSpec[] {
+  const schema = JSON.parse(header) as Record<string, { type: string; dims?: number }>;
+  return Object.entries(schema).map(([name, info]) => (info.dims ? { name, type: info.type, dims: info.dims } : { name, type: info.type }));
+}

@@ -1,0 +1,87 @@
+/** The engine end to end over the embedded server (PGlite + capture triggers) and a PGlite device store. */
+import { randomUUID } from 'node:crypto';
+import type { PgliteExecutor } from '@niaga/db/pglite';
+import { capturedPglite, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import type { LocalStore } from './local-store.ts';
+import { openPgliteStore } from './pglite/index.ts';
+import { createSyncClient, type SyncClient } from './sync-client.ts';
+
+let db: PgliteExecutor;
+let server: ShapeServer;
+const warehouseID = randomUUID();
+const productID = randomUUID();
+const tables = ['inventory.warehouses', 'inventory.stock_items', 'inventory.movements', 'catalog.products'];
+const open: { client: SyncClient; store: LocalStore }[] = [];
+
+beforeAll(async () => {
+  db = await capturedPglite();
+  await db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-1', 'Main')`, [warehouseID]);
+  await db.query(`insert into catalog.products (id, sku, name, price_minor) values ($1, 'TEA-1', 'Tea', 250)`, [productID]);
+  server = await startShapeServer(db);
+}, 60_000);
+afterEach(async () => {
+  for (const { client, store } of open.splice(0)) {
+    await client.stop();
+    await store.close();
+  }
+});
+afterAll(async () => {
+  await server?.close();
+  await db?.close();
+});
+
+async function device(store?: LocalStore): Promise<{ client: SyncClient; store: LocalStore }> {
+  const local = store ?? (await openPgliteStore());
+  const accessToken = await server.token('warehouse', { warehouse_id: warehouseID });
+  const client = await createSyncClient({ serverURL: server.baseUrl, store: local, tables, session: { accessToken, refreshToken: 'unused' }, pushBackoff: { initialMs: 20, maxMs: 200 } });
+  open.push({ client, store: local });
+  return { client, store: local };
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const stockOf = (store: LocalStore) => store.transaction((tx) => tx.list('inventory.stock_items', { product_id: productID }));
+
+test('a picker syncs, adjusts stock offline-first (seen at once), and the server confirms it', async () => {
+  const { client, store } = await device();
+  await client.ready();
+  expect(client.status).toMatchObject({ phase: 'live', initialSync: { done: true } });
+  expect(await store.transaction((tx) => tx.get('inventory.warehouses', warehouseID))).toMatchObject({ code: 'WH-1' });
+
+  const adjustmentID = randomUUID();
+  await client.mutate('stock.adjust', { adjustmentID, warehouseID, productID, delta: 7, reason: 'found a box', occurredAt: new Date().toISOString() });
+  // Optimistic: visible at once, pending until the server's transaction comes back.
+  expect(await stockOf(store)).toMatchObject([{ on_hand: 7 }]);
+  expect(client.status.pending).toBe(1);
+
+  await until(async () => client.status, (status) => status.pending === 0);
+  expect(await stockOf(store)).toMatchObject([{ on_hand: 7 }]);
+  const { rows } = await db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where product_id = $1', [productID]);
+  expect(rows).toEqual([{ on_hand: 7 }]);
+  expect(await store.transaction((tx) => tx.get('inventory.movements', adjustmentID))).toMatchObject({ quantity: 7 });
+});
+
+test('a restarted device resumes from its saved cursors and keeps its rows', async () => {
+  const dataDir = `memory://resume-${randomUUID()}`;
+  const first = await device(await openPgliteStore({ dataDir }));
+  await first.client.ready();
+  const before = await stockOf(first.store);
+  await first.client.stop();
+
+  // Same store object (an in-memory PGlite cannot be reopened): the client starts from what it saved.
+  const again = await device(first.store);
+  expect(again.client.status.phase).toBe('live');
+  await again.client.ready();
+  await db.query(`update inventory.stock_items set on_hand = on_hand + 1, available = available + 1 where product_id = $1`, [productID]);
+  const after = await until(() => stockOf(again.store), (rows) => rows[0]?.on_hand === Number(before[0]?.on_hand ?? 0) + 1);
+  expect(after).toHaveLength(1);
+});

@@ -1,0 +1,257 @@
+/**
+ * `createSyncClient`: the device side of Niaga sync. It streams the role's tables into the local
+ * store (whole server transactions per local commit), runs mutators optimistically into a durable
+ * queue, pushes them, and rebases pending mutations on every server commit.
+ */
+import type { BackoffPolicy } from '@niaga/protocol';
+import type { MutationPolicy } from '@niaga/mutators';
+import { runOnDevice } from './device-mutation.ts';
+import type { ColumnSpec, LocalStore, StoreTx, TableSpec } from './local-store.ts';
+import { PushLoop, type PushResult } from './push-loop.ts';
+import { applyCommit, CLIENTS_TABLE, metaKeys, type RebaseResult } from './rebase.ts';
+import { Session, SessionExpiredError, type SessionTokens } from './session.ts';
+import { startShapeTransport, type ShapeTransport } from './shape-transport.ts';
+import { StatusHolder, type StatusListener, type SyncStatus } from './sync-status.ts';
+import { TransactionAligner, type ShapeCursor, type ShapeMessage } from './transaction-aligner.ts';
+
+export const RESULTS_TABLE = 'sync.mutation_results';
+
+export interface SyncClientOptions {
+  /** Where the sync server is, e.g. `https://niaga.example.com` (no trailing slash). */
+  readonly serverURL: string;
+  readonly store: LocalStore;
+  /** The tables this app syncs (its role's); `sync.clients` and `sync.mutation_results` are added. */
+  readonly tables: readonly string[];
+  /** A fresh login; without it the session saved in the store is used. */
+  readonly session?: SessionTokens;
+  /** Live updates over Server-Sent Events instead of long-polls. */
+  readonly liveSse?: boolean;
+  readonly fetch?: typeof fetch;
+  readonly pushBackoff?: BackoffPolicy;
+  readonly policy?: MutationPolicy;
+  /** Indexes for local queries, per table (used by stores that need them declared, e.g. Dexie). */
+  readonly indexes?: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface MutationReceipt {
+  readonly clientID: string;
+  readonly id: number;
+}
+
+export interface SyncClient {
+  readonly clientID: string;
+  readonly status: SyncStatus;
+  onStatus(listener: StatusListener): () => void;
+  /** Resolves once the first full sync has committed (at once on a device that has synced before). */
+  ready(): Promise<void>;
+  /**
+   * Runs mutator `name` on the device and queues it for the server, in one local transaction:
+   * when this resolves the mutation is durable. A rejection the device can already see throws
+   * (MutationRejected) and queues nothing.
+   */
+  mutate(name: string, args: unknown): Promise<MutationReceipt>;
+  /** Log in again after `status.needsLogin`; syncing and pushing resume. */
+  login(tokens: SessionTokens): Promise<void>;
+  /** Push now (e.g. on the browser's `online` event). */
+  pushNow(): void;
+  stop(): Promise<void>;
+}
+
+/** How long a shape may stay quiet before it is asked (pglite-sync waits 100 ms). */
+const NUDGE_MS = 30;
+const defaultBackoff: BackoffPolicy = { initialMs: 500, maxMs: 60_000 };
+const identityKeys = { clientID: 'sync:clientID', clientGroupID: 'sync:clientGroupID', lastMutationID: 'sync:lastMutationID' } as const;
+
+export async function createSyncClient(options: SyncClientOptions): Promise<SyncClient> {
+  const { store } = options;
+  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const tables = [...new Set([...options.tables, CLIENTS_TABLE, RESULTS_TABLE])];
+  const status = new StatusHolder();
+  const session = await Session.load({ serverURL: options.serverURL, store, fetch: doFetch }, options.session);
+  const { clientID, clientGroupID, cursors, lsn, pending, lastSyncedAt } = await store.transaction(async (tx) => {
+    const ids = { clientID: await ensureID(tx, identityKeys.clientID), clientGroupID: await ensureID(tx, identityKeys.clientGroupID) };
+    const saved = new Map<string, ShapeCursor>();
+    for (const table of tables) {
+      const cursor = await tx.getMeta<ShapeCursor>(metaKeys.cursor(table));
+      if (cursor) saved.set(table, cursor);
+    }
+    return { ...ids, cursors: saved, lsn: BigInt((await tx.getMeta<string>(metaKeys.lsn)) ?? '0'), pending: (await tx.listPending()).length, lastSyncedAt: (await tx.getMeta<string>(metaKeys.lastSyncedAt)) ?? null };
+  });
+  const known = new Map((await store.tables()).map((spec) => [spec.name, spec]));
+  const resumed = new Set([...cursors.keys()].filter((table) => known.has(table)));
+  for (const table of cursors.keys()) if (!resumed.has(table)) cursors.delete(table);
+  const aligner = new TransactionAligner(tables, { lsn, shapes: resumed });
+  const alreadySynced = resumed.size === tables.length;
+  status.update({ pending, lastSyncedAt, phase: alreadySynced ? 'live' : 'initial-sync', initialSync: { rows: 0, bytes: 0, done: alreadySynced }, needsLogin: !session.loggedIn });
+
+  let readyResolve!: () => void;
+  const readyPromise = new Promise<void>((resolve) => (readyResolve = resolve));
+  if (alreadySynced) readyResolve();
+
+  const schemas = new Map<string, readonly ColumnSpec[]>();
+  let work: Promise<unknown> = Promise.resolve();
+  /** Commits and mutations one at a time, in order. */
+  const serial = <T>(task: () => Promise<T>): Promise<T> => {
+    const next = work.then(task);
+    work = next.catch(() => undefined);
+    return next;
+  };
+  /** How mutators run on this device: as the session's user, over the tables it has. */
+  const deviceContext = () => ({ actor: session.actor(), localTables: new Set(known.keys()), ...(options.policy ? { policy: options.policy } : {}) });
+
+  async function commitReady(): Promise<void> {
+    for (let commit = aligner.takeCommit(); commit; commit = aligner.takeCommit()) {
+      const current = commit;
+      const specs = [...new Set(current.changes.map((change) => change.shape).concat(current.refetched))]
+        .filter((table) => schemas.has(table) && !sameColumns(known.get(table), schemas.get(table)!))
+        .map((table): TableSpec => ({ name: table, columns: schemas.get(table)!, indexes: options.indexes?.[table] ?? [] }));
+      if (current.initial) for (const table of tables) if (!known.has(table) && schemas.has(table) && !specs.some((spec) => spec.name === table)) specs.push({ name: table, columns: schemas.get(table)!, indexes: options.indexes?.[table] ?? [] });
+      if (specs.length > 0) {
+        await store.ensureTables(specs);
+        for (const spec of specs) known.set(spec.name, spec);
+      }
+      const result: RebaseResult = await store.transaction((tx) => applyCommit(tx, current, { ...deviceContext(), clientID, tableOf: (shape) => shape }, new Date().toISOString()));
+      const now = new Date().toISOString();
+      status.update({ pending: result.pending, ...(current.changes.length > 0 || current.initial ? { lastSyncedAt: now } : {}) });
+      if (current.initial) {
+        status.update({ phase: 'live', initialSync: { ...status.current.initialSync, done: true } });
+        readyResolve();
+      }
+    }
+  }
+
+  async function onBatch(table: string, messages: readonly ShapeMessage[], cursor: ShapeCursor): Promise<void> {
+    try {
+      aligner.receive(table, messages, cursor);
+      if (!status.current.initialSync.done) status.update({ initialSync: { ...status.current.initialSync, rows: aligner.bufferedRows() } });
+      await serial(commitReady);
+      scheduleNudge();
+    } catch (error) {
+      status.error(codeOf(error, 'APPLY_FAILED'), `Could not apply server changes to the local store: ${messageOf(error)}`);
+    }
+  }
+
+  let transport: ShapeTransport | undefined;
+  let nudge: ReturnType<typeof setTimeout> | undefined;
+  /** Soon after a change arrives, ask the quiet shapes to confirm they have nothing of its transaction. */
+  const scheduleNudge = () => {
+    if (nudge || aligner.laggingShapes().length === 0) return;
+    nudge = setTimeout(() => {
+      nudge = undefined;
+      transport?.refresh(aligner.laggingShapes());
+    }, NUDGE_MS);
+  };
+  const startTransport = () => {
+    transport?.stop();
+    const saved = new Map(cursors);
+    transport = startShapeTransport({
+      serverURL: options.serverURL,
+      tables,
+      session,
+      fetch: doFetch,
+      liveSse: options.liveSse ?? false,
+      cursors: saved,
+      onBatch,
+      onSchema: (table, columns) => schemas.set(table, columns),
+      onResponse: (bytes) => {
+        const wasOffline = !status.current.online;
+        status.update({ online: true, ...(status.current.initialSync.done ? {} : { initialSync: { ...status.current.initialSync, bytes: status.current.initialSync.bytes + bytes } }) });
+        if (wasOffline) pushLoop.wake();
+      },
+      onNetworkError: (error) => {
+        status.update({ online: false });
+        status.error('OFFLINE', `The sync server cannot be reached: ${messageOf(error)}`);
+      },
+      onFatal: (table, error) => {
+        if (error instanceof SessionExpiredError) status.update({ needsLogin: true });
+        status.error(codeOf(error, 'SYNC_REFUSED'), `Syncing ${table} stopped: ${messageOf(error)}`);
+      },
+    });
+  };
+
+  const onPush = (result: PushResult) => {
+    switch (result.kind) {
+      case 'pushed':
+        status.update({ online: true });
+        return;
+      case 'offline':
+        status.update({ online: false });
+        return status.error('OFFLINE', `Pending changes wait for the network: ${messageOf(result.error)}`);
+      case 'failed':
+        return status.error(result.code, result.message);
+      case 'session-expired':
+        status.update({ needsLogin: true });
+        return status.error(result.error.code, result.error.message);
+      case 'update-needed':
+        status.update({ updateNeeded: true });
+        return status.error('UPDATE_NEEDED', result.message);
+    }
+  };
+  const pushLoop = new PushLoop({ serverURL: options.serverURL, clientGroupID, store, session, fetch: doFetch, backoff: options.pushBackoff ?? defaultBackoff, onResult: onPush });
+
+  if (session.loggedIn) {
+    startTransport();
+    pushLoop.start();
+  }
+
+  return {
+    clientID,
+    get status() {
+      return status.current;
+    },
+    onStatus: (listener) => status.subscribe(listener),
+    ready: () => readyPromise,
+    mutate: (name, args) =>
+      serial(async () => {
+        const receipt = await store.transaction(async (tx) => {
+          const id = ((await tx.getMeta<number>(identityKeys.lastMutationID)) ?? 0) + 1;
+          const mutation = { id, clientID, name, args, createdAt: new Date().toISOString() };
+          const undo = await runOnDevice(tx, mutation, deviceContext());
+          await tx.putPending({ ...mutation, undo });
+          await tx.setMeta(identityKeys.lastMutationID, id);
+          return { clientID, id };
+        });
+        status.update({ pending: status.current.pending + 1 });
+        pushLoop.wake();
+        return receipt;
+      }),
+    async login(tokens) {
+      await session.replace(tokens);
+      status.update({ needsLogin: false, lastError: null });
+      startTransport();
+      pushLoop.start();
+      pushLoop.wake();
+    },
+    pushNow: () => pushLoop.wake(),
+    async stop() {
+      clearTimeout(nudge);
+      transport?.stop();
+      await pushLoop.stop();
+      await work;
+      status.update({ phase: 'stopped' });
+    },
+  };
+}
+
+async function ensureID(tx: StoreTx, key: string): Promise<string> {
+  const existing = await tx.getMeta<string>(key);
+  if (existing) return existing;
+  const id = crypto.randomUUID();
+  await tx.setMeta(key, id);
+  return id;
+}
+
+function sameColumns(spec: TableSpec | undefined, columns: readonly ColumnSpec[]): boolean {
+  if (!spec) return false;
+  const have = new Set(spec.columns.map((column) => column.name));
+  return columns.every((column) => have.has(column.name));
+}
+
+function codeOf(error: unknown, fallback: string): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : fallback;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
