@@ -3,7 +3,7 @@ export { mutableTables, referenceTables, type ListOptions, type MutableTable, ty
 export { adjusted, applied, backordered, MutationRejected, mutationStatuses, reject, type MutationOutcome, type MutationStatus, type RejectionCode } from './outcome.ts';
 export { mutators } from './registry.ts';
 export { runMutation, type RunMutationOptions } from './run-mutation.ts';
-export { MemoryTx } from './memory-tx.ts';
+export { MemoryTx, selectRows } from './memory-tx.ts';
 export * from './order-mutators.ts';
 export * from './stock-mutators.ts';
 export * from './transfer-mutators.ts';

@@ -14,6 +14,23 @@ function compare(a: unknown, b: unknown): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/**
+ * The rows of `rows` that `list(table, where, options)` returns: the one definition of list's
+ * semantics for stores that keep rows as plain objects (MemoryTx, the Replicache adapter).
+ */
+export function selectRows(rows: Iterable<Row>, where: Row, options: ListOptions = {}): Row[] {
+  const conditions = Object.entries(where);
+  const matches = (row: Row) =>
+    conditions.every(([column, value]) => (Array.isArray(value) ? value.includes(row[column]) : (row[column] ?? null) === value)) &&
+    (!options.after || compare(row[options.after[0]], options.after[1]) > 0);
+  const selected = [...rows].filter(matches);
+  if (options.orderBy) {
+    const [column, direction] = options.orderBy;
+    selected.sort((a, b) => compare(a[column], b[column]) * (direction === 'asc' ? 1 : -1));
+  }
+  return options.limit === undefined ? selected : selected.slice(0, options.limit);
+}
+
 export type TableState = ReadonlyMap<string, ReadonlyMap<string, Row>>;
 
 export class MemoryTx implements MutationTx {
@@ -37,16 +54,7 @@ export class MemoryTx implements MutationTx {
   }
 
   async list(table: ReadableTable, where: Row, options: ListOptions = {}): Promise<Row[]> {
-    const conditions = Object.entries(where);
-    const matches = (row: Row) =>
-      conditions.every(([column, value]) => (Array.isArray(value) ? value.includes(row[column]) : (row[column] ?? null) === value)) &&
-      (!options.after || compare(row[options.after[0]], options.after[1]) > 0);
-    const rows = [...this.table(table).values()].filter(matches);
-    if (options.orderBy) {
-      const [column, direction] = options.orderBy;
-      rows.sort((a, b) => compare(a[column], b[column]) * (direction === 'asc' ? 1 : -1));
-    }
-    return options.limit === undefined ? rows : rows.slice(0, options.limit);
+    return selectRows(this.table(table).values(), where, options);
   }
 
   async insert(table: MutableTable, row: Row, options: { ifAbsent?: boolean } = {}): Promise<void> {
