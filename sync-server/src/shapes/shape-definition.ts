@@ -20,7 +20,8 @@ export interface ShapeDefinition {
   readonly hash: string;
 }
 
-function visibleColumns(rule: RoleRule, table: TableInfo): ColumnInfo[] {
+/** The columns of `table` a role rule lets its users see (also the columns of a Replicache client view). */
+export function visibleColumns(rule: RoleRule, table: TableInfo): ColumnInfo[] {
   const spec = rule.columns;
   if (spec === 'all') return [...table.columns];
   if ('except' in spec) return table.columns.filter((column) => !spec.except.includes(column.name));

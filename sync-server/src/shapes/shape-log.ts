@@ -41,7 +41,8 @@ export class CompactedError extends Error {
 const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
-async function repeatableRead<T>(db: Executor, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+/** Runs `fn` in one REPEATABLE READ transaction: every query sees the same snapshot. */
+export async function repeatableRead<T>(db: Executor, fn: (tx: Queryable) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
     await tx.query('set transaction isolation level repeatable read');
     return fn(tx);
