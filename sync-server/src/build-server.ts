@@ -20,6 +20,7 @@ import { scheduleHousekeeping } from './housekeeping.ts';
 import { registerMetrics } from './metrics.ts';
 import { startEventRelay } from './events/index.ts';
 import { startOrderSaga } from './order-saga.ts';
+import { pullRoutes } from './pull/pull-routes.ts';
 import { pushRoutes } from './push/push-routes.ts';
 import { MutationTables } from './push/sql-mutation-tx.ts';
 
@@ -86,6 +87,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     snapshotPageRows: config.snapshotPageRows,
     touchHandleEveryMs: Math.min(10 * 60_000, retentionMs / 4),
   });
+  await app.register(pullRoutes, { db, catalog, feed, tokens });
   const stopHousekeeping = scheduleHousekeeping(db, { changeLogRetentionMs: retentionMs }, 10 * 60_000, app.log);
   app.addHook('onClose', async () => stopHousekeeping());
   // Outbox → NATS JetStream (NATS_URL) or the in-process bus; never waits for NATS to be up.
