@@ -1,6 +1,6 @@
 /** Running a shared mutator on the device: optimistic, over the local store, undoable. */
 import { defaultPolicy, runMutation, type Actor, type MutationPolicy } from '@niaga/mutators';
-import type { PendingMutation, StoreTx, UndoEntry } from './local-store.ts';
+import type { PendingMutation, StoreTx } from './local-store.ts';
 import { applyUndo, RecordingTx } from './recording-tx.ts';
 
 export interface DeviceContext {
@@ -12,11 +12,11 @@ export interface DeviceContext {
 }
 
 /**
- * Runs `mutation` over the store and returns the undo entries of its effect. If the mutator
+ * Runs `mutation` over the store and returns the undo entries of its effect and what it read. If the mutator
  * throws (a rejection the device can already see), whatever it wrote is undone before the error
  * propagates (the store's savepoint, then the recorded images): the store is as it was.
  */
-export async function runOnDevice(tx: StoreTx, mutation: Omit<PendingMutation, 'undo'>, context: DeviceContext): Promise<readonly UndoEntry[]> {
+export async function runOnDevice(tx: StoreTx, mutation: Omit<PendingMutation, 'undo' | 'reads'>, context: DeviceContext): Promise<Pick<PendingMutation, 'undo' | 'reads'>> {
   const recording = new RecordingTx(tx, context.localTables);
   try {
     // In a savepoint: a statement that fails inside the mutator must not spoil the local transaction.
@@ -33,5 +33,5 @@ export async function runOnDevice(tx: StoreTx, mutation: Omit<PendingMutation, '
     await applyUndo(tx, recording.entries());
     throw error;
   }
-  return recording.entries();
+  return { undo: recording.entries(), reads: recording.reads() };
 }

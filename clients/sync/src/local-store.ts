@@ -33,6 +33,12 @@ export interface UndoEntry {
   readonly before: LocalRow | null;
 }
 
+/** What a mutation read: rows by key (`table/id`) and `list` queries, to tell whether a server change could alter its outcome. */
+export interface ReadSet {
+  readonly keys: readonly string[];
+  readonly lists: readonly { readonly table: string; readonly where: LocalRow }[];
+}
+
 /** A mutation the device ran optimistically and the server has not confirmed yet. */
 export interface PendingMutation {
   /** Per-client mutation id: 1, 2, 3, … */
@@ -44,6 +50,7 @@ export interface PendingMutation {
   readonly createdAt: string;
   /** Undo entries in the order they were recorded (undo applies them in reverse). */
   readonly undo: readonly UndoEntry[];
+  readonly reads: ReadSet;
 }
 
 export interface StoreTx {

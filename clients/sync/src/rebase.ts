@@ -6,6 +6,7 @@ import type { LocalRow, PendingMutation, StoreTx } from './local-store.ts';
 import { applyUndo } from './recording-tx.ts';
 import type { Commit } from './transaction-aligner.ts';
 import { runOnDevice, type DeviceContext } from './device-mutation.ts';
+import { ChangedRows, planReplay, type ReplayPlan } from './replay-plan.ts';
 
 export const CLIENTS_TABLE = 'sync.clients';
 
@@ -20,6 +21,8 @@ export interface RebaseResult {
   readonly confirmed: number;
   /** Mutations still pending after the commit. */
   readonly pending: number;
+  /** Pending mutations undone and run again on the new state. */
+  readonly replayed: number;
   /** Pending mutations the device could not replay on the new state (the server will decide). */
   readonly refusedOnReplay: readonly number[];
 }
@@ -31,26 +34,44 @@ export const metaKeys = {
 } as const;
 
 export async function applyCommit(tx: StoreTx, commit: Commit, context: RebaseContext, now: string): Promise<RebaseResult> {
+  const rows = finalRows(commit, context);
   const pending = await tx.listPending();
-  for (let index = pending.length - 1; index >= 0; index--) await applyUndo(tx, pending[index]!.undo);
+  const plan = pending.length === 0 ? undefined : await planFor(tx, pending, rows, commit, context);
+  // Newest first: replayed ones (the highest ids), then the confirmed prefix; kept ones stay.
+  if (plan) for (const mutation of [...plan.confirmed, ...plan.replayed].reverse()) await applyUndo(tx, mutation.undo);
 
   for (const shape of commit.refetched) await tx.clear(context.tableOf(shape));
-  await applyChanges(tx, commit, context);
+  await applyRows(tx, rows);
   for (const [shape, cursor] of commit.cursors) await tx.setMeta(metaKeys.cursor(shape), cursor);
   await tx.setMeta(metaKeys.lsn, commit.lsn.toString());
   if (commit.changes.length > 0 || commit.initial) await tx.setMeta(metaKeys.lastSyncedAt, now);
 
-  if (pending.length === 0) return { confirmed: 0, pending: 0, refusedOnReplay: [] };
-  const lastMutationID = Number((await tx.get(CLIENTS_TABLE, context.clientID))?.last_mutation_id ?? 0);
-  await tx.deletePendingThrough(lastMutationID);
-  const remaining = pending.filter((mutation) => mutation.id > lastMutationID);
-  const refusedOnReplay = await replay(tx, remaining, context);
-  return { confirmed: pending.length - remaining.length, pending: remaining.length, refusedOnReplay };
+  if (!plan) return { confirmed: 0, pending: 0, replayed: 0, refusedOnReplay: [] };
+  if (plan.confirmed.length > 0) await tx.deletePendingThrough(plan.confirmed.at(-1)!.id);
+  const refusedOnReplay = await replay(tx, plan.replayed, context);
+  return { confirmed: plan.confirmed.length, pending: plan.kept.length + plan.replayed.length, replayed: plan.replayed.length, refusedOnReplay };
 }
 
-/** The last operation per row wins (a commit is one server state); puts go in bulk per table. */
-async function applyChanges(tx: StoreTx, commit: Commit, context: RebaseContext): Promise<void> {
-  const byTable = new Map<string, Map<string, LocalRow | null>>();
+/** The client's last mutation id as of this commit, and the rows that change under the pending mutations. */
+async function planFor(tx: StoreTx, pending: readonly PendingMutation[], rows: RowsByTable, commit: Commit, context: RebaseContext): Promise<ReplayPlan> {
+  const ownRow = rows.get(CLIENTS_TABLE)?.get(context.clientID) ?? (await tx.get(CLIENTS_TABLE, context.clientID));
+  const lastMutationID = Number(ownRow?.last_mutation_id ?? 0);
+  const changed = new ChangedRows();
+  for (const [table, byID] of rows) for (const [id, row] of byID) changed.add(table, id, row);
+  for (const shape of commit.refetched) changed.addTable(context.tableOf(shape));
+  for (const mutation of pending) {
+    if (mutation.id > lastMutationID) break;
+    // Undoing a confirmed mutation changes its rows back: from what it wrote to what it found.
+    for (const entry of mutation.undo) changed.add(entry.table, entry.id, entry.before, await tx.get(entry.table, entry.id));
+  }
+  return planReplay(pending, lastMutationID, changed);
+}
+
+type RowsByTable = Map<string, Map<string, LocalRow | null>>;
+
+/** The last operation per row wins (a commit is one server state); null: deleted. */
+function finalRows(commit: Commit, context: RebaseContext): RowsByTable {
+  const byTable: RowsByTable = new Map();
   for (const change of commit.changes) {
     const table = context.tableOf(change.shape);
     let rows = byTable.get(table);
@@ -59,9 +80,14 @@ async function applyChanges(tx: StoreTx, commit: Commit, context: RebaseContext)
     rows.delete(id); // keep arrival order of the final operations
     rows.set(id, change.operation === 'delete' ? null : { ...change.row });
   }
-  for (const [table, rows] of byTable) {
+  return byTable;
+}
+
+/** Puts go in bulk per table. */
+async function applyRows(tx: StoreTx, rows: RowsByTable): Promise<void> {
+  for (const [table, byID] of rows) {
     const puts: LocalRow[] = [];
-    for (const [id, row] of rows) {
+    for (const [id, row] of byID) {
       if (row) puts.push(row);
       else await tx.delete(table, id);
     }
@@ -72,13 +98,13 @@ async function applyChanges(tx: StoreTx, commit: Commit, context: RebaseContext)
 async function replay(tx: StoreTx, mutations: readonly PendingMutation[], context: DeviceContext): Promise<number[]> {
   const refused: number[] = [];
   for (const mutation of mutations) {
-    let undo: PendingMutation['undo'] = [];
+    let effect: Pick<PendingMutation, 'undo' | 'reads'> = { undo: [], reads: mutation.reads };
     try {
-      undo = await runOnDevice(tx, mutation, context);
+      effect = await runOnDevice(tx, mutation, context);
     } catch {
       refused.push(mutation.id);
     }
-    await tx.putPending({ ...mutation, undo });
+    await tx.putPending({ ...mutation, ...effect });
   }
   return refused;
 }

@@ -4,12 +4,14 @@
  * effect can be undone exactly (rebase, or a mutator that throws half-way).
  */
 import type { ListOptions, MutableTable, MutationTx, ReadableTable, Row } from '@niaga/mutators';
-import type { LocalRow, StoreTx, UndoEntry } from './local-store.ts';
+import type { LocalRow, ReadSet, StoreTx, UndoEntry } from './local-store.ts';
 
 export class RecordingTx implements MutationTx {
   readonly location = 'device' as const;
   private readonly undo: UndoEntry[] = [];
   private readonly touched = new Set<string>();
+  private readonly readKeys = new Set<string>();
+  private readonly lists: { table: string; where: LocalRow }[] = [];
 
   /** @param localTables the tables the device syncs: others read as empty and ignore writes (the server has them). */
   constructor(
@@ -18,10 +20,12 @@ export class RecordingTx implements MutationTx {
   ) {}
 
   async get(table: ReadableTable, id: string): Promise<Row | undefined> {
+    this.readKeys.add(`${table}/${id}`);
     return this.localTables.has(table) ? this.tx.get(table, id) : undefined;
   }
 
   async list(table: ReadableTable, where: Row, options?: ListOptions): Promise<Row[]> {
+    this.lists.push({ table, where: { ...where } });
     return this.localTables.has(table) ? this.tx.list(table, where, options) : [];
   }
 
@@ -56,6 +60,11 @@ export class RecordingTx implements MutationTx {
   /** The undo entries recorded so far, in the order the rows were first touched. */
   entries(): readonly UndoEntry[] {
     return this.undo;
+  }
+
+  /** What the mutator read (its writes' own existence checks included). */
+  reads(): ReadSet {
+    return { keys: [...this.readKeys], lists: this.lists };
   }
 
   private remember(table: string, id: string, before: LocalRow | undefined): void {

@@ -59,6 +59,8 @@ export interface SyncClient {
 
 /** How long a shape may stay quiet before it is asked (pglite-sync waits 100 ms). */
 const NUDGE_MS = 30;
+/** How long batches may gather into one commit while mutations are pending. */
+const COALESCE_MS = 40;
 const defaultBackoff: BackoffPolicy = { initialMs: 500, maxMs: 60_000 };
 const identityKeys = { clientID: 'sync:clientID', clientGroupID: 'sync:clientGroupID', lastMutationID: 'sync:lastMutationID' } as const;
 
@@ -124,12 +126,26 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     try {
       aligner.receive(table, messages, cursor);
       if (!status.current.initialSync.done) status.update({ initialSync: { ...status.current.initialSync, rows: aligner.bufferedRows() } });
-      await serial(commitReady);
+      if (status.current.pending === 0) await serial(commitReady);
+      else commitSoon();
       scheduleNudge();
     } catch (error) {
-      status.error(codeOf(error, 'APPLY_FAILED'), `Could not apply server changes to the local store: ${messageOf(error)}`);
+      reportApplyError(error);
     }
   }
+
+  const reportApplyError = (error: unknown) => status.error(codeOf(error, 'APPLY_FAILED'), `Could not apply server changes to the local store: ${messageOf(error)}`);
+  let commitTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * With mutations pending, each commit may replay them: batches arriving close together (a
+   * catch-up after reconnecting) go into one commit instead of one each.
+   */
+  const commitSoon = () => {
+    commitTimer ??= setTimeout(() => {
+      commitTimer = undefined;
+      serial(commitReady).catch(reportApplyError);
+    }, COALESCE_MS);
+  };
 
   let transport: ShapeTransport | undefined;
   let nudge: ReturnType<typeof setTimeout> | undefined;
@@ -206,8 +222,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         const receipt = await store.transaction(async (tx) => {
           const id = ((await tx.getMeta<number>(identityKeys.lastMutationID)) ?? 0) + 1;
           const mutation = { id, clientID, name, args, createdAt: new Date().toISOString() };
-          const undo = await runOnDevice(tx, mutation, deviceContext());
-          await tx.putPending({ ...mutation, undo });
+          await tx.putPending({ ...mutation, ...(await runOnDevice(tx, mutation, deviceContext())) });
           await tx.setMeta(identityKeys.lastMutationID, id);
           return { clientID, id };
         });
@@ -225,6 +240,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     pushNow: () => pushLoop.wake(),
     async stop() {
       clearTimeout(nudge);
+      clearTimeout(commitTimer);
       transport?.stop();
       await pushLoop.stop();
       await work;

@@ -31,7 +31,7 @@ create schema if not exists niaga_sync;
 create table if not exists niaga_sync.meta (key text primary key, value jsonb not null);
 create table if not exists niaga_sync.tables (name text primary key, spec jsonb not null);
 create table if not exists niaga_sync.pending (
-  id integer primary key, client_id text not null, name text not null, args jsonb, created_at text not null, undo jsonb not null
+  id integer primary key, client_id text not null, name text not null, args jsonb, created_at text not null, undo jsonb not null, reads jsonb not null
 );`;
 
 export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise<LocalStore> {
@@ -42,7 +42,8 @@ export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise
   } catch (error) {
     throw storeError(error, 'The local database could not be opened');
   }
-  return new PgliteStore(db);
+  const { rows } = await db.query<{ spec: TableSpec }>('select spec from niaga_sync.tables');
+  return new PgliteStore(db, new Map(rows.map(({ spec }) => [spec.name, new Set(spec.columns.map((column) => column.name))])));
 }
 
 class PgliteStore implements LocalStore {
@@ -50,7 +51,11 @@ class PgliteStore implements LocalStore {
   private readonly listeners = new Set<(tables: ReadonlySet<string>) => void>();
   private closed = false;
 
-  constructor(private readonly db: PGlite) {}
+  /** @param columns the columns of each local table (a row's other keys are not stored). */
+  constructor(
+    private readonly db: PGlite,
+    private readonly columns: Map<string, ReadonlySet<string>>,
+  ) {}
 
   async ensureTables(tables: readonly TableSpec[]): Promise<void> {
     await this.run(async (tx) => {
@@ -65,6 +70,7 @@ class PgliteStore implements LocalStore {
         const before = rows[0]?.spec.columns ?? [];
         const merged: TableSpec = { ...spec, columns: [...before, ...spec.columns.filter((column) => !before.some((old) => old.name === column.name))] };
         await tx.query('insert into niaga_sync.tables (name, spec) values ($1, $2) on conflict (name) do update set spec = excluded.spec', [spec.name, JSON.stringify(merged)]);
+        this.columns.set(spec.name, new Set(merged.columns.map((column) => column.name)));
       }
     });
   }
@@ -75,7 +81,7 @@ class PgliteStore implements LocalStore {
 
   async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
     const written = new Set<string>();
-    const result = await this.run((tx) => work(new PgliteStoreTx(tx, written)));
+    const result = await this.run((tx) => work(new PgliteStoreTx(tx, written, this.columns)));
     if (written.size > 0) for (const listener of [...this.listeners]) listener(written);
     return result;
   }
@@ -109,6 +115,7 @@ class PgliteStoreTx implements StoreTx {
   constructor(
     private readonly tx: Transaction,
     private readonly written: Set<string>,
+    private readonly columns: ReadonlyMap<string, ReadonlySet<string>>,
   ) {}
 
   async get(table: string, id: string): Promise<LocalRow | undefined> {
@@ -140,7 +147,9 @@ class PgliteStoreTx implements StoreTx {
   async putMany(table: string, rows: readonly LocalRow[]): Promise<void> {
     if (rows.length === 0) return;
     this.written.add(table);
-    const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))].filter((column) => column !== 'id');
+    const known = this.columns.get(table);
+    if (!known) throw new LocalStoreError('STORE_FAILED', `${table} is not a local table (not synced to this device)`);
+    const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))].filter((column) => column !== 'id' && known.has(column));
     const updates = columns.length ? `do update set ${columns.map((column) => `${ident(column)} = excluded.${ident(column)}`).join(', ')}` : 'do nothing';
     // Rows of a shape all carry the same columns; a put of fewer columns leaves the others null.
     const sql = `insert into ${qualified(table)} select * from json_populate_recordset(null::${qualified(table)}, $1) on conflict (id) ${updates}`;
@@ -181,16 +190,16 @@ class PgliteStoreTx implements StoreTx {
   }
 
   async listPending(): Promise<PendingMutation[]> {
-    const { rows } = await this.tx.query<{ id: number; client_id: string; name: string; args: unknown; created_at: string; undo: PendingMutation['undo'] }>('select * from niaga_sync.pending order by id');
-    return rows.map((row) => ({ id: row.id, clientID: row.client_id, name: row.name, args: row.args ?? undefined, createdAt: row.created_at, undo: row.undo }));
+    const { rows } = await this.tx.query<{ id: number; client_id: string; name: string; args: unknown; created_at: string; undo: PendingMutation['undo']; reads: PendingMutation['reads'] }>('select * from niaga_sync.pending order by id');
+    return rows.map((row) => ({ id: row.id, clientID: row.client_id, name: row.name, args: row.args ?? undefined, createdAt: row.created_at, undo: row.undo, reads: row.reads }));
   }
 
   async putPending(mutation: PendingMutation): Promise<void> {
     this.written.add('niaga_sync.pending');
     await this.tx.query(
-      `insert into niaga_sync.pending (id, client_id, name, args, created_at, undo) values ($1, $2, $3, $4, $5, $6)
-       on conflict (id) do update set client_id = excluded.client_id, name = excluded.name, args = excluded.args, created_at = excluded.created_at, undo = excluded.undo`,
-      [mutation.id, mutation.clientID, mutation.name, mutation.args === undefined ? null : JSON.stringify(mutation.args), mutation.createdAt, JSON.stringify(mutation.undo)],
+      `insert into niaga_sync.pending (id, client_id, name, args, created_at, undo, reads) values ($1, $2, $3, $4, $5, $6, $7)
+       on conflict (id) do update set client_id = excluded.client_id, name = excluded.name, args = excluded.args, created_at = excluded.created_at, undo = excluded.undo, reads = excluded.reads`,
+      [mutation.id, mutation.clientID, mutation.name, mutation.args === undefined ? null : JSON.stringify(mutation.args), mutation.createdAt, JSON.stringify(mutation.undo), JSON.stringify(mutation.reads)],
     );
   }
 

@@ -1,0 +1,3 @@
+/** Test support for other packages' tests (the client library's): servers over PGlite or Postgres. */
+export { capturedPglite, shapeOf, startShapeServer, type ShapeServer } from './shape-server.ts';
+export { startPgShapeBackend, type PgShapeBackend } from './pg-shape-backend.ts';
