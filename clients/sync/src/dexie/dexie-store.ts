@@ -1,0 +1,214 @@
+/**
+ * LocalStore over IndexedDB through Dexie: one object store per synced table, `_meta` and
+ * `_pending` beside them (see dexie-schema.ts). A transaction is one Dexie read-write transaction
+ * over every object store.
+ *
+ * The rule callers must keep: IndexedDB commits a transaction as soon as no request is pending
+ * when control returns to the event loop. Inside `transaction(work)`, await only the StoreTx's
+ * calls (and functions that themselves await only those): no timers, fetch, crypto.subtle, other
+ * stores or other transactions. A violation makes the next call fail with a LocalStoreError that
+ * says so, and the writes made before it may already have been committed.
+ *
+ * Transactions, ensureTables and tables() run one at a time per store instance. Listeners hear the
+ * synced tables each committed transaction wrote, right after it commits, and also the writes of
+ * other instances on the same database (other tabs, other workers) through a BroadcastChannel.
+ */
+import Dexie, { type DexieOptions } from 'dexie';
+import { LocalStoreError, type LocalStore, type StoreTx, type TableSpec } from '../local-store.ts';
+import { toLocalStoreError } from './dexie-errors.ts';
+import { baseStores, isSpecList, lacks, mergeSpecs, metaStore, openWith, tablesKey, wantedStores } from './dexie-schema.ts';
+import { DexieStoreTx } from './dexie-store-tx.ts';
+
+export interface DexieStoreOptions {
+  /** The IndexedDB database name (one per user and device, say). */
+  readonly name: string;
+  /** An IndexedDB other than the global one (fake-indexeddb in tests). */
+  readonly indexedDB?: DexieOptions['indexedDB'];
+  readonly IDBKeyRange?: DexieOptions['IDBKeyRange'];
+}
+
+/** The part of BroadcastChannel both the DOM and Node provide. */
+interface Channel {
+  onmessage: ((event: { readonly data: unknown }) => void) | null;
+  postMessage(message: unknown): void;
+  close(): void;
+}
+
+function openChannel(name: string): Channel | undefined {
+  const BroadcastChannelClass = (globalThis as unknown as { BroadcastChannel?: new (name: string) => Channel }).BroadcastChannel;
+  return BroadcastChannelClass ? new BroadcastChannelClass(name) : undefined;
+}
+
+const isTableList = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+/** Runs tasks one at a time, in the order they were asked for. */
+class Queue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+export async function openDexieStore(options: DexieStoreOptions): Promise<LocalStore> {
+  const dexieOptions: DexieOptions = {
+    // Dexie's in-memory cache serves liveQuery, which the store does not use; it would hold a copy of every page written.
+    cache: 'disabled',
+    ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
+    ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
+  };
+  try {
+    return new DexieStore(options.name, dexieOptions, await openWith(options.name, dexieOptions, baseStores));
+  } catch (error) {
+    throw toLocalStoreError(error, `Could not open the local database ${options.name}`);
+  }
+}
+
+class DexieStore implements LocalStore {
+  readonly kind = 'dexie' as const;
+  private readonly queue = new Queue();
+  private readonly listeners = new Set<{ readonly listener: (tables: ReadonlySet<string>) => void }>();
+  private readonly channel: Channel | undefined;
+  private closed = false;
+  /** Another connection upgraded the database: this one was closed and must reopen to see the new stores. */
+  private stale = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly options: DexieOptions,
+    private db: Dexie,
+  ) {
+    this.watch(db);
+    this.channel = openChannel(`@niaga/sync/dexie:${name}`);
+    if (this.channel) {
+      this.channel.onmessage = (event) => {
+        if (!this.closed && isTableList(event.data)) this.notify(new Set(event.data));
+      };
+    }
+  }
+
+  private watch(db: Dexie): void {
+    db.on('versionchange', () => {
+      if (db === this.db) this.stale = true;
+    });
+  }
+
+  /** Runs `task` in turn with the database open and current; refuses calls from inside a transaction, which would wait for themselves. */
+  private exclusive<T>(what: string, task: (db: Dexie) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new LocalStoreError('STORE_CLOSED', `${what}: the local database ${this.name} is closed`));
+    if (Dexie.currentTransaction?.db === this.db) {
+      return Promise.reject(new LocalStoreError('STORE_FAILED', `${what} was called inside a transaction of the same store; it would wait for that transaction forever`));
+    }
+    return this.queue.run(async () => {
+      if (this.closed) throw new LocalStoreError('STORE_CLOSED', `${what}: the local database ${this.name} is closed`);
+      if (this.stale) await this.replace(baseStores);
+      return task(this.db);
+    });
+  }
+
+  /** Reopens the database with at least `wanted`, upgrading it if needed. */
+  private async replace(wanted: ReturnType<typeof wantedStores>): Promise<void> {
+    this.db.close();
+    this.stale = true;
+    this.db = await openWith(this.name, this.options, wanted);
+    this.stale = false;
+    this.watch(this.db);
+  }
+
+  private async readSpecs(db: Dexie): Promise<TableSpec[]> {
+    const value: unknown = await db.table(metaStore).get(tablesKey);
+    if (value === undefined) return [];
+    if (!isSpecList(value)) throw new LocalStoreError('STORE_CORRUPT', `The table list of ${this.name} is unreadable`);
+    return value;
+  }
+
+  ensureTables(tables: readonly TableSpec[]): Promise<void> {
+    return this.exclusive('ensureTables', async (db) => {
+      try {
+        const known = await this.readSpecs(db);
+        const merged = mergeSpecs(known, tables);
+        const wanted = wantedStores(merged);
+        if (lacks(db, wanted)) await this.replace(wanted);
+        if (JSON.stringify(merged) !== JSON.stringify(known)) await this.db.table(metaStore).put(merged, tablesKey);
+      } catch (error) {
+        throw toLocalStoreError(error, `Could not create the local tables ${tables.map((table) => table.name).join(', ')}`);
+      }
+    });
+  }
+
+  tables(): Promise<TableSpec[]> {
+    return this.exclusive('tables', async (db) => {
+      try {
+        return await this.readSpecs(db);
+      } catch (error) {
+        throw toLocalStoreError(error, `Could not read the table list of ${this.name}`);
+      }
+    });
+  }
+
+  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.exclusive('transaction', async (db) => {
+      const written = new Set<string>();
+      let thrown: { readonly error: unknown } | undefined;
+      let result: T;
+      try {
+        result = await Dexie.ignoreTransaction(() =>
+          db.transaction('rw', db.tables, async (transaction) => {
+            try {
+              return await work(new DexieStoreTx(transaction, written));
+            } catch (error) {
+              thrown = { error };
+              throw error;
+            }
+          }),
+        );
+      } catch (error) {
+        // The work's own error (a LocalStoreError from a call included) reaches the caller as it is.
+        if (thrown && thrown.error === error) throw error;
+        throw toLocalStoreError(error, `A transaction on ${this.name} did not commit`);
+      }
+      if (written.size > 0) {
+        this.notify(written);
+        this.channel?.postMessage([...written]);
+      }
+      return result;
+    });
+  }
+
+  subscribe(listener: (tables: ReadonlySet<string>) => void): () => void {
+    const entry = { listener };
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  private notify(tables: ReadonlySet<string>): void {
+    for (const { listener } of [...this.listeners]) {
+      try {
+        listener(tables);
+      } catch (error) {
+        // A failing listener must not fail the transaction that has committed, nor starve the others: report it as an event listener's error is.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    if (this.channel) {
+      this.channel.onmessage = null;
+      this.channel.close();
+    }
+    // A transaction already running finishes before the connection goes; those still queued fail with STORE_CLOSED.
+    await this.queue.run(async () => {
+      this.db.close();
+    });
+  }
+}

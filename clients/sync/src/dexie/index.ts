@@ -1,0 +1,1 @@
+export { openDexieStore, type DexieStoreOptions } from './dexie-store.ts';
