@@ -9,7 +9,7 @@ import { customersPlugin } from '@niaga/domain/customers';
 import { inventoryPlugin } from '@niaga/domain/inventory';
 import { ordersPlugin } from '@niaga/domain/orders';
 import { createHttpApp } from '@niaga/domain/shared';
-import { PROTOCOL_VERSION } from '@niaga/protocol';
+import { PROTOCOL_VERSION, pullMoreHeader } from '@niaga/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { ChangeFeed } from './shapes/change-feed.ts';
@@ -34,7 +34,7 @@ export interface ServerDeps {
 export async function buildServer(config: Config, deps: ServerDeps): Promise<FastifyInstance> {
   const app = createHttpApp({ logLevel: config.logLevel, bodyLimitBytes: config.bodyLimitBytes });
 
-  await app.register(cors, { origin: true, credentials: true, maxAge: 86_400, exposedHeaders: [...electricHeaders] });
+  await app.register(cors, { origin: true, credentials: true, maxAge: 86_400, exposedHeaders: [...electricHeaders, pullMoreHeader] });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -5,4 +5,5 @@
  */
 export { ReplicacheMutationTx, rowKey } from './replicache-mutation-tx.ts';
 export { replayableIDs, replicacheMutators, type ReplicacheMutator, type ReplicacheMutatorsOptions } from './replicache-mutators.ts';
+export { catchUpPuller, type PullingReplicache } from './catch-up-puller.ts';
 export { listenForPokes, type PokeListener, type PokeListenerOptions } from './poke-listener.ts';

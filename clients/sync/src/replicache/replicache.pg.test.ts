@@ -11,6 +11,7 @@ import { startPgShapeBackend, type PgShapeBackend } from '@niaga/sync-server/tes
 import { freePort } from '@niaga/testing';
 import { Replicache, type ReadonlyJSONValue } from 'replicache';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { catchUpPuller } from './catch-up-puller.ts';
 import { listenForPokes, type PokeListener } from './poke-listener.ts';
 import { replicacheMutators } from './replicache-mutators.ts';
 
@@ -76,7 +77,7 @@ interface Device {
   view(): Promise<Record<string, unknown>>;
 }
 
-function device(user: User, { online = true } = {}): Device {
+function device(user: User, { online = true, pokes: listen = true } = {}): Device {
   const replayErrors: string[] = [];
   const rep = new Replicache({
     name: `storefront-${randomUUID()}`,
@@ -96,13 +97,14 @@ function device(user: User, { online = true } = {}): Device {
   rep.onClientStateNotFound = () => {};
   // Asked on a 401; tests' tokens outlive them, so the same one.
   rep.getAuth = () => `Bearer ${user.token}`;
+  rep.puller = catchUpPuller(rep);
   let pokes: PokeListener | undefined;
   const setOnline = (on: boolean) => {
     const base = on ? backend.server.baseUrl : deadURL;
     rep.pushURL = `${base}/api/v1/sync/push`;
     rep.pullURL = `${base}/api/v1/sync/pull`;
     pokes?.close();
-    pokes = on ? listenForPokes({ url: `${base}/api/v1/sync/poke`, auth: () => `Bearer ${user.token}`, onPoke: () => void rep.pull().catch(() => {}) }) : undefined;
+    pokes = on && listen ? listenForPokes({ url: `${base}/api/v1/sync/poke`, auth: () => `Bearer ${user.token}`, onPoke: () => void rep.pull().catch(() => {}) }) : undefined;
   };
   setOnline(online);
   cleanups.push(async () => {
@@ -272,4 +274,23 @@ test('with no pulls of its own, a device stays current through the poke stream a
   const price = 1000 + Math.floor(Math.random() * 1000);
   await backend.database.db.query('update catalog.products set price_minor = $2 where id = $1', [products.tea, price]);
   await waitUntil('the new price through a poke', async () => ((await dev.view())[`catalog.products/${products.tea}`] as { price_minor?: number } | undefined)?.price_minor === price);
+});
+
+test('a backlog longer than one pull arrives in parts, one pull after another, with no poke', async () => {
+  const me = await shopper();
+  const dev = device(me, { pokes: false });
+  await dev.rep.pull({ now: true });
+  await waitUntil('the catalogue on the device', async () => keysOf(await dev.view(), 'catalog.products').length >= 3);
+  const batch = randomUUID().slice(0, 8);
+  // Three transactions of 2,500 products: more than the 5,000 keys one pull carries.
+  for (let part = 0; part < 3; part++) {
+    await backend.database.db.query(
+      `insert into catalog.products (sku, name, price_minor) select $1 || '-' || $2 || '-' || n, 'Bulk', 100 from generate_series(1, 2500) n`,
+      [batch, part],
+    );
+  }
+  cleanups.push(async () => void (await backend.database.db.query("delete from catalog.products where sku like $1 || '-%'", [batch])));
+  await backend.logCaughtUp();
+  await dev.rep.pull({ now: true });
+  await waitUntil('every bulk product on the device', async () => keysOf(await dev.view(), 'catalog.products').length >= 3 + 7_500);
 });
