@@ -55,7 +55,11 @@ export interface PendingMutation {
 
 export interface StoreTx {
   get(table: string, id: string): Promise<LocalRow | undefined>;
-  /** Same semantics as MutationTx.list (an array value matches any item; `after`, `orderBy`, `limit`); `lock` is ignored. */
+  /**
+   * Same semantics as MutationTx.list (an array value matches any item; `after`, `orderBy`,
+   * `limit`); `lock` is ignored. Ties, and lists without `orderBy`, come in id order (as on the
+   * server), so a mutator picks the same row on the device and the server.
+   */
   list(table: string, where: LocalRow, options?: ListOptions): Promise<LocalRow[]>;
   /** Inserts or replaces the whole row (by `id`). */
   put(table: string, row: LocalRow): Promise<void>;
@@ -92,7 +96,9 @@ export interface LocalStore {
   tables(): Promise<TableSpec[]>;
   /**
    * Runs `work` in one local transaction: all of its writes land, or (if it throws) none do.
-   * Transactions never interleave.
+   * Transactions never interleave. Inside `work`, await only this StoreTx's calls (or functions
+   * that await only those): IndexedDB commits as soon as the work waits on anything else (a
+   * timer, fetch, crypto.subtle). Never call the store itself from inside its transaction.
    */
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Calls `listener` after every committed transaction that wrote to one of the tables (for live queries). */

@@ -12,9 +12,8 @@ import { applyCommit, CLIENTS_TABLE, metaKeys, type RebaseResult } from './rebas
 import { Session, SessionExpiredError, type SessionTokens } from './session.ts';
 import { startShapeTransport, type ShapeTransport } from './shape-transport.ts';
 import { StatusHolder, type StatusListener, type SyncStatus } from './sync-status.ts';
+import { outcomeOf, readOutcomes, RESULTS_TABLE, type MutationOutcomeRecord } from './outcomes.ts';
 import { TransactionAligner, type ShapeCursor, type ShapeMessage } from './transaction-aligner.ts';
-
-export const RESULTS_TABLE = 'sync.mutation_results';
 
 export interface SyncClientOptions {
   /** Where the sync server is, e.g. `https://niaga.example.com` (no trailing slash). */
@@ -50,6 +49,10 @@ export interface SyncClient {
    * (MutationRejected) and queues nothing.
    */
   mutate(name: string, args: unknown): Promise<MutationReceipt>;
+  /** The outcomes inbox: mutations the server rejected, backordered or adjusted, newest first. */
+  outcomes(): Promise<MutationOutcomeRecord[]>;
+  /** Called with each outcome as it arrives from the server. */
+  onOutcome(listener: (outcome: MutationOutcomeRecord) => void): () => void;
   /** Log in again after `status.needsLogin`; syncing and pushing resume. */
   login(tokens: SessionTokens): Promise<void>;
   /** Push now (e.g. on the browser's `online` event). */
@@ -91,6 +94,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   if (alreadySynced) readyResolve();
 
   const schemas = new Map<string, readonly ColumnSpec[]>();
+  const outcomeListeners = new Set<(outcome: MutationOutcomeRecord) => void>();
   let work: Promise<unknown> = Promise.resolve();
   /** Commits and mutations one at a time, in order. */
   const serial = <T>(task: () => Promise<T>): Promise<T> => {
@@ -113,6 +117,10 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         for (const spec of specs) known.set(spec.name, spec);
       }
       const result: RebaseResult = await store.transaction((tx) => applyCommit(tx, current, { ...deviceContext(), clientID, tableOf: (shape) => shape }, new Date().toISOString()));
+      for (const change of current.changes) {
+        const outcome = change.shape === RESULTS_TABLE && change.operation !== 'delete' ? outcomeOf(change.row) : undefined;
+        if (outcome) for (const listener of [...outcomeListeners]) listener(outcome);
+      }
       const now = new Date().toISOString();
       status.update({ pending: result.pending, ...(current.changes.length > 0 || current.initial ? { lastSyncedAt: now } : {}) });
       if (current.initial) {
@@ -230,6 +238,11 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         pushLoop.wake();
         return receipt;
       }),
+    outcomes: () => store.transaction(readOutcomes),
+    onOutcome(listener) {
+      outcomeListeners.add(listener);
+      return () => outcomeListeners.delete(listener);
+    },
     async login(tokens) {
       await session.replace(tokens);
       status.update({ needsLogin: false, lastError: null });

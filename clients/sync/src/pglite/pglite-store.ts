@@ -11,6 +11,11 @@ export interface PgliteStoreOptions {
   /** `idb://name` or `opfs-ahp://name` in a browser, a folder in Node, nothing for memory; or an open PGlite. */
   readonly dataDir?: string;
   readonly db?: PGlite;
+  /**
+   * A dump (`dumpDataDir()`) of an empty database to start a NEW database from, skipping
+   * initdb (seconds of WebAssembly work); leave it out when opening an existing one.
+   */
+  readonly template?: Blob;
 }
 
 /** Values as the shape stream gives them: timestamps, dates and numerics as Postgres text, int8 as numbers. */
@@ -31,11 +36,11 @@ create schema if not exists niaga_sync;
 create table if not exists niaga_sync.meta (key text primary key, value jsonb not null);
 create table if not exists niaga_sync.tables (name text primary key, spec jsonb not null);
 create table if not exists niaga_sync.pending (
-  id integer primary key, client_id text not null, name text not null, args jsonb, created_at text not null, undo jsonb not null, reads jsonb not null
+  id bigint primary key, client_id text not null, name text not null, args jsonb, created_at text not null, undo jsonb not null, reads jsonb not null
 );`;
 
 export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise<LocalStore> {
-  const db = options.db ?? new PGlite({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), parsers });
+  const db = options.db ?? new PGlite({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.template ? { loadDataDir: options.template } : {}), parsers });
   try {
     await db.waitReady;
     await db.exec(bootstrap);
@@ -135,7 +140,8 @@ class PgliteStoreTx implements StoreTx {
       conditions.push(`${ident(options.after[0])} > $${params.length}`);
     }
     let sql = `select * from ${qualified(table)}${conditions.length ? ` where ${conditions.join(' and ')}` : ''}`;
-    if (options.orderBy) sql += ` order by ${ident(options.orderBy[0])} ${options.orderBy[1] === 'desc' ? 'desc' : 'asc'}`;
+    // Ties (and unordered lists) in id order, as on the server, so device and server pick the same row.
+    sql += options.orderBy ? ` order by ${ident(options.orderBy[0])} ${options.orderBy[1] === 'desc' ? 'desc' : 'asc'}, id` : ' order by id';
     if (options.limit !== undefined) sql += ` limit ${Math.max(0, Math.floor(options.limit))}`;
     return (await this.tx.query<LocalRow>(sql, params)).rows;
   }
@@ -149,9 +155,9 @@ class PgliteStoreTx implements StoreTx {
     this.written.add(table);
     const known = this.columns.get(table);
     if (!known) throw new LocalStoreError('STORE_FAILED', `${table} is not a local table (not synced to this device)`);
-    const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))].filter((column) => column !== 'id' && known.has(column));
+    // A put replaces the whole row: columns a row leaves out become null.
+    const columns = [...known].filter((column) => column !== 'id');
     const updates = columns.length ? `do update set ${columns.map((column) => `${ident(column)} = excluded.${ident(column)}`).join(', ')}` : 'do nothing';
-    // Rows of a shape all carry the same columns; a put of fewer columns leaves the others null.
     const sql = `insert into ${qualified(table)} select * from json_populate_recordset(null::${qualified(table)}, $1) on conflict (id) ${updates}`;
     for (let start = 0; start < rows.length; start += BULK_ROWS) await this.tx.query(sql, [JSON.stringify(rows.slice(start, start + BULK_ROWS))]);
   }
