@@ -19,17 +19,31 @@ export class SessionExpiredError extends Error {
   readonly code = 'SESSION_EXPIRED';
 }
 
+/** A login as someone else than the user whose data and pending changes the device holds. */
+export class DifferentUserError extends Error {
+  override readonly name = 'DifferentUserError';
+  readonly code = 'DIFFERENT_USER';
+}
+
+/** What the store keeps: the tokens (gone when the session ends) and who the device acts as (kept, so it works offline). */
+interface SavedSession {
+  readonly tokens: SessionTokens | null;
+  readonly actor: Actor;
+}
+
 export class Session {
   private refreshing: Promise<void> | undefined;
 
-  constructor(
+  private constructor(
     private tokens: SessionTokens | undefined,
+    private claims: Actor | undefined,
     private readonly options: { readonly serverURL: string; readonly store: LocalStore; readonly fetch: typeof fetch },
   ) {}
 
   static async load(options: { serverURL: string; store: LocalStore; fetch: typeof fetch }, given?: SessionTokens): Promise<Session> {
-    const session = new Session(given ?? (await options.store.transaction((tx) => tx.getMeta<SessionTokens>(SESSION_META_KEY))), options);
-    if (given) await session.save(given);
+    const saved = await options.store.transaction((tx) => tx.getMeta<SavedSession>(SESSION_META_KEY));
+    const session = new Session(saved?.tokens ?? undefined, saved?.actor, options);
+    if (given) await session.replace(given);
     return session;
   }
 
@@ -43,10 +57,13 @@ export class Session {
     return `Bearer ${this.tokens.accessToken}`;
   }
 
-  /** Who this device acts as (the access token's claims, read without verifying: the server verifies). */
+  /**
+   * Who this device acts as: the access token's claims (read without verifying: the server
+   * verifies), kept after the session ends so the device goes on working offline.
+   */
   actor(): Actor {
-    if (!this.tokens) throw new SessionExpiredError('Not logged in on this device: log in to sync');
-    return decodeClaims(this.tokens.accessToken);
+    if (!this.claims) throw new SessionExpiredError('Nobody has logged in on this device yet');
+    return this.claims;
   }
 
   /** Gets a new token pair with the refresh token; concurrent callers share one request. */
@@ -55,14 +72,22 @@ export class Session {
     return this.refreshing;
   }
 
-  /** A new login (after SessionExpiredError). */
+  /**
+   * A new login (after SessionExpiredError). Another user's login is refused while this device
+   * still holds the previous user's data and mutations (they would be sent in the wrong name).
+   */
   async replace(tokens: SessionTokens): Promise<void> {
+    const claims = decodeClaims(tokens.accessToken);
+    if (this.claims && this.claims.sub !== claims.sub) {
+      throw new DifferentUserError('This device holds another user’s data and pending changes: log in as that user, or reset the device’s local database first');
+    }
     await this.save(tokens);
   }
 
-  async clear(): Promise<void> {
+  /** The session ended: requests stop until a new login; who the device acts as is kept. */
+  async end(): Promise<void> {
     this.tokens = undefined;
-    await this.options.store.transaction((tx) => tx.setMeta(SESSION_META_KEY, undefined));
+    await this.options.store.transaction((tx) => tx.setMeta(SESSION_META_KEY, this.claims ? { tokens: null, actor: this.claims } : undefined));
   }
 
   private async doRefresh(): Promise<void> {
@@ -73,7 +98,7 @@ export class Session {
       body: JSON.stringify({ refreshToken: this.tokens.refreshToken }),
     });
     if (response.status === 400 || response.status === 401 || response.status === 403) {
-      await this.clear();
+      await this.end();
       throw new SessionExpiredError('The session ended (revoked or expired): log in again; pending changes are kept');
     }
     if (!response.ok) throw new Error(`Token refresh failed with HTTP ${response.status}`);
@@ -84,7 +109,9 @@ export class Session {
 
   private async save(tokens: SessionTokens): Promise<void> {
     this.tokens = { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken };
-    await this.options.store.transaction((tx) => tx.setMeta(SESSION_META_KEY, this.tokens));
+    this.claims = decodeClaims(tokens.accessToken);
+    const saved: SavedSession = { tokens: this.tokens, actor: this.claims };
+    await this.options.store.transaction((tx) => tx.setMeta(SESSION_META_KEY, saved));
   }
 }
 

@@ -20,7 +20,8 @@ export interface ShapeTransportOptions {
   readonly onBatch: (table: string, messages: readonly ShapeMessage[], cursor: ShapeCursor) => Promise<void>;
   readonly onSchema: (table: string, columns: readonly ColumnSpec[]) => void;
   readonly onResponse: (bytes: number) => void;
-  readonly onNetworkError: (error: unknown) => void;
+  /** A failure the streams retry: OFFLINE (no answer), BAD_RESPONSE (an answer that is not the protocol), SERVER_ERROR (5xx). */
+  readonly onTransientError: (code: TransientCode, error: unknown) => void;
   /** A stream stopped for good (session ended, request refused): the reason, for status. */
   readonly onFatal: (table: string, error: unknown) => void;
 }
@@ -38,8 +39,13 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
   const abort = new AbortController();
   const fetchClient = observingFetch(options);
   const streams = new Map<string, ShapeStream<Row<unknown>>>();
-  for (const table of options.tables) {
-    const cursor = options.cursors.get(table);
+  /** Where each table's stream got to: a restarted stream resumes there (the aligner has the rest). */
+  const received = new Map(options.cursors);
+  const stopped = new Set<string>();
+  let restarts = 0;
+
+  const open = (table: string) => {
+    const cursor = received.get(table);
     const stream = new ShapeStream<Row<unknown>>({
       url: `${options.serverURL}/v1/shape`,
       params: { table, replica: 'full' },
@@ -55,26 +61,38 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
             await options.session.refresh();
             return {};
           } catch (refreshError) {
+            stopped.add(table);
             options.onFatal(table, refreshError instanceof SessionExpiredError ? refreshError : error);
             return;
           }
         }
         if (error instanceof FetchError && error.status >= 400 && error.status < 500) {
+          stopped.add(table);
           options.onFatal(table, error);
           return;
         }
-        options.onNetworkError(error);
+        options.onTransientError(transientCode(error), error);
         return {};
       },
     });
     streams.set(table, stream);
     stream.subscribe(
       async (messages: Message<Row<unknown>>[]) => {
-        await options.onBatch(table, messages, { handle: stream.shapeHandle ?? '', offset: stream.lastOffset });
+        const at = { handle: stream.shapeHandle ?? '', offset: stream.lastOffset };
+        received.set(table, at);
+        restarts = 0;
+        await options.onBatch(table, messages, at);
       },
-      (error) => options.onNetworkError(error),
+      () => {
+        // The stream gave up (the client bounds its own retries): start a new one where it got to,
+        // unless the error was final (the session ended, the request was refused) or we stopped.
+        if (abort.signal.aborted || stopped.has(table)) return;
+        stream.unsubscribeAll();
+        setTimeout(() => abort.signal.aborted || open(table), Math.min(30_000, 500 * 2 ** Math.min(restarts++, 6)));
+      },
     );
-  }
+  };
+  for (const table of options.tables) open(table);
   return {
     refresh(tables) {
       for (const table of tables) void streams.get(table)?.forceDisconnectAndRefresh().catch(() => undefined);
@@ -90,7 +108,7 @@ function observingFetch(options: ShapeTransportOptions): typeof fetch {
     try {
       response = await options.fetch(input, init);
     } catch (error) {
-      if (!(init?.signal?.aborted ?? false)) options.onNetworkError(error);
+      if (!(init?.signal?.aborted ?? false)) options.onTransientError('OFFLINE', error);
       throw error;
     }
     const url = new URL(input instanceof Request ? input.url : String(input));
@@ -100,6 +118,14 @@ function observingFetch(options: ShapeTransportOptions): typeof fetch {
     options.onResponse(Number(response.headers.get('content-length') ?? 0));
     return response;
   };
+}
+
+export type TransientCode = 'OFFLINE' | 'BAD_RESPONSE' | 'SERVER_ERROR';
+
+function transientCode(error: unknown): TransientCode {
+  if (error instanceof FetchError) return error.status >= 500 ? 'SERVER_ERROR' : 'BAD_RESPONSE';
+  if (error instanceof TypeError && /fetch|network/i.test(error.message)) return 'OFFLINE';
+  return 'BAD_RESPONSE';
 }
 
 function columnsOf(header: string): ColumnSpec[] {

@@ -182,9 +182,11 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         status.update({ online: true, ...(status.current.initialSync.done ? {} : { initialSync: { ...status.current.initialSync, bytes: status.current.initialSync.bytes + bytes } }) });
         if (wasOffline) pushLoop.wake();
       },
-      onNetworkError: (error) => {
-        status.update({ online: false });
-        status.error('OFFLINE', `The sync server cannot be reached: ${messageOf(error)}`);
+      onTransientError: (code, error) => {
+        if (code === 'OFFLINE') {
+          status.update({ online: false });
+          status.error(code, `The sync server cannot be reached: ${messageOf(error)}`);
+        } else status.error(code, `The sync server answered something unexpected (retrying): ${messageOf(error)}`);
       },
       onFatal: (table, error) => {
         if (error instanceof SessionExpiredError) status.update({ needsLogin: true });

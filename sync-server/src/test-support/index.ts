@@ -1,3 +1,4 @@
 /** Test support for other packages' tests (the client library's): servers over PGlite or Postgres. */
 export { capturedPglite, shapeOf, startShapeServer, type ShapeServer } from './shape-server.ts';
 export { startPgShapeBackend, type PgShapeBackend } from './pg-shape-backend.ts';
+export { compactChangeLog } from '../shapes/compaction.ts';

@@ -40,7 +40,9 @@ export async function startPgShapeBackend(): Promise<PgShapeBackend> {
     server,
     leader,
     async logCaughtUp() {
-      const { rows } = await database.db.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn');
+      // The insert position: the write position (pg_current_wal_lsn) can lag commits that already
+      // returned (the test cluster runs synchronous_commit=off), and the log would look caught up early.
+      const { rows } = await database.db.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn');
       const target = rows[0]!.lsn;
       const until = Date.now() + 20_000;
       for (;;) {
