@@ -37,6 +37,7 @@ export function outcomeOf(row: LocalRow): MutationOutcomeRecord | undefined {
 
 /** The inbox, newest first (an empty list before the table has synced). */
 export async function readOutcomes(tx: StoreTx): Promise<MutationOutcomeRecord[]> {
-  const rows = await tx.list(RESULTS_TABLE, {}, { orderBy: ['created_at', 'desc'] }).catch(() => []);
+  // In a savepoint: on PGlite a failed statement (no such table yet) would spoil the transaction.
+  const rows = await tx.attempt(() => tx.list(RESULTS_TABLE, {}, { orderBy: ['created_at', 'desc'] })).catch(() => []);
   return rows.map(outcomeOf).filter((outcome) => outcome !== undefined);
 }

@@ -31,9 +31,11 @@ afterAll(async () => {
   await db?.close();
 });
 
+const picker = { warehouse_id: warehouseID, sub: randomUUID() };
+
 async function device(store?: LocalStore): Promise<{ client: SyncClient; store: LocalStore }> {
   const local = store ?? (await openPgliteStore());
-  const accessToken = await server.token('warehouse', { warehouse_id: warehouseID });
+  const accessToken = await server.token('warehouse', picker);
   const client = await createSyncClient({ serverURL: server.baseUrl, store: local, tables, session: { accessToken, refreshToken: 'unused' }, pushBackoff: { initialMs: 20, maxMs: 200 } });
   open.push({ client, store: local });
   return { client, store: local };

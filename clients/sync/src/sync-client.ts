@@ -13,6 +13,7 @@ import { Session, SessionExpiredError, type SessionTokens } from './session.ts';
 import { startShapeTransport, type ShapeTransport } from './shape-transport.ts';
 import { StatusHolder, type StatusListener, type SyncStatus } from './sync-status.ts';
 import { outcomeOf, readOutcomes, RESULTS_TABLE, type MutationOutcomeRecord } from './outcomes.ts';
+import { defaultLeaderLock, tabChannel, type LeaderLock } from './leader-lock.ts';
 import { TransactionAligner, type ShapeCursor, type ShapeMessage } from './transaction-aligner.ts';
 
 export interface SyncClientOptions {
@@ -28,6 +29,8 @@ export interface SyncClientOptions {
   readonly fetch?: typeof fetch;
   readonly pushBackoff?: BackoffPolicy;
   readonly policy?: MutationPolicy;
+  /** Leadership among tabs sharing the store (default: a Web Lock where there is one, else always the leader). */
+  readonly leader?: LeaderLock;
   /** Indexes for local queries, per table (used by stores that need them declared, e.g. Dexie). */
   readonly indexes?: Readonly<Record<string, readonly string[]>>;
 }
@@ -215,10 +218,34 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   };
   const pushLoop = new PushLoop({ serverURL: options.serverURL, clientGroupID, store, session, fetch: doFetch, backoff: options.pushBackoff ?? defaultBackoff, onResult: onPush });
 
-  if (session.loggedIn) {
-    startTransport();
-    pushLoop.start();
-  }
+  // Tabs sharing this database: only the leader streams and pushes; the others follow the store.
+  const leader = options.leader ?? defaultLeaderLock(`niaga-sync:${clientGroupID}`);
+  const tabs = tabChannel(`niaga-sync:${clientGroupID}`);
+  const stopTabs = tabs.subscribe(() => pushLoop.wake());
+  let stopped = false;
+  const lead = () => {
+    if (!session.loggedIn) return;
+    void leader.whenLeader().then(() => {
+      if (stopped || !session.loggedIn) return;
+      startTransport();
+      pushLoop.start();
+    });
+  };
+  // A follower learns from the store what the leader committed: its queue and the first sync.
+  const stopFollowing = store.subscribe(() => {
+    if (leader.isLeader()) return;
+    void store
+      .transaction(async (tx) => ({ pending: (await tx.listPending()).length, synced: await tx.getMeta<string>(metaKeys.lastSyncedAt), cursors: await Promise.all(tables.map((table) => tx.getMeta(metaKeys.cursor(table)))) }))
+      .then(({ pending, synced, cursors }) => {
+        status.update({ pending, lastSyncedAt: synced ?? null });
+        if (cursors.every(Boolean) && !status.current.initialSync.done) {
+          status.update({ phase: 'live', initialSync: { ...status.current.initialSync, done: true } });
+          readyResolve();
+        }
+      })
+      .catch(reportApplyError);
+  });
+  lead();
 
   return {
     clientID,
@@ -237,7 +264,8 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
           return { clientID, id };
         });
         status.update({ pending: status.current.pending + 1 });
-        pushLoop.wake();
+        if (leader.isLeader()) pushLoop.wake();
+        else tabs.post('pending-changed');
         return receipt;
       }),
     outcomes: () => store.transaction(readOutcomes),
@@ -248,17 +276,24 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     async login(tokens) {
       await session.replace(tokens);
       status.update({ needsLogin: false, lastError: null });
-      startTransport();
-      pushLoop.start();
-      pushLoop.wake();
+      if (leader.isLeader()) {
+        startTransport();
+        pushLoop.start();
+        pushLoop.wake();
+      } else lead();
     },
     pushNow: () => pushLoop.wake(),
     async stop() {
+      stopped = true;
       clearTimeout(nudge);
       clearTimeout(commitTimer);
       transport?.stop();
+      stopFollowing();
+      stopTabs();
+      tabs.close();
       await pushLoop.stop();
       await work;
+      await leader.release();
       status.update({ phase: 'stopped' });
     },
   };
