@@ -66,6 +66,19 @@ export async function openDexieStore(options: DexieStoreOptions): Promise<LocalS
   }
 }
 
+/**
+ * Deletes the local database (a reset: after STORE_CORRUPT, or when another user takes over the
+ * device). Its pending mutations go with it; the next sync fetches everything again.
+ */
+export async function deleteDexieStore(options: DexieStoreOptions): Promise<void> {
+  const db = new Dexie(options.name, { ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}), ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}) });
+  try {
+    await db.delete();
+  } catch (error) {
+    throw toLocalStoreError(error, `Could not delete the local database ${options.name}`);
+  }
+}
+
 class DexieStore implements LocalStore {
   readonly kind = 'dexie' as const;
   private readonly queue = new Queue();

@@ -1,1 +1,1 @@
-export { openDexieStore, type DexieStoreOptions } from './dexie-store.ts';
+export { deleteDexieStore, openDexieStore, type DexieStoreOptions } from './dexie-store.ts';

@@ -45,7 +45,9 @@ export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise
     await db.waitReady;
     await db.exec(bootstrap);
   } catch (error) {
-    throw storeError(error, 'The local database could not be opened');
+    // A database that exists but will not start is unreadable: the app can only reset it (refetch).
+    const failed = storeError(error, 'The local database could not be opened');
+    throw failed.code === 'STORE_FAILED' ? new LocalStoreError('STORE_CORRUPT', `${failed.message}; it may be corrupt: delete it and sync again`, { cause: error }) : failed;
   }
   const { rows } = await db.query<{ spec: TableSpec }>('select spec from niaga_sync.tables');
   return new PgliteStore(db, new Map(rows.map(({ spec }) => [spec.name, new Set(spec.columns.map((column) => column.name))])));
