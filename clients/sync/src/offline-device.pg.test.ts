@@ -84,11 +84,9 @@ test('a device killed at random moments while offline applies each of its 200 mu
   const next = random(seed);
   const accessToken = await backend.server.token('warehouse', { warehouse_id: warehouseID });
 
-  const t0 = Date.now();
   const first = runDevice('sync', backend.server.baseUrl, { NIAGA_ACCESS_TOKEN: accessToken });
   await first.waitFor(/^ready$/);
   expect(await first.exited).toBe(0);
-  console.log('DEBUG sync done', Date.now() - t0);
 
   // Offline: the server address refuses connections. Kill the device after a random number of
   // returned mutator calls (at once, or a few milliseconds into the next one), until all are made.
@@ -110,11 +108,9 @@ test('a device killed at random moments while offline applies each of its 200 mu
   }
   expect(kills).toBeGreaterThan(0);
 
-  console.log('DEBUG mutate phase done', kills, Date.now() - t0);
   const online = runDevice('converge', backend.server.baseUrl);
   const converged = await online.waitFor(/^converged /);
   expect(await online.exited).toBe(0);
-  console.log('DEBUG converged', Date.now() - t0);
 
   const { rows: movements } = await backend.database.db.query<{ id: string; quantity: number; mutation_id: number }>(
     `select id, quantity, mutation_id::int from inventory.movements where product_id = $1 order by mutation_id`,
