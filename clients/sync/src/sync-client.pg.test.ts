@@ -5,13 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { PGlite } from '@electric-sql/pglite';
 import * as fakeIndexedDB from 'fake-indexeddb';
 import { compactChangeLog, startPgShapeBackend, type PgShapeBackend } from '@niaga/sync-server/test-support';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { openDexieStore, type DexieStoreOptions } from './dexie/index.ts';
 import type { LocalStore } from './local-store.ts';
-import { openPgliteStore } from './pglite/index.ts';
+import { emptyDatabase, openPgliteStore } from './pglite/index.ts';
 import { createSyncClient, type SyncClient } from './sync-client.ts';
 import type { SessionTokens } from './session.ts';
 import { TestNetwork } from './test-support/network.ts';
@@ -37,9 +36,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve));
   const address = garbage.address();
   garbageURL = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const empty = await PGlite.create();
-  template = await empty.dumpDataDir('none');
-  await empty.close();
+  template = await emptyDatabase();
 }, 90_000);
 afterEach(async () => {
   for (const { client, store } of devices.splice(0)) {

@@ -12,7 +12,6 @@
 import type { Executor, Queryable } from '@niaga/db';
 import { DomainError } from '@niaga/domain/shared';
 import type { AccessClaims, PatchOperation, PullCookie, PullRequestCookie, PullResponseOK } from '@niaga/protocol';
-import type { LogEntry, TextRow } from '../shapes/change-messages.ts';
 import { compileRuleFilter } from '../shapes/rule-filter.ts';
 import type { ShapeDefinition } from '../shapes/shape-definition.ts';
 import { logPosition, repeatableRead } from '../shapes/shape-log.ts';
@@ -21,6 +20,7 @@ import { viewKey, type ClientView } from './client-view.ts';
 import { jsonRow } from './json-row.ts';
 import { fullViewPrefix, makeCookie, readCookie, type ParsedCookie } from './pull-cookie.ts';
 import { clientsTable, ViewPatch } from './view-patch.ts';
+import type { EntryRow } from '../shapes/change-feed.ts';
 
 export interface PullLimits {
   /** A patch stops after the transaction that brings it to this many keys… */
@@ -80,15 +80,6 @@ async function fullView(tx: Queryable, input: PullInput, lsn: bigint, log: strin
   return { response: { cookie, lastMutationIDChanges, patch }, more: false, kind: 'full' };
 }
 
-interface EntryRow {
-  lsn: string;
-  op_index: number;
-  xid: string;
-  table_name: string;
-  operation: LogEntry['operation'];
-  old_row: TextRow | null;
-  new_row: TextRow | null;
-}
 
 async function fromLog(tx: Queryable, input: PullInput, from: ParsedCookie, head: bigint, log: string, limits: PullLimits): Promise<PullResult> {
   const tables = [...new Set([...input.view.keys(), clientsTable])];

@@ -32,7 +32,8 @@ interface LiveWaiter {
   readonly wake: () => void;
 }
 
-interface EntryRow {
+/** A change-log row as the feed and the pull read it. */
+export interface EntryRow {
   lsn: string;
   op_index: number;
   xid: string;

@@ -3,10 +3,10 @@
  * persisted to it (`idb://`), run by the vitest shim (store-contract.browser.test.ts bundles this
  * page with `vitest` aliased to it).
  */
-import { PGlite } from '@electric-sql/pglite';
 import { definePage } from '@niaga/testing/page';
 import { describeStoreContract } from '../contract/store-contract.ts';
 import { openDexieStore } from '../dexie/dexie-store.ts';
+import { emptyDatabase } from '../pglite/empty-database.ts';
 import { openPgliteStore } from '../pglite/pglite-store.ts';
 import { caseNames, runCases } from './vitest-shim.ts';
 
@@ -17,15 +17,6 @@ const fresh = () => `fresh-${run}-${++opened}`;
 
 describeStoreContract('dexie', (name) => openDexieStore({ name: name ?? fresh() }));
 
-/** New databases start from a dump of an empty one: initdb (seconds of WebAssembly) runs once per page, not per store. */
-let template: Promise<Blob> | undefined;
-const emptyDatabase = () =>
-  (template ??= (async () => {
-    const db = await PGlite.create();
-    const dump = await db.dumpDataDir('none');
-    await db.close();
-    return dump;
-  })());
 const created = new Set<string>();
 
 /**

@@ -1,1 +1,2 @@
 export { openPgliteStore, type PgliteStoreOptions } from './pglite-store.ts';
+export { emptyDatabase } from './empty-database.ts';
