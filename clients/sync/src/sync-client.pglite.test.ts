@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as fakeIndexedDB from 'fake-indexeddb';
 import type { PgliteExecutor } from '@niaga/db/pglite';
-import { capturedPglite, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
+import { capturedPglite, hashPassword, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import type { LocalStore } from './local-store.ts';
 import { openDexieStore, type DexieStoreOptions } from './dexie/index.ts';
 import { webLocksLeader, type LockManagerLike } from './leader-lock.ts';
-import { openPgliteStore } from './pglite/index.ts';
+import { emptyDatabase, openPgliteStore } from './pglite/index.ts';
+import { SESSION_META_KEY, type SessionTokens } from './session.ts';
 import { createSyncClient, type SyncClient } from './sync-client.ts';
 
 const fake = fakeIndexedDB as unknown as { IDBFactory: new () => NonNullable<DexieStoreOptions['indexedDB']>; IDBKeyRange: NonNullable<DexieStoreOptions['IDBKeyRange']> };
@@ -40,10 +41,10 @@ afterAll(async () => {
 
 const picker = { warehouse_id: warehouseID, sub: randomUUID() };
 
-async function device(store?: LocalStore): Promise<{ client: SyncClient; store: LocalStore }> {
-  const local = store ?? (await openPgliteStore());
-  const accessToken = await server.token('warehouse', picker);
-  const client = await createSyncClient({ serverURL: server.baseUrl, store: local, tables, session: { accessToken, refreshToken: 'unused' }, pushBackoff: { initialMs: 20, maxMs: 200 } });
+async function device(store?: LocalStore, options: { liveSse?: boolean; session?: SessionTokens } = {}): Promise<{ client: SyncClient; store: LocalStore }> {
+  const local = store ?? (await openPgliteStore({ template: await emptyDatabase() }));
+  const session = options.session ?? { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
+  const client = await createSyncClient({ serverURL: server.baseUrl, store: local, tables, session, liveSse: options.liveSse ?? false, pushBackoff: { initialMs: 20, maxMs: 200 } });
   open.push({ client, store: local });
   return { client, store: local };
 }
@@ -60,22 +61,30 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
 
 const stockOf = (store: LocalStore) => store.transaction((tx) => tx.list('inventory.stock_items', { product_id: productID }));
 
-test('a picker syncs, adjusts stock offline-first (seen at once), and the server confirms it', async () => {
-  const { client, store } = await device();
+test.each([
+  ['long-polls', false],
+  ['server-sent events', true],
+])('a picker syncs (live by %s), adjusts stock offline-first (seen at once), and the server confirms it', async (_mode, liveSse) => {
+  const { client, store } = await device(undefined, { liveSse });
+  const progress: number[] = [];
+  client.onStatus((status) => progress.push(status.initialSync.bytes));
   await client.ready();
   expect(client.status).toMatchObject({ phase: 'live', initialSync: { done: true } });
+  expect(client.status.initialSync.rows).toBeGreaterThan(0);
+  expect(progress.at(-1)).toBeGreaterThan(0);
   expect(await store.transaction((tx) => tx.get('inventory.warehouses', warehouseID))).toMatchObject({ code: 'WH-1' });
 
+  const before = Number((await stockOf(store))[0]?.on_hand ?? 0);
   const adjustmentID = randomUUID();
   await client.mutate('stock.adjust', { adjustmentID, warehouseID, productID, delta: 7, reason: 'found a box', occurredAt: new Date().toISOString() });
   // Optimistic: visible at once, pending until the server's transaction comes back.
-  expect(await stockOf(store)).toMatchObject([{ on_hand: 7 }]);
+  expect(await stockOf(store)).toMatchObject([{ on_hand: before + 7 }]);
   expect(client.status.pending).toBe(1);
 
   await until(async () => client.status, (status) => status.pending === 0);
-  expect(await stockOf(store)).toMatchObject([{ on_hand: 7 }]);
+  expect(await stockOf(store)).toMatchObject([{ on_hand: before + 7 }]);
   const { rows } = await db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where product_id = $1', [productID]);
-  expect(rows).toEqual([{ on_hand: 7 }]);
+  expect(rows).toEqual([{ on_hand: before + 7 }]);
   expect(await store.transaction((tx) => tx.get('inventory.movements', adjustmentID))).toMatchObject({ quantity: 7 });
 });
 
@@ -158,4 +167,18 @@ test('two tabs on one database: only the leader syncs and pushes, a follower’s
   await until(async () => second.client.status.pending, (pending) => pending === 0);
   const { rows } = await db.query<{ id: string }>('select id from inventory.movements where id = any($1)', [[fromFollower, afterHandover]]);
   expect(rows).toHaveLength(2);
+});
+
+test('an expired access token is refreshed with the refresh token, and the new pair is kept in the store', async () => {
+  const userID = randomUUID();
+  await db.query(`insert into auth.users (id, email, password_hash, role, warehouse_id) values ($1, $2, $3, 'warehouse', $4)`, [userID, `picker-${userID}@example.com`, await hashPassword('correct horse'), warehouseID]);
+  const login = await fetch(`${server.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `picker-${userID}@example.com`, password: 'correct horse' }) });
+  const { refreshToken } = (await login.json()) as SessionTokens;
+  const expired = await server.token('warehouse', { sub: userID, warehouse_id: warehouseID }, -60);
+  const { client, store } = await device(undefined, { session: { accessToken: expired, refreshToken } });
+  await client.ready();
+  expect(client.status.needsLogin).toBe(false);
+  const saved = await store.transaction((tx) => tx.getMeta<{ tokens: SessionTokens }>(SESSION_META_KEY));
+  expect(saved?.tokens.refreshToken).not.toBe(refreshToken); // rotated
+  expect(saved?.tokens.accessToken).not.toBe(expired);
 });

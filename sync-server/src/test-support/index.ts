@@ -2,3 +2,4 @@
 export { capturedPglite, shapeOf, startShapeServer, type ShapeServer } from './shape-server.ts';
 export { startPgShapeBackend, type PgShapeBackend } from './pg-shape-backend.ts';
 export { compactChangeLog } from '../shapes/compaction.ts';
+export { hashPassword } from '@niaga/domain/auth';
