@@ -89,8 +89,7 @@ test.each([
 });
 
 test('a restarted device resumes from its saved cursors and keeps its rows', async () => {
-  const dataDir = `memory://resume-${randomUUID()}`;
-  const first = await device(await openPgliteStore({ dataDir }));
+  const first = await device();
   await first.client.ready();
   const before = await stockOf(first.store);
   await first.client.stop();
@@ -107,7 +106,7 @@ test('a restarted device resumes from its saved cursors and keeps its rows', asy
 test('an unreadable local database is reported as STORE_CORRUPT; once deleted, the device syncs again from scratch', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'niaga-corrupt-'));
   try {
-    const first = await device(await openPgliteStore({ dataDir }));
+    const first = await device(await openPgliteStore({ dataDir, template: await emptyDatabase() }));
     await first.client.ready();
     await first.client.stop();
     await first.store.close();
@@ -116,7 +115,7 @@ test('an unreadable local database is reported as STORE_CORRUPT; once deleted, t
     for (const database of readdirSync(base)) for (const file of readdirSync(join(base, database))) writeFileSync(join(base, database, file), 'scribbled over');
     await expect(openPgliteStore({ dataDir })).rejects.toMatchObject({ name: 'LocalStoreError', code: 'STORE_CORRUPT' });
     rmSync(dataDir, { recursive: true, force: true });
-    const again = await device(await openPgliteStore({ dataDir }));
+    const again = await device(await openPgliteStore({ dataDir, template: await emptyDatabase() }));
     await again.client.ready();
     expect(await stockOf(again.store)).toHaveLength(1);
   } finally {
