@@ -200,7 +200,10 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
         ]);
         clearTimeout(timer);
         waiter.cancel();
-        if (outcome === 'closed') return reply;
+        // The client went away: end the reply anyway (499, as nginx logs it), or the request never
+        // completes and the server's close can wait for it for ever (clients/sync's
+        // sync-client.pg.test.ts hung in its afterAll when devices cut their long-polls).
+        if (outcome === 'closed') return reply.code(499).send();
         if (feed.truncatedSince(shape.table.name, handle.snapshotLsn)) return mustRefetch(reply, `${shape.table.name} was truncated`);
       }
     } catch (error) {

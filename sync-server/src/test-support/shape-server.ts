@@ -39,13 +39,7 @@ export async function startShapeServer(db: Executor, env: Record<string, string>
       const { token } = await createTokenService(config.jwtSecret, ttlSeconds).sign({ sub: randomUUID(), sid: randomUUID(), warehouse_id: null, territory_id: null, agent_id: null, customer_id: null, ...scope, role });
       return token;
     },
-    async close() {
-      // Clients that stopped mid-request can leave a socket the server waits on; tests end them
-      // after a grace period instead of waiting for it.
-      const closing = app.close();
-      setTimeout(() => app.server.closeAllConnections(), 1000).unref();
-      await closing;
-    },
+    close: () => app.close(),
   };
 }
 
