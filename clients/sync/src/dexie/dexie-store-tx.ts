@@ -12,6 +12,9 @@ import { metaStore, pendingStore, storeOf } from './dexie-schema.ts';
 /** A value IndexedDB can look up in an index as the where clause means it (booleans and null are not keys). */
 const isKey = (value: unknown): value is string | number => typeof value === 'string' || (typeof value === 'number' && !Number.isNaN(value));
 
+/** Rows per bulkPut in putMany. */
+const BULK_ROWS = 5_000;
+
 const byID = (a: LocalRow, b: LocalRow): number => {
   const [x, y] = [String(a.id), String(b.id)];
   return x < y ? -1 : x > y ? 1 : 0;
@@ -87,7 +90,11 @@ export class DexieStoreTx implements StoreTx {
     return this.call(`put into ${table}`, async () => {
       const bad = rows.find((row) => typeof row.id !== 'string');
       if (bad) throw new LocalStoreError('STORE_FAILED', `A row of ${table} needs a text id, got ${JSON.stringify(bad.id) ?? 'none'}`);
-      if (rows.length > 0) await this.write(table).bulkPut(rows);
+      if (rows.length === 0) return;
+      const store = this.write(table);
+      // In slices, one after another: an engine may queue a transaction's requests in a list it
+      // shifts from the front (fake-indexeddb does: 100k puts in one bulkPut cost ~10 s instead of ~1 s).
+      for (let start = 0; start < rows.length; start += BULK_ROWS) await store.bulkPut(rows.slice(start, start + BULK_ROWS));
     });
   }
 
