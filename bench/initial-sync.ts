@@ -13,12 +13,13 @@ import { PGlite } from '@electric-sql/pglite';
 import { ShapeStream, type Message, type Row, type ShapeStreamOptions } from '@electric-sql/client';
 import { electricSync } from '@electric-sql/pglite-sync';
 import type pg from 'pg';
+import { csvField, productColumns, seedProducts } from './lib/seed-products.ts';
 import { fmt, loadAverage, median, met, printTable, profiled, ratio, runBenchmark, startBenchDatabase, startServerProcess, type ResultRow } from './lib/harness.ts';
 
 const rowCount = Number(process.env.ROWS ?? '100000');
 const goalMs = 2000;
 
-const columns = ['id', 'sku', 'barcode', 'name', 'description', 'category_id', 'tags', 'active', 'price_minor', 'cost_minor', 'currency', 'unit', 'created_at', 'updated_at'] as const;
+const columns = productColumns;
 
 /** The client table: the server's catalog.products columns (admin sees all), primary key only. */
 const clientTable = `create table products (
@@ -26,30 +27,6 @@ const clientTable = `create table products (
   category_id uuid, tags text[] not null, active boolean not null, price_minor bigint not null,
   cost_minor bigint, currency char(3) not null, unit text not null,
   created_at timestamptz not null, updated_at timestamptz not null)`;
-
-async function seed(client: pg.Client): Promise<number> {
-  const started = performance.now();
-  await client.query(`insert into catalog.categories (name, slug) select 'Category ' || g, 'category-' || g from generate_series(1, 50) g`);
-  // One set-based insert; descriptions carry commas and quotes so CSV and JSON both have to escape.
-  await client.query(
-    `insert into catalog.products (sku, barcode, name, description, category_id, tags, active, price_minor, cost_minor, currency, unit)
-     select 'SKU-' || lpad(g::text, 7, '0'),
-            (4006381000000 + g)::text,
-            (array['Cordless drill', 'Hex bolt M8', 'Cable tie 200mm', 'LED lamp E27', 'Work gloves'])[1 + g % 5] || ' #' || g,
-            repeat('Sturdy, reliable "pro" grade; ships in 24h. ', 1 + g % 4),
-            c.ids[1 + g % 50],
-            array['tag-' || (g % 7), 'tag-' || (g % 11)],
-            g % 10 <> 0,
-            100 + (g * 37) % 100000,
-            50 + (g * 17) % 50000,
-            'USD',
-            (array['each', 'box', 'kg'])[1 + g % 3]
-       from generate_series(1, $1::int) g, (select array_agg(id order by slug) as ids from catalog.categories) c`,
-    [rowCount],
-  );
-  await client.query('analyze catalog.products');
-  return performance.now() - started;
-}
 
 /** Raw Postgres: the same rows, every column as text, into Node. */
 async function rawSelect(client: pg.Client): Promise<{ ms: number; rows: string[][] }> {
@@ -128,11 +105,6 @@ async function shapeStreamOnly(shapeUrl: string, token: string): Promise<{ ms: n
     stream.unsubscribeAll();
     aborter.abort();
   }
-}
-
-function csvField(value: string | null): string {
-  if (value === null) return '';
-  return /[",\n\r]/.test(value) || value === '' ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 /** Row count and an md5 over every row's text, in key order (not timed). */
@@ -272,7 +244,7 @@ async function pgliteSync(shapeUrl: string, token: string, method: Method, wrap:
 runBenchmark('initial-sync', async () => {
   const database = await startBenchDatabase();
   const client = await database.client();
-  const seedMs = await seed(client);
+  const seedMs = await seedProducts(client, rowCount);
   console.log(`seeded ${rowCount} catalog.products rows in ${fmt(seedMs, 0)} ms (one insert … select)`);
 
   const profile = process.env.BENCH_PROFILE === '1';
