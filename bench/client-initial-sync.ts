@@ -24,7 +24,10 @@
  * GETs, bodies read, no parsing), and the official ShapeStreams alone (the same shapes and
  * parser, no aligner, no store) until up to date.
  *
- *   node_modules/.bin/tsx bench/client-initial-sync.ts     (ROWS=100000 RUNS=3 STORES=pglite,dexie BENCH_PROFILE=1)
+ *   node_modules/.bin/tsx bench/client-initial-sync.ts     (ROWS=100000 RUNS=3 STORES=pglite,dexie BUNDLED=1 BENCH_PROFILE=1)
+ *
+ * The library is bundled by esbuild first, as apps ship it; BUNDLED=0 runs it from source
+ * through tsx (see lib/client-library.ts).
  *
  * BENCH_PROFILE=1 CPU-profiles this process during one extra library run per store and prints its
  * hottest functions (the server has its own process and is not in it).
@@ -32,7 +35,8 @@
 import { randomUUID } from 'node:crypto';
 import { ShapeStream, type Message, type Row } from '@electric-sql/client';
 import type { PGlite } from '@electric-sql/pglite';
-import { createSyncClient, type LocalStore, type StoreTx, type TableSpec } from '@niaga/sync';
+import type { LocalStore, StoreTx, TableSpec } from '@niaga/sync';
+import { clientLibrary, libraryBuild } from './lib/client-library.ts';
 import type pg from 'pg';
 import { collectGarbage, contentDigest, openRawPglite, openStore, pgliteTemplate, type StoreKind } from './lib/client-stores.ts';
 import { fmt, loadAverage, median, met, printTable, profiled, runBenchmark, startBenchDatabase, startServerProcess, type ResultRow } from './lib/harness.ts';
@@ -120,7 +124,7 @@ async function librarySync(kind: StoreKind, template: Blob, baseUrl: string, tok
   const timed = timedStore(store, at, run);
   const sync = async () => {
     started = performance.now();
-    const client = await createSyncClient({ serverURL: baseUrl, store: timed, tables, session: { accessToken: token, refreshToken: 'unused' }, fetch: timedFetch });
+    const client = await clientLibrary.createSyncClient({ serverURL: baseUrl, store: timed, tables, session: { accessToken: token, refreshToken: 'unused' }, fetch: timedFetch });
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await Promise.race([
@@ -268,7 +272,7 @@ runBenchmark('client-initial-sync', async () => {
   const server = await startServerProcess(database.url);
   const token = await server.token('warehouse', { warehouse_id: warehouseID });
   const template = await pgliteTemplate();
-  console.log(`server pid ${server.pid}; picker syncs ${tables.join(', ')} (+ sync.clients, sync.mutation_results); stores: ${kinds.join(', ')}; ${runs} run(s) each`);
+  console.log(`client library ${libraryBuild}; server pid ${server.pid}; picker syncs ${tables.join(', ')} (+ sync.clients, sync.mutation_results); stores: ${kinds.join(', ')}; ${runs} run(s) each`);
 
   // Warm-up (JIT on both sides, Postgres buffers), and the tables the store creates, for the COPY baseline.
   const warm = await librarySync('pglite', template, server.baseUrl, token, noWrap);

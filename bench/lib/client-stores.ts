@@ -1,5 +1,6 @@
 /**
- * Device stores for the client-library benchmarks (client-initial-sync.ts, client-rebase.ts):
+ * Device stores for the client-library benchmarks (client-initial-sync.ts, client-rebase.ts),
+ * from the library as client-library.ts loads it (bundled unless BUNDLED=0):
  * the PGlite store started from a dumped empty database (no initdb), the Dexie store on a fresh
  * fake-indexeddb per store, a raw PGlite like the store's for baselines, a content digest that
  * compares any two stores row for row, and a full GC between measured runs.
@@ -9,9 +10,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { PGlite } from '@electric-sql/pglite';
 import type { LocalRow, LocalStore } from '@niaga/sync';
-import { openDexieStore, type DexieStoreOptions } from '@niaga/sync/dexie';
-import { emptyDatabase, openPgliteStore } from '@niaga/sync/pglite';
+import type { DexieStoreOptions } from '@niaga/sync/dexie';
 import * as fakeIndexedDB from 'fake-indexeddb';
+import { clientLibrary } from './client-library.ts';
 
 export type StoreKind = 'pglite' | 'dexie';
 
@@ -19,15 +20,15 @@ export type StoreKind = 'pglite' | 'dexie';
 const fake = fakeIndexedDB as unknown as { IDBFactory: new () => NonNullable<DexieStoreOptions['indexedDB']>; IDBKeyRange: NonNullable<DexieStoreOptions['IDBKeyRange']> };
 
 /** A dump of an empty PGlite database (made once per process): new stores load it instead of running initdb. */
-export const pgliteTemplate = emptyDatabase;
+export const pgliteTemplate = (): Promise<Blob> => clientLibrary.emptyDatabase();
 
 let opened = 0;
 
 /** A new, empty store as an app opens it: PGlite in memory from the template, or Dexie on its own fake IndexedDB. */
 export function openStore(kind: StoreKind, template: Blob): Promise<LocalStore> {
-  if (kind === 'pglite') return openPgliteStore({ template });
+  if (kind === 'pglite') return clientLibrary.openPgliteStore({ template });
   // A fresh factory per store: the previous run's database (held in memory by its factory) can go.
-  return openDexieStore({ name: `bench-device-${++opened}`, indexedDB: new fake.IDBFactory(), IDBKeyRange: fake.IDBKeyRange });
+  return clientLibrary.openDexieStore({ name: `bench-device-${++opened}`, indexedDB: new fake.IDBFactory(), IDBKeyRange: fake.IDBKeyRange });
 }
 
 /**
@@ -38,7 +39,7 @@ export function openStore(kind: StoreKind, template: Blob): Promise<LocalStore> 
 export async function openRawPglite(template: Blob): Promise<{ db: PGlite; store: LocalStore }> {
   const db = new PGlite({ loadDataDir: template, parsers: storeParsers });
   await db.waitReady;
-  return { db, store: await openPgliteStore({ db }) };
+  return { db, store: await clientLibrary.openPgliteStore({ db }) };
 }
 
 /** The parsers of `openPgliteStore` (clients/sync/src/pglite/pglite-store.ts), for a PGlite the store is given. */
