@@ -39,7 +39,13 @@ export async function startShapeServer(db: Executor, env: Record<string, string>
       const { token } = await createTokenService(config.jwtSecret, ttlSeconds).sign({ sub: randomUUID(), sid: randomUUID(), warehouse_id: null, territory_id: null, agent_id: null, customer_id: null, ...scope, role });
       return token;
     },
-    close: () => app.close(),
+    async close() {
+      // Some request of a stopped client can still keep the server's close waiting (seen with the
+      // client library's tests after long-polls were fixed; not yet found): end sockets after 1 s.
+      const closing = app.close();
+      setTimeout(() => app.server.closeAllConnections(), 1000).unref();
+      await closing;
+    },
   };
 }
 
