@@ -5,18 +5,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import * as fakeIndexedDB from 'fake-indexeddb';
 import { compactChangeLog, startPgShapeBackend, type PgShapeBackend } from '@niaga/sync-server/test-support';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { openDexieStore, type DexieStoreOptions } from './dexie/index.ts';
+import { openDexieStore } from './dexie/index.ts';
 import type { LocalStore } from './local-store.ts';
 import { emptyDatabase, openPgliteStore } from './pglite/index.ts';
 import { createSyncClient, type SyncClient } from './sync-client.ts';
 import type { SessionTokens } from './session.ts';
 import { TestNetwork } from './test-support/network.ts';
+import { fakeIDB, until } from './test-support/test-helpers.ts';
 
-const fake = fakeIndexedDB as unknown as { IDBFactory: new () => NonNullable<DexieStoreOptions['indexedDB']>; IDBKeyRange: NonNullable<DexieStoreOptions['IDBKeyRange']> };
-const indexedDB = new fake.IDBFactory();
+const indexedDB = new fakeIDB.IDBFactory();
 const tables = ['inventory.warehouses', 'inventory.stock_items', 'inventory.movements', 'catalog.products'];
 
 let backend: PgShapeBackend;
@@ -50,7 +49,7 @@ afterAll(async () => {
 }, 200_000);
 
 type Kind = 'pglite' | 'dexie';
-const openStore = (kind: Kind) => (kind === 'pglite' ? openPgliteStore({ template }) : openDexieStore({ name: `device-${randomUUID()}`, indexedDB, IDBKeyRange: fake.IDBKeyRange }));
+const openStore = (kind: Kind) => (kind === 'pglite' ? openPgliteStore({ template }) : openDexieStore({ name: `device-${randomUUID()}`, indexedDB, IDBKeyRange: fakeIDB.IDBKeyRange }));
 
 /** A device; without `session`, a new picker's login, or (with a `store` that has one) the session saved in it. */
 async function device(kind: Kind, session?: SessionTokens, store?: LocalStore) {
@@ -60,16 +59,6 @@ async function device(kind: Kind, session?: SessionTokens, store?: LocalStore) {
   const client = await createSyncClient({ serverURL: backend.server.baseUrl, store: local, tables, ...(tokens ? { session: tokens } : {}), fetch: network.fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
   devices.push({ client, store: local });
   return { client, store: local, network };
-}
-
-async function until<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const adjust = (productID: string, delta: number) => ({ adjustmentID: randomUUID(), warehouseID, productID, delta, reason: 'test', occurredAt: new Date().toISOString() });

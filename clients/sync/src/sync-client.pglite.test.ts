@@ -3,18 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as fakeIndexedDB from 'fake-indexeddb';
 import type { PgliteExecutor } from '@niaga/db/pglite';
 import { capturedPglite, hashPassword, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import type { LocalStore } from './local-store.ts';
-import { openDexieStore, type DexieStoreOptions } from './dexie/index.ts';
+import { openDexieStore } from './dexie/index.ts';
 import { webLocksLeader, type LockManagerLike } from './leader-lock.ts';
 import { emptyDatabase, openPgliteStore } from './pglite/index.ts';
+import { fakeIDB, until } from './test-support/test-helpers.ts';
 import { SESSION_META_KEY, type SessionTokens } from './session.ts';
 import { createSyncClient, type SyncClient } from './sync-client.ts';
 
-const fake = fakeIndexedDB as unknown as { IDBFactory: new () => NonNullable<DexieStoreOptions['indexedDB']>; IDBKeyRange: NonNullable<DexieStoreOptions['IDBKeyRange']> };
 let db: PgliteExecutor;
 let server: ShapeServer;
 const warehouseID = randomUUID();
@@ -49,16 +48,6 @@ async function device(store?: LocalStore, options: { liveSse?: boolean; session?
   return { client, store: local };
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 const stockOf = (store: LocalStore) => store.transaction((tx) => tx.list('inventory.stock_items', { product_id: productID }));
 
 test.each([
@@ -81,7 +70,7 @@ test.each([
   expect(await stockOf(store)).toMatchObject([{ on_hand: before + 7 }]);
   expect(client.status.pending).toBe(1);
 
-  await until(async () => client.status, (status) => status.pending === 0);
+  await until(async () => client.status, (status) => status.pending === 0, 'the queue to drain', 10_000);
   expect(await stockOf(store)).toMatchObject([{ on_hand: before + 7 }]);
   const { rows } = await db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where product_id = $1', [productID]);
   expect(rows).toEqual([{ on_hand: before + 7 }]);
@@ -99,7 +88,7 @@ test('a restarted device resumes from its saved cursors and keeps its rows', asy
   expect(again.client.status.phase).toBe('live');
   await again.client.ready();
   await db.query(`update inventory.stock_items set on_hand = on_hand + 1, available = available + 1 where product_id = $1`, [productID]);
-  const after = await until(() => stockOf(again.store), (rows) => rows[0]?.on_hand === Number(before[0]?.on_hand ?? 0) + 1);
+  const after = await until(() => stockOf(again.store), (rows) => rows[0]?.on_hand === Number(before[0]?.on_hand ?? 0) + 1, 'the server’s change to arrive', 10_000);
   expect(after).toHaveLength(1);
 });
 
@@ -139,7 +128,7 @@ function inMemoryLocks(): LockManagerLike {
 test('two tabs on one database: only the leader syncs and pushes, a follower’s mutation reaches the server through the leader, and a closed leader hands over', async () => {
   const locks = inMemoryLocks();
   const name = `tabs-${randomUUID()}`;
-  const shared = { indexedDB: new fake.IDBFactory(), IDBKeyRange: fake.IDBKeyRange };
+  const shared = { indexedDB: new fakeIDB.IDBFactory(), IDBKeyRange: fakeIDB.IDBKeyRange };
   const accessToken = await server.token('warehouse', picker);
   const tab = async () => {
     const store = await openDexieStore({ name, ...shared });
@@ -156,14 +145,14 @@ test('two tabs on one database: only the leader syncs and pushes, a follower’s
 
   const fromFollower = randomUUID();
   await second.client.mutate('stock.adjust', { adjustmentID: fromFollower, warehouseID, productID, delta: 2, reason: 'second tab', occurredAt: new Date().toISOString() });
-  await until(async () => (await db.query('select id from inventory.movements where id = $1', [fromFollower])).rows.length, (count) => count === 1);
-  await until(async () => second.client.status.pending, (pending) => pending === 0);
+  await until(async () => (await db.query('select id from inventory.movements where id = $1', [fromFollower])).rows.length, (count) => count === 1, 'the follower’s movement on the server', 10_000);
+  await until(async () => second.client.status.pending, (pending) => pending === 0, 'the queue to drain', 10_000);
 
   await first.client.stop();
-  await until(async () => second.leader.isLeader(), (leads) => leads);
+  await until(async () => second.leader.isLeader(), (leads) => leads, 'the second tab to lead', 10_000);
   const afterHandover = randomUUID();
   await second.client.mutate('stock.adjust', { adjustmentID: afterHandover, warehouseID, productID, delta: 1, reason: 'second tab leads', occurredAt: new Date().toISOString() });
-  await until(async () => second.client.status.pending, (pending) => pending === 0);
+  await until(async () => second.client.status.pending, (pending) => pending === 0, 'the queue to drain', 10_000);
   const { rows } = await db.query<{ id: string }>('select id from inventory.movements where id = any($1)', [[fromFollower, afterHandover]]);
   expect(rows).toHaveLength(2);
 });

@@ -1,14 +1,12 @@
-import * as fakeIndexedDB from 'fake-indexeddb';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { describeStoreContract } from '../contract/store-contract.ts';
 import { LocalStoreError, type LocalStore, type TableSpec } from '../local-store.ts';
-import { openDexieStore, type DexieStoreOptions } from './dexie-store.ts';
+import { fakeIDB } from '../test-support/test-helpers.ts';
+import { openDexieStore } from './dexie-store.ts';
 
-// fake-indexeddb's types are the DOM's, which Node code does not see.
-const fake = fakeIndexedDB as unknown as { IDBFactory: new () => NonNullable<DexieStoreOptions['indexedDB']>; IDBKeyRange: NonNullable<DexieStoreOptions['IDBKeyRange']> };
-const { IDBKeyRange } = fake;
+const { IDBKeyRange } = fakeIDB;
 // One fake IndexedDB per file; each store gets its own database name, so tests never share data.
-const indexedDB = new fake.IDBFactory();
+const indexedDB = new fakeIDB.IDBFactory();
 let opened = 0;
 const freshName = () => `dexie-test-${++opened}`;
 
