@@ -1,0 +1,255 @@
+import { buildFieldApps, demoPassword, startFieldPlatform, type FieldPlatform } from '@niaga/app-kit/test-support';
+import { launchChromium, saveScreenshot } from '@niaga/testing';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, onTestFailed, test, vi } from 'vitest';
+
+// The picker's PWA, built with Vite (service worker included) and served by the real server over a
+// fresh Postgres seeded with the small demo company, driven in the system Chromium.
+
+const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+let platform: FieldPlatform;
+let browser: Browser;
+
+beforeAll(async () => {
+  platform = await startFieldPlatform(await buildFieldApps({ warehouse: appRoot }));
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.close();
+});
+
+const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => (await platform.backend.database.db.query(sql, params)).rows as T[];
+
+/** Waits until `check` passes (Playwright's own expect is not in playwright-core). */
+const until = (check: () => Promise<void>, timeout = 10_000) => vi.waitFor(check, { timeout, interval: 50 });
+const textOf = async (locator: Locator) => ((await locator.textContent()) ?? '').trim();
+
+/**
+ * Console errors and uncaught exceptions of every page of the context. Offline, Chromium logs each
+ * request that could not go out (the sync client's polls and pushes) as a console error: those are
+ * the network being off, which the test turns off on purpose, and are counted apart.
+ */
+function watchErrors(context: BrowserContext): { unexpected: string[]; offline: string[] } {
+  const seen = { unexpected: [] as string[], offline: [] as string[] };
+  const watch = (page: Page) => {
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return;
+      const text = message.text();
+      (/ERR_INTERNET_DISCONNECTED|ERR_NETWORK_CHANGED|Failed to fetch/.test(text) ? seen.offline : seen.unexpected).push(text);
+    });
+    page.on('pageerror', (error) => seen.unexpected.push(`${error.name}: ${error.message}`));
+  };
+  context.on('page', watch);
+  for (const page of context.pages()) watch(page);
+  return seen;
+}
+
+async function logIn(page: Page, email: string): Promise<void> {
+  await page.goto(`${platform.origin}/warehouse/`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(demoPassword);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await sections(page).waitFor({ timeout: 60_000 });
+}
+
+const sections = (page: Page) => page.getByRole('navigation', { name: 'Sections' });
+const tab = (page: Page, name: string) => sections(page).getByRole('button', { name });
+const scanField = (page: Page) => page.getByRole('textbox', { name: 'Scan item' });
+const pending = (page: Page) => page.getByTestId('pending');
+
+async function scan(page: Page, code: string): Promise<void> {
+  await scanField(page).fill(code);
+  await scanField(page).press('Enter');
+}
+
+interface PickLineRow {
+  id: string;
+  qty: number;
+  barcode: string;
+  name: string;
+  sku: string;
+}
+
+test('a picker picks a whole list and counts a bin offline, and the server’s outcome arrives when back online', async () => {
+  const [warehouse] = await query<{ id: string }>(`select id from inventory.warehouses where code = 'WH-1'`);
+  // An open list of picker1's warehouse with few units, one of its lines for more than one unit.
+  const [list] = await query<{ id: string; number: string }>(
+    `select pl.id, o.number from orders.pick_lists pl join orders.orders o on o.id = pl.order_id join orders.pick_lines l on l.pick_list_id = pl.id
+      where pl.warehouse_id = $1 and pl.status = 'open' group by pl.id, o.number having count(*) >= 2 and max(l.qty) >= 2 order by sum(l.qty), pl.id limit 1`,
+    [warehouse!.id],
+  );
+  expect(list, 'the demo company has an open pick list at WH-1').toBeDefined();
+  const lines = await query<PickLineRow>(
+    `select l.id, l.qty, p.barcode, p.name, p.sku from orders.pick_lines l join catalog.products p on p.id = l.product_id
+      where l.pick_list_id = $1 order by l.bin_sort_order, l.bin_code, l.id`,
+    [list!.id],
+  );
+  const [stranger] = await query<{ barcode: string; name: string; sku: string }>(
+    `select barcode, name, sku from catalog.products where id not in (select product_id from orders.pick_lines where pick_list_id = $1) order by sku limit 1`,
+    [list!.id],
+  );
+  // A bin the pick list does not touch, with two items to count.
+  const [bin] = await query<{ id: string; code: string }>(
+    `select b.id, b.code from inventory.bins b join inventory.stock_items s on s.bin_id = b.id
+      where b.warehouse_id = $1 and b.id not in (select bin_id from orders.pick_lines where pick_list_id = $2)
+      group by b.id, b.code having count(*) >= 2 order by b.code limit 1`,
+    [warehouse!.id, list!.id],
+  );
+  const counted = await query<{ product_id: string; on_hand: number; barcode: string; name: string }>(
+    `select s.product_id, s.on_hand, p.barcode, p.name from inventory.stock_items s join catalog.products p on p.id = s.product_id
+      where s.bin_id = $1 order by p.sku limit 2`,
+    [bin!.id],
+  );
+  const [exact, over] = counted as [(typeof counted)[0], (typeof counted)[0]];
+
+  const context = await browser.newContext();
+  const errors = watchErrors(context);
+  let page = await context.newPage();
+  const started = Date.now();
+  const step = (name: string) => console.log(`${((Date.now() - started) / 1000).toFixed(1)} s: ${name}`);
+  onTestFailed(async () => {
+    console.log('errors', errors);
+    if (!page.isClosed()) await saveScreenshot(page, 'warehouse-failed');
+  });
+  await logIn(page, 'picker1@niaga.test');
+  step('first sync done');
+  await page.getByRole('button', { name: `${list!.number}, open` }).waitFor();
+
+  // Controlled by the service worker before going offline (the first visit only installs it).
+  await page.evaluate('navigator.serviceWorker.ready.then(() => true)');
+  await page.reload();
+  await sections(page).waitFor();
+  expect(await page.evaluate('navigator.serviceWorker.controller !== null')).toBe(true);
+  await page.getByRole('button', { name: `${list!.number}, open` }).waitFor();
+  await saveScreenshot(page, 'warehouse-picks');
+
+  step('offline');
+  await context.setOffline(true);
+  await page.reload();
+  await sections(page).waitFor();
+  await until(async () => expect(await textOf(page.getByTestId('connection'))).toBe('Offline'));
+
+  step('picking');
+  // Pick the whole list by scanning.
+  await page.getByRole('button', { name: `${list!.number}, open` }).click();
+  const progress = page.getByTestId('scan-progress');
+  const message = page.getByTestId('scan-message');
+  await until(async () => expect(await textOf(progress)).toBe(`Scanned 0 of ${lines[0]!.qty}`));
+
+  await scan(page, stranger!.barcode);
+  await until(async () => expect(await textOf(message)).toBe(`Wrong item: expected ${lines[0]!.name} (${lines[0]!.sku}), scanned ${stranger!.name} (${stranger!.sku})`));
+  expect(await page.locator('.scan-panel.scan-error').count()).toBe(1);
+  expect(await textOf(progress)).toBe(`Scanned 0 of ${lines[0]!.qty}`);
+  await scan(page, '0000000000000');
+  await until(async () => expect(await textOf(message)).toBe('No product has barcode 0000000000000'));
+
+  let repeated = false;
+  for (const [index, line] of lines.entries()) {
+    await until(async () => expect(await textOf(progress)).toBe(`Scanned 0 of ${line.qty}`));
+    await scan(page, line.barcode);
+    let scanned = 1;
+    if (line.qty > 1 && !repeated) {
+      // A scanner's double read, at once: ignored.
+      await scan(page, line.barcode);
+      await until(async () => expect(await textOf(page.getByTestId('scan-repeats'))).toBe('1 repeated scan ignored'));
+      await until(async () => expect(await textOf(progress)).toBe(`Scanned 1 of ${line.qty}`));
+      repeated = true;
+      // The next unit, scanned by a person a moment later, counts.
+      await page.waitForTimeout(450);
+      await scan(page, line.barcode);
+      scanned = 2;
+      if (line.qty > 2) await until(async () => expect(await textOf(progress)).toBe(`Scanned 2 of ${line.qty}`));
+    }
+    if (scanned < line.qty) {
+      // The rest typed after the first scan, as for a carton.
+      await until(async () => expect(await textOf(progress)).toBe(`Scanned ${scanned} of ${line.qty}`));
+      await page.getByRole('textbox', { name: 'Quantity picked' }).fill(String(line.qty));
+      await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    }
+    await until(async () => expect(await textOf(pending(page))).toBe(`${index + 1} change${index === 0 ? '' : 's'} waiting to send`));
+  }
+  expect(repeated).toBe(true);
+  await page.getByText('Every line of this list is picked.').waitFor();
+  expect(await textOf(page.getByTestId('pick-list-status'))).toBe('completed');
+  expect(await page.getByRole('table', { name: 'Pick lines' }).getByText('waiting to send').count()).toBe(lines.length);
+  await saveScreenshot(page, 'warehouse-pick-list');
+
+  step('counting');
+  // Count a bin, blind: no expected quantity on the screen.
+  await tab(page, 'Count').click();
+  await page.getByRole('button', { name: `Bin ${bin!.code}` }).click();
+  await scan(page, exact.barcode);
+  await page.waitForTimeout(450);
+  await scan(page, over.barcode);
+  const countOf = (name: string) => page.getByRole('textbox', { name: `Count of ${name}` });
+  await until(async () => expect(await countOf(over.name).inputValue()).toBe('1'));
+  await countOf(exact.name).fill('10000001');
+  await countOf(over.name).fill(String(over.on_hand + 25));
+  await page.getByRole('button', { name: 'Submit counts (2)' }).click();
+  await page.getByText('Fix the counts marked in red: nothing was sent.').waitFor();
+  expect(await textOf(pending(page))).toBe(`${lines.length} changes waiting to send`);
+  await countOf(exact.name).fill(String(exact.on_hand));
+  await page.getByRole('button', { name: 'Submit counts (2)' }).click();
+  await page.getByText('2 counts submitted').waitFor();
+  const countLines = page.getByTestId('count-line');
+  await until(async () => expect(await countLines.count()).toBe(2));
+  expect(await countLines.getByText('waiting for the server').count()).toBe(2);
+  expect(await textOf(pending(page))).toBe(`${lines.length + 2} changes waiting to send`);
+  // Work not submitted yet: one unit scanned on a new sheet.
+  await scan(page, exact.barcode);
+  await until(async () => expect(await countOf(exact.name).inputValue()).toBe('1'));
+  await saveScreenshot(page, 'warehouse-count');
+
+  step('transfers');
+  await tab(page, 'Transfers').click();
+  await page.getByRole('heading', { name: 'To receive' }).waitFor();
+  await saveScreenshot(page, 'warehouse-transfers');
+  await tab(page, 'Lookup').click();
+  await scan(page, exact.barcode);
+  await page.getByRole('region', { name: 'Product' }).getByText(bin!.code).waitFor();
+  await saveScreenshot(page, 'warehouse-lookup');
+
+  step('reopen');
+  // The tab goes away; a new one, still offline, finds the work where it was.
+  await page.close();
+  page = await context.newPage();
+  await page.goto(`${platform.origin}/warehouse/#/count/${bin!.id}`);
+  await sections(page).waitFor();
+  await until(async () => expect(await textOf(pending(page))).toBe(`${lines.length + 2} changes waiting to send`));
+  await until(async () => expect(await countOf(exact.name).inputValue()).toBe('1'));
+  await page.getByRole('button', { name: `Remove ${exact.name}` }).click();
+  await page.goto(`${platform.origin}/warehouse/#/picks`);
+  await page.getByRole('button', { name: `${list!.number}, completed` }).getByText(`${lines.length} waiting to send`).waitFor();
+
+  step('online');
+  // Back online: the server's decisions arrive.
+  await context.setOffline(false);
+  await until(async () => expect(await textOf(pending(page))).toBe('All changes sent'), 30_000);
+  await until(async () => expect(await page.getByRole('button', { name: `${list!.number}, completed` }).textContent()).not.toContain('waiting to send'));
+  await page.goto(`${platform.origin}/warehouse/#/count/${bin!.id}`);
+  const rowOf = (name: string) => page.getByTestId('count-line').filter({ hasText: name });
+  await until(async () => expect((await rowOf(exact.name).locator('td').allTextContents()).slice(1)).toEqual([String(exact.on_hand), 'applied', '0']));
+  await until(async () => expect((await rowOf(over.name).locator('td').allTextContents()).slice(1)).toEqual([String(over.on_hand + 25), 'awaiting approval', '+25']));
+  await until(async () => expect(await textOf(page.getByRole('button', { name: /^Inbox/ }))).toBe('Inbox (1)'));
+  await saveScreenshot(page, 'warehouse-count-outcome');
+
+  step('postgres');
+  const picked = await query<{ id: string; status: string; picked_qty: number; qty: number }>(`select id, status, picked_qty, qty from orders.pick_lines where pick_list_id = $1 order by id`, [list!.id]);
+  expect(picked.map((line) => [line.status, line.picked_qty])).toEqual(picked.map((line) => ['picked', line.qty]));
+  expect(await query(`select status from orders.pick_lists where id = $1`, [list!.id])).toEqual([{ status: 'completed' }]);
+  const counts = await query<{ product_id: string; counted_qty: number; status: string; variance: number }>(
+    `select product_id, counted_qty, status, variance from inventory.count_lines where bin_id = $1 order by variance`,
+    [bin!.id],
+  );
+  expect(counts).toEqual([
+    { product_id: exact.product_id, counted_qty: exact.on_hand, status: 'applied', variance: 0 },
+    { product_id: over.product_id, counted_qty: over.on_hand + 25, status: 'awaiting_approval', variance: 25 },
+  ]);
+
+  expect(errors.unexpected).toEqual([]);
+  await context.close();
+}, 90_000);
