@@ -174,8 +174,8 @@ test('a picker picks a whole list and counts a bin offline, and the server’s o
   }
   expect(repeated).toBe(true);
   await page.getByText('Every line of this list is picked.').waitFor();
-  expect(await textOf(page.getByTestId('pick-list-status'))).toBe('completed');
-  expect(await page.getByRole('table', { name: 'Pick lines' }).getByText('waiting to send').count()).toBe(lines.length);
+  await until(async () => expect(await textOf(page.getByTestId('pick-list-status'))).toBe('completed'));
+  await until(async () => expect(await page.getByRole('table', { name: 'Pick lines' }).getByText('waiting to send').count()).toBe(lines.length));
   await saveScreenshot(page, 'warehouse-pick-list');
 
   step('counting');
@@ -228,8 +228,12 @@ test('a picker picks a whole list and counts a bin offline, and the server’s o
   step('online');
   // Back online: the server's decisions arrive.
   await context.setOffline(false);
-  await until(async () => expect(await textOf(pending(page))).toBe('All changes sent'), 30_000);
+  // Up to a minute: the pushes go out at once, but the client library's shape streams come back
+  // from their offline backoff (up to 30 s) on their own time, and the confirmations come through them.
+  await until(async () => expect(await textOf(pending(page))).toBe('All changes sent'), 60_000);
+  step('all sent');
   await until(async () => expect(await page.getByRole('button', { name: `${list!.number}, completed` }).textContent()).not.toContain('waiting to send'));
+  step('pick list confirmed');
   await page.goto(`${platform.origin}/warehouse/#/count/${bin!.id}`);
   const rowOf = (name: string) => page.getByTestId('count-line').filter({ hasText: name });
   await until(async () => expect((await rowOf(exact.name).locator('td').allTextContents()).slice(1)).toEqual([String(exact.on_hand), 'applied', '0']));
@@ -252,4 +256,103 @@ test('a picker picks a whole list and counts a bin offline, and the server’s o
 
   expect(errors.unexpected).toEqual([]);
   await context.close();
+}, 120_000);
+
+test('bad input is refused with a clear message and sends nothing; a transfer is received with a discrepancy and another shipped', async () => {
+  const [warehouse] = await query<{ id: string }>(`select id from inventory.warehouses where code = 'WH-2'`);
+  const transferLines = (direction: 'from' | 'to', status: string) =>
+    query<{ transfer_id: string; product_id: string; quantity: number; shipped_qty: number; barcode: string; name: string }>(
+      `select l.transfer_id, l.product_id, l.quantity, l.shipped_qty, p.barcode, p.name from inventory.transfer_lines l
+        join inventory.transfers t on t.id = l.transfer_id join catalog.products p on p.id = l.product_id
+       where t.${direction}_warehouse_id = $1 and t.status = $2 order by p.name`,
+      [warehouse!.id, status],
+    );
+  const incoming = await transferLines('to', 'shipped');
+  const outgoing = await transferLines('from', 'draft');
+  expect(incoming.length, 'WH-2 has a shipped transfer to receive').toBeGreaterThan(1);
+  expect(outgoing.length, 'WH-2 has a draft transfer to ship').toBeGreaterThan(0);
+  const [stranger] = await query<{ barcode: string; name: string }>(`select barcode, name from catalog.products where id <> all($1) order by sku limit 1`, [incoming.map((line) => line.product_id)]);
+  const [bin] = await query<{ id: string; code: string }>(`select id, code from inventory.bins where warehouse_id = $1 order by sort_order limit 1`, [warehouse!.id]);
+  const [binItem] = await query<{ barcode: string; name: string }>(
+    `select p.barcode, p.name from inventory.stock_items s join catalog.products p on p.id = s.product_id where s.bin_id = $1 order by p.sku limit 1`,
+    [bin!.id],
+  );
+
+  const context = await browser.newContext();
+  const errors = watchErrors(context);
+  const page = await context.newPage();
+  onTestFailed(async () => {
+    console.log('errors', errors);
+    if (!page.isClosed()) await saveScreenshot(page, 'warehouse-bad-input-failed');
+  });
+  await logIn(page, 'picker2@niaga.test');
+
+  // An unknown barcode, wherever it is scanned.
+  await tab(page, 'Lookup').click();
+  await scan(page, '12345678');
+  await until(async () => expect(await textOf(page.getByTestId('scan-message'))).toBe('No product has barcode 12345678'));
+  expect(await page.getByTestId('scan-message').getAttribute('role')).toBe('alert');
+
+  // A count out of range is refused before anything is queued, and stays on the sheet to fix.
+  await tab(page, 'Count').click();
+  await page.getByRole('button', { name: `Bin ${bin!.code}` }).click();
+  await scan(page, binItem!.barcode);
+  const count = page.getByRole('textbox', { name: `Count of ${binItem!.name}` });
+  await until(async () => expect(await count.inputValue()).toBe('1'));
+  await count.fill('-5');
+  await page.getByRole('button', { name: 'Submit count' }).click();
+  await page.getByText('Fix the counts marked in red: nothing was sent.').waitFor();
+  expect(await textOf(page.locator('.field-error'))).toBe(`${binItem!.name}: Enter a whole number from 0 to 10,000,000, not "-5"`);
+  await count.fill('10000001');
+  await page.getByRole('button', { name: 'Submit count' }).click();
+  await until(async () => expect(await textOf(page.locator('.field-error'))).toBe(`${binItem!.name}: Enter a whole number from 0 to 10,000,000, not 10,000,001`));
+  expect(await count.getAttribute('aria-invalid')).toBe('true');
+  expect(await page.getByTestId('count-line').count()).toBe(0);
+  expect(await textOf(pending(page))).toBe('All changes sent');
+  await page.getByRole('button', { name: `Remove ${binItem!.name}` }).click();
+
+  // Receive the incoming transfer: one line short of what was shipped.
+  await tab(page, 'Transfers').click();
+  await page.getByRole('region', { name: 'To receive' }).getByRole('button').first().click();
+  await scan(page, stranger!.barcode);
+  await until(async () => expect(await textOf(page.getByTestId('scan-message'))).toBe(`${stranger!.name} (${await skuOf(stranger!.barcode)}) is not on this transfer`));
+  for (const [index, line] of incoming.entries()) {
+    await scan(page, line.barcode);
+    const field = page.getByRole('textbox', { name: `Receive quantity of ${line.name}` });
+    await until(async () => expect(await field.inputValue()).toBe('1'));
+    await field.fill(String(index === 0 ? line.shipped_qty - 1 : line.shipped_qty));
+  }
+  await page.getByRole('row').filter({ hasText: incoming[0]!.name }).getByText('1 short').waitFor();
+  await saveScreenshot(page, 'warehouse-transfer-receive');
+  await page.getByRole('button', { name: 'Receive with 1 discrepancy' }).click();
+  await until(async () => expect(await textOf(page.getByTestId('transfer-status'))).toBe('discrepancy'), 30_000);
+  await until(async () => expect(await textOf(pending(page))).toBe('All changes sent'), 30_000);
+
+  // Ship the outgoing one as planned (quantities typed).
+  await tab(page, 'Transfers').click();
+  await page.getByRole('region', { name: 'To ship' }).getByRole('button').first().click();
+  for (const line of outgoing) await page.getByRole('textbox', { name: `Ship quantity of ${line.name}` }).fill(String(line.quantity));
+  await page.getByRole('button', { name: 'Ship', exact: true }).click();
+  await until(async () => expect(await textOf(page.getByTestId('transfer-status'))).toBe('shipped'), 30_000);
+  await until(async () => expect(await textOf(pending(page))).toBe('All changes sent'), 30_000);
+
+  const received = await query<{ status: string; received_qty: number; shipped_qty: number }>(
+    `select t.status, l.received_qty, l.shipped_qty from inventory.transfer_lines l join inventory.transfers t on t.id = l.transfer_id
+      join catalog.products p on p.id = l.product_id where l.transfer_id = $1 order by p.name`,
+    [incoming[0]!.transfer_id],
+  );
+  expect(received).toEqual(incoming.map((line, index) => ({ status: 'discrepancy', received_qty: index === 0 ? line.shipped_qty - 1 : line.shipped_qty, shipped_qty: line.shipped_qty })));
+  const shipped = await query<{ status: string; shipped_qty: number }>(
+    `select t.status, l.shipped_qty from inventory.transfer_lines l join inventory.transfers t on t.id = l.transfer_id
+      join catalog.products p on p.id = l.product_id where l.transfer_id = $1 order by p.name`,
+    [outgoing[0]!.transfer_id],
+  );
+  expect(shipped).toEqual(outgoing.map((line) => ({ status: 'shipped', shipped_qty: line.quantity })));
+  expect(errors.unexpected).toEqual([]);
+  await context.close();
 }, 90_000);
+
+async function skuOf(barcode: string): Promise<string> {
+  const [row] = await query<{ sku: string }>(`select sku from catalog.products where barcode = $1`, [barcode]);
+  return row!.sku;
+}
