@@ -80,3 +80,11 @@ export const PokeEvent = { poke: 'poke', ready: 'ready' } as const;
 
 /** Query parameter carrying the access token for clients that cannot set headers (EventSource). */
 export const pokeTokenParam = 'access_token';
+
+/**
+ * Shape query parameter (Niaga's, beside Electric's): hold a `live=true` request at most this many
+ * milliseconds (0: answer at once). The client library sends live requests only after a poke said
+ * there is news, so it asks not to be held: each held request would keep one of the browser's six
+ * HTTP/1.1 connections busy.
+ */
+export const liveHoldParam = 'niaga_live_hold_ms';

@@ -20,6 +20,7 @@ import { scheduleHousekeeping } from './housekeeping.ts';
 import { registerMetrics } from './metrics.ts';
 import { startEventRelay } from './events/index.ts';
 import { startOrderSaga } from './order-saga.ts';
+import { appRoutes } from './apps/app-routes.ts';
 import { pullRoutes } from './pull/pull-routes.ts';
 import { pushRoutes } from './push/push-routes.ts';
 import { MutationTables } from './push/sql-mutation-tx.ts';
@@ -100,5 +101,6 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   app.decorate('events', events);
   app.addHook('onClose', () => events.stop());
   await startOrderSaga(events);
+  await app.register(appRoutes, { appsDir: config.appsDir });
   return app;
 }

@@ -12,6 +12,8 @@ export interface Config {
   /** Unset: embedded PGlite in dataDir. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /** The built apps: `<appsDir>/agent/index.html`, … (Vite's output; `npm run build:apps`). */
+  appsDir: string;
   natsUrl: string | undefined;
   /** The JetStream stream and subject prefix events go to (one set per deployment). */
   natsStream: string;
@@ -128,6 +130,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     host: read.string('HOST', '0.0.0.0'),
     databaseUrl,
     dataDir,
+    appsDir: resolve(cwd, read.string('NIAGA_APPS_DIR', 'dist/apps')),
     natsUrl: read.optionalUrl('NATS_URL', ['nats:', 'tls:']),
     natsStream: read.string('NATS_STREAM', 'NIAGA'),
     natsSubjectPrefix: read.string('NATS_SUBJECT_PREFIX', 'niaga'),

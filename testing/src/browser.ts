@@ -65,10 +65,24 @@ const contentTypes: Readonly<Record<string, string>> = {
   '.wasm': 'application/wasm',
 };
 
-export async function startBrowser(options: BrowserOptions): Promise<BrowserHarness> {
+/** The system Chromium, headless, with the flags this machine's closed network needs. */
+export async function launchChromium(): Promise<Browser> {
   if (!existsSync(chromiumPath)) {
     throw new EngineMissingError('Chromium', `Browser tests drive ${chromiumPath}: install Debian's package with \`apt-get install chromium\` (or set CHROMIUM_PATH to a Chromium binary).`);
   }
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, timeout: 30_000 });
+}
+
+/** Saves a PNG of `page` as test-results/browser/<name>.png (a test artifact) and returns its path. */
+export async function saveScreenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(artifactsDir, { recursive: true });
+  const path = join(artifactsDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+export async function startBrowser(options: BrowserOptions): Promise<BrowserHarness> {
   const outDir = mkdtempSync(join(tmpdir(), 'niaga-browser-'));
   let server: Server | undefined;
   let browser: Browser | undefined;
@@ -78,8 +92,7 @@ export async function startBrowser(options: BrowserOptions): Promise<BrowserHarn
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('The page server has no port');
     const origin = `http://127.0.0.1:${address.port}`;
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, timeout: 30_000 });
+    browser = await launchChromium();
     return harness(browser, server, origin, outDir);
   } catch (error) {
     await browser?.close();
@@ -140,12 +153,7 @@ function closeServer(server: Server | undefined): Promise<void> {
 
 function harness(browser: Browser, server: Server, origin: string, outDir: string): BrowserHarness {
   let defaultContext: Promise<BrowserContext> | undefined;
-  const screenshot = async (page: Page, name: string) => {
-    mkdirSync(artifactsDir, { recursive: true });
-    const path = join(artifactsDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
-    await page.screenshot({ path });
-    return path;
-  };
+  const screenshot = saveScreenshot;
   return {
     origin,
     browser,
@@ -186,7 +194,7 @@ function harness(browser: Browser, server: Server, origin: string, outDir: strin
 }
 
 /** A screenshot for the failing test that opened the page; outside a test, nothing. */
-function whenTestFails(capture: (testName: string) => Promise<unknown>): void {
+export function whenTestFails(capture: (testName: string) => Promise<unknown>): void {
   try {
     onTestFailed(async ({ task }) => {
       await capture(task.name.slice(0, 80)).catch(() => undefined);

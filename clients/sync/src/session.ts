@@ -47,6 +47,11 @@ export class Session {
     return session;
   }
 
+  /** The user of the last login (kept after the session ends), if any. */
+  get knownActor(): Actor | undefined {
+    return this.claims;
+  }
+
   get loggedIn(): boolean {
     return this.tokens !== undefined;
   }

@@ -5,6 +5,7 @@
  * the session and retries.
  */
 import { FetchError, ShapeStream, type Message, type Row } from '@electric-sql/client';
+import { LiveGate } from './live-gate.ts';
 import type { ColumnSpec } from './local-store.ts';
 import { SessionExpiredError, type Session } from './session.ts';
 import type { ShapeCursor, ShapeMessage } from './transaction-aligner.ts';
@@ -15,6 +16,8 @@ export interface ShapeTransportOptions {
   readonly session: Session;
   readonly fetch: typeof fetch;
   readonly liveSse: boolean;
+  /** Without SSE: hold live requests on the device until the poke stream says there is news (see live-gate.ts). */
+  readonly livePokes: boolean;
   readonly cursors: ReadonlyMap<string, ShapeCursor>;
   /** Awaited: the stream asks for more only after the batch is handled. Must not throw. */
   readonly onBatch: (table: string, messages: readonly ShapeMessage[], cursor: ShapeCursor) => Promise<void>;
@@ -37,7 +40,9 @@ const parser = { int8: (value: string) => Number(value) };
 
 export function startShapeTransport(options: ShapeTransportOptions): ShapeTransport {
   const abort = new AbortController();
-  const fetchClient = observingFetch(options);
+  const gate = !options.liveSse && options.livePokes ? new LiveGate({ serverURL: options.serverURL, session: options.session, fetch: options.fetch }) : undefined;
+  gate?.start();
+  const fetchClient = gate ? gate.wrap(observingFetch(options)) : observingFetch(options);
   const streams = new Map<string, ShapeStream<Row<unknown>>>();
   /** Where each table's stream got to: a restarted stream resumes there (the aligner has the rest). */
   const received = new Map(options.cursors);
@@ -97,7 +102,10 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
     refresh(tables) {
       for (const table of tables) void streams.get(table)?.forceDisconnectAndRefresh().catch(() => undefined);
     },
-    stop: () => abort.abort(),
+    stop: () => {
+      abort.abort();
+      gate?.stop();
+    },
   };
 }
 

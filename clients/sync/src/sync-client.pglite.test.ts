@@ -40,21 +40,21 @@ afterAll(async () => {
 
 const picker = { warehouse_id: warehouseID, sub: randomUUID() };
 
-async function device(store?: LocalStore, options: { liveSse?: boolean; session?: SessionTokens } = {}): Promise<{ client: SyncClient; store: LocalStore }> {
+type LiveMode = 'pokes' | 'long-polls' | 'sse';
+
+async function device(store?: LocalStore, options: { live?: LiveMode; session?: SessionTokens } = {}): Promise<{ client: SyncClient; store: LocalStore }> {
   const local = store ?? (await openPgliteStore({ template: await emptyDatabase() }));
   const session = options.session ?? { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
-  const client = await createSyncClient({ serverURL: server.baseUrl, store: local, tables, session, liveSse: options.liveSse ?? false, pushBackoff: { initialMs: 20, maxMs: 200 } });
+  const live = options.live ?? 'pokes';
+  const client = await createSyncClient({ serverURL: server.baseUrl, store: local, tables, session, liveSse: live === 'sse', livePokes: live === 'pokes', pushBackoff: { initialMs: 20, maxMs: 200 } });
   open.push({ client, store: local });
   return { client, store: local };
 }
 
 const stockOf = (store: LocalStore) => store.transaction((tx) => tx.list('inventory.stock_items', { product_id: productID }));
 
-test.each([
-  ['long-polls', false],
-  ['server-sent events', true],
-])('a picker syncs (live by %s), adjusts stock offline-first (seen at once), and the server confirms it', async (_mode, liveSse) => {
-  const { client, store } = await device(undefined, { liveSse });
+test.each<LiveMode>(['pokes', 'long-polls', 'sse'])('a picker syncs (live by %s), adjusts stock offline-first (seen at once), and the server confirms it', async (live) => {
+  const { client, store } = await device(undefined, { live });
   const progress: number[] = [];
   client.onStatus((status) => progress.push(status.initialSync.bytes));
   await client.ready();

@@ -4,7 +4,7 @@
  * queue, pushes them, and rebases pending mutations on every server commit.
  */
 import type { BackoffPolicy } from '@niaga/protocol';
-import type { MutationPolicy } from '@niaga/mutators';
+import type { Actor, MutationPolicy } from '@niaga/mutators';
 import { runOnDevice } from './device-mutation.ts';
 import type { ColumnSpec, LocalStore, StoreTx, TableSpec } from './local-store.ts';
 import { PushLoop, type PushResult } from './push-loop.ts';
@@ -24,8 +24,14 @@ export interface SyncClientOptions {
   readonly tables: readonly string[];
   /** A fresh login; without it the session saved in the store is used. */
   readonly session?: SessionTokens;
-  /** Live updates over Server-Sent Events instead of long-polls. */
+  /** Live updates over Server-Sent Events (one stream per table) instead of long-polls. */
   readonly liveSse?: boolean;
+  /**
+   * Long-polls wait on the device for the server's poke stream (one connection) instead of each
+   * holding a connection at the server (default true; browsers allow 6 per origin over HTTP/1.1).
+   * false: one long-poll per table (fine over HTTP/2).
+   */
+  readonly livePokes?: boolean;
   readonly fetch?: typeof fetch;
   readonly pushBackoff?: BackoffPolicy;
   readonly policy?: MutationPolicy;
@@ -56,6 +62,8 @@ export interface SyncClient {
   outcomes(): Promise<MutationOutcomeRecord[]>;
   /** Called with each outcome as it arrives from the server. */
   onOutcome(listener: (outcome: MutationOutcomeRecord) => void): () => void;
+  /** Who the device acts as: the last login's user, kept after the session ends; undefined before any login. */
+  actor(): Actor | undefined;
   /** Log in again after `status.needsLogin`; syncing and pushing resume. */
   login(tokens: SessionTokens): Promise<void>;
   /** Push now (e.g. on the browser's `online` event). */
@@ -90,7 +98,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   for (const table of cursors.keys()) if (!resumed.has(table)) cursors.delete(table);
   const aligner = new TransactionAligner(tables, { lsn, shapes: resumed });
   const alreadySynced = resumed.size === tables.length;
-  status.update({ pending, lastSyncedAt, phase: alreadySynced ? 'live' : 'initial-sync', initialSync: { rows: 0, bytes: 0, done: alreadySynced }, needsLogin: !session.loggedIn });
+  status.update({ pending, lastSyncedAt, phase: alreadySynced ? 'live' : 'initial-sync', initialSync: { rows: 0, bytes: 0, shapes: tables.length, shapesDone: alreadySynced ? tables.length : resumed.size, done: alreadySynced }, needsLogin: !session.loggedIn });
 
   let readyResolve!: () => void;
   const readyPromise = new Promise<void>((resolve) => (readyResolve = resolve));
@@ -127,7 +135,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       const now = new Date().toISOString();
       status.update({ pending: result.pending, ...(current.changes.length > 0 || current.initial ? { lastSyncedAt: now } : {}) });
       if (current.initial) {
-        status.update({ phase: 'live', initialSync: { ...status.current.initialSync, done: true } });
+        status.update({ phase: 'live', initialSync: { ...status.current.initialSync, shapesDone: tables.length, done: true } });
         readyResolve();
       }
     }
@@ -136,7 +144,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   async function onBatch(table: string, messages: readonly ShapeMessage[], cursor: ShapeCursor): Promise<void> {
     try {
       aligner.receive(table, messages, cursor);
-      if (!status.current.initialSync.done) status.update({ initialSync: { ...status.current.initialSync, rows: aligner.bufferedRows() } });
+      if (!status.current.initialSync.done) status.update({ initialSync: { ...status.current.initialSync, rows: aligner.bufferedRows(), shapesDone: aligner.completeShapes() } });
       if (status.current.pending === 0) await serial(commitReady);
       else commitSoon();
       scheduleNudge();
@@ -177,12 +185,13 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       session,
       fetch: doFetch,
       liveSse: options.liveSse ?? false,
+      livePokes: options.livePokes ?? true,
       cursors: saved,
       onBatch,
       onSchema: (table, columns) => schemas.set(table, columns),
       onResponse: (bytes) => {
         const wasOffline = !status.current.online;
-        status.update({ online: true, ...(status.current.initialSync.done ? {} : { initialSync: { ...status.current.initialSync, bytes: status.current.initialSync.bytes + bytes } }) });
+        status.reachable(status.current.initialSync.done ? {} : { initialSync: { ...status.current.initialSync, bytes: status.current.initialSync.bytes + bytes } });
         if (wasOffline) pushLoop.wake();
       },
       onTransientError: (code, error) => {
@@ -201,7 +210,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   const onPush = (result: PushResult) => {
     switch (result.kind) {
       case 'pushed':
-        status.update({ online: true });
+        status.reachable();
         return;
       case 'offline':
         status.update({ online: false });
@@ -239,7 +248,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       .then(({ pending, synced, cursors }) => {
         status.update({ pending, lastSyncedAt: synced ?? null });
         if (cursors.every(Boolean) && !status.current.initialSync.done) {
-          status.update({ phase: 'live', initialSync: { ...status.current.initialSync, done: true } });
+          status.update({ phase: 'live', initialSync: { ...status.current.initialSync, shapesDone: tables.length, done: true } });
           readyResolve();
         }
       })
@@ -269,6 +278,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         return receipt;
       }),
     outcomes: () => store.transaction(readOutcomes),
+    actor: () => session.knownActor,
     onOutcome(listener) {
       outcomeListeners.add(listener);
       return () => outcomeListeners.delete(listener);

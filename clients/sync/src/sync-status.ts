@@ -10,8 +10,11 @@ export interface SyncStatus {
   readonly online: boolean;
   /** Until the first full sync has committed, the app has no data to show. */
   readonly phase: 'starting' | 'initial-sync' | 'live' | 'stopped';
-  /** Rows and bytes received for the initial sync (for a progress bar). */
-  readonly initialSync: { readonly rows: number; readonly bytes: number; readonly done: boolean };
+  /**
+   * The initial sync's progress: rows and bytes received, and how many of the synced tables have
+   * their whole snapshot (`shapesDone / shapes` is an honest fraction for a progress bar).
+   */
+  readonly initialSync: { readonly rows: number; readonly bytes: number; readonly shapes: number; readonly shapesDone: number; readonly done: boolean };
   /** Mutations made on this device the server has not confirmed yet. */
   readonly pending: number;
   /** When a server change last landed in the local store (ISO). */
@@ -26,7 +29,7 @@ export interface SyncStatus {
 export const initialStatus: SyncStatus = {
   online: false,
   phase: 'starting',
-  initialSync: { rows: 0, bytes: 0, done: false },
+  initialSync: { rows: 0, bytes: 0, shapes: 0, shapesDone: 0, done: false },
   pending: 0,
   lastSyncedAt: null,
   lastError: null,
@@ -49,6 +52,12 @@ export class StatusHolder {
     if (Object.entries(change).every(([key, value]) => Object.is(this.status[key as keyof SyncStatus], value))) return;
     this.status = next;
     for (const listener of [...this.listeners]) listener(next);
+  }
+
+  /** The server answered: online again, and an OFFLINE error ("cannot be reached") is over. */
+  reachable(change: Partial<SyncStatus> = {}): void {
+    const cleared = this.status.lastError?.code === 'OFFLINE' ? { lastError: null } : {};
+    this.update({ online: true, ...cleared, ...change });
   }
 
   error(code: string, message: string): void {

@@ -1,4 +1,5 @@
 import { ShapeStream, type Row } from '@electric-sql/client';
+import { liveHoldParam } from '@niaga/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PgliteExecutor } from '@niaga/db/pglite';
 import { capturedPglite, shapeOf, type ShapeServer, startShapeServer } from '../test-support/shape-server.ts';
@@ -68,6 +69,30 @@ describe('the official ShapeStream against the embedded server', () => {
       agentA.unsubscribeAll();
       agentB.unsubscribeAll();
     }
+  });
+});
+
+describe('live hold (niaga_live_hold_ms)', () => {
+  test('a live request asking not to be held is answered at once, up to date; one asking for 1.5 s is held that long; a bad value is a 400', async () => {
+    const headers = { Authorization: `Bearer ${await server.token('admin')}` };
+    const first = await fetch(`${server.shapeUrl}?table=catalog.products&offset=-1`, { headers });
+    await first.arrayBuffer();
+    const at = `table=catalog.products&handle=${first.headers.get('electric-handle')}&offset=${first.headers.get('electric-offset')}&live=true`;
+    const started = Date.now();
+    const quick = await fetch(`${server.shapeUrl}?${at}&${liveHoldParam}=0`, { headers });
+    expect(quick.status).toBe(200);
+    expect(await quick.json()).toEqual([{ headers: { control: 'up-to-date', global_last_seen_lsn: expect.any(String) } }]);
+    expect(quick.headers.get('electric-cursor')).toBeTruthy();
+    expect(Date.now() - started).toBeLessThan(1000);
+
+    const held = Date.now();
+    const slow = await fetch(`${server.shapeUrl}?${at}&${liveHoldParam}=1500`, { headers });
+    await slow.arrayBuffer();
+    expect(Date.now() - held).toBeGreaterThanOrEqual(1400);
+
+    const bad = await fetch(`${server.shapeUrl}?${at}&${liveHoldParam}=soon`, { headers });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining(liveHoldParam) });
   });
 });
 

@@ -2,6 +2,7 @@
  * The query parameters of `GET /v1/shape`, validated. Unknown parameters are ignored (the
  * official client adds cache-buster, expired_handle and app-defined ones).
  */
+import { liveHoldParam } from '@niaga/protocol';
 import { parseOffset, type ShapeOffset } from './offset.ts';
 
 export interface ShapeRequest {
@@ -16,6 +17,8 @@ export interface ShapeRequest {
   readonly live: boolean;
   readonly sse: boolean;
   readonly cursor: string | undefined;
+  /** The longest a live request may be held (liveHoldParam); undefined: the server's default. */
+  readonly liveHoldMs: number | undefined;
 }
 
 export class ShapeRequestError extends Error {
@@ -90,6 +93,11 @@ export function parseShapeRequest(query: Query): ShapeRequest {
     if (typeof value !== 'string') throw new ShapeRequestError('VALIDATION_FAILED', `Query parameter "${key}" was given more than once`);
     params[String(Number(match[1]))] = value;
   }
+  const holdText = single(query, liveHoldParam);
+  const liveHoldMs = holdText === undefined ? undefined : Number(holdText);
+  if (liveHoldMs !== undefined && !(Number.isInteger(liveHoldMs) && liveHoldMs >= 0 && liveHoldMs <= 60_000)) {
+    throw new ShapeRequestError('VALIDATION_FAILED', `"${liveHoldParam}" must be an integer from 0 to 60000 (milliseconds); got "${holdText}"`);
+  }
   const where = single(query, 'where');
   const columns = single(query, 'columns');
   return {
@@ -103,5 +111,6 @@ export function parseShapeRequest(query: Query): ShapeRequest {
     live,
     sse,
     cursor: single(query, 'cursor'),
+    liveHoldMs,
   };
 }

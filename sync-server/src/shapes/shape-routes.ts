@@ -183,7 +183,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
           stale: () => feed.truncatedSince(shape.table.name, handle.snapshotLsn),
         });
       }
-      const deadline = Date.now() + longPollMs;
+      const deadline = Date.now() + Math.min(longPollMs, shapeRequest.liveHoldMs ?? longPollMs);
       const closed = new Promise<'closed'>((resolve) => request.raw.once('close', () => resolve('closed')));
       for (;;) {
         const waiter = feed.waitFor(shape, handle, requestedLsn);

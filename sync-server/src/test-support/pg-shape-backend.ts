@@ -17,8 +17,21 @@ export interface PgShapeBackend {
   close(): Promise<void>;
 }
 
-export async function startPgShapeBackend(): Promise<PgShapeBackend> {
+export interface PgShapeBackendOptions {
+  /** Server environment variables (see .env.example), e.g. NIAGA_APPS_DIR. */
+  readonly env?: Record<string, string>;
+  /** Runs before change capture starts (a seed: its rows arrive in snapshots, not as changes). */
+  readonly prepare?: (db: TestDatabase['db']) => Promise<unknown>;
+}
+
+export async function startPgShapeBackend(options: PgShapeBackendOptions = {}): Promise<PgShapeBackend> {
   const database = await createTestDatabase();
+  try {
+    await options.prepare?.(database.db);
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
   const slotName = `niaga_test_${randomBytes(4).toString('hex')}`;
   const leader = startReplicationLeader({
     connectionString: database.url,
@@ -34,7 +47,7 @@ export async function startPgShapeBackend(): Promise<PgShapeBackend> {
     if (Date.now() > deadline) throw new Error('The replication leader did not start streaming within 30 s');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  const server = await startShapeServer(database.db);
+  const server = await startShapeServer(database.db, options.env);
   return {
     database,
     server,
