@@ -1,0 +1,76 @@
+/**
+ * The agent's device database: PGlite in IndexedDB, one per browser profile. Screens query it
+ * with SQL (search as you type runs here, not on the server) and re-run when sync or a mutation
+ * writes the tables they read.
+ */
+import { PGlite } from '@electric-sql/pglite';
+import type { LocalStore } from '@niaga/sync';
+import { openPgliteStore } from '@niaga/sync/pglite';
+import { useEffect, useRef, useState } from 'react';
+
+// PGlite 0.5.1 saves and restores `process.exitCode` around every query without checking that
+// `process` exists (bundlers used to provide it): browsers get a stand-in that is not Node.
+(globalThis as { process?: object }).process ??= { env: {} };
+
+const DATABASE = 'niaga-agent';
+let db: PGlite | undefined;
+
+export async function openAgentStore(): Promise<LocalStore> {
+  db = new PGlite(`idb://${DATABASE}`);
+  return openPgliteStore({ db });
+}
+
+export async function deleteAgentStore(): Promise<void> {
+  // PGlite's IndexedDB file system keeps the database under this name.
+  await new Promise<void>((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(`/pglite/${DATABASE}`);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error ?? new Error('The database could not be deleted'));
+    request.onblocked = () => resolve();
+  });
+}
+
+export interface SqlResult<T> {
+  readonly rows: readonly T[] | undefined;
+  readonly error: Error | undefined;
+}
+
+/**
+ * Runs `sql` with `params` on the device database, and again whenever one of `tables` is written
+ * (a sync commit or a local mutation). A query of a table that has not synced yet returns no rows.
+ */
+export function useSql<T>(store: LocalStore, sql: string, params: readonly unknown[], tables: readonly string[]): SqlResult<T> {
+  const [result, setResult] = useState<SqlResult<T>>({ rows: undefined, error: undefined });
+  const key = JSON.stringify([sql, params, tables]);
+  const generation = useRef(0);
+
+  useEffect(() => {
+    const database = db;
+    if (!database) return;
+    const [text, values, watched] = JSON.parse(key) as [string, unknown[], string[]];
+    const run = () => {
+      const mine = ++generation.current;
+      database.query<T>(text, values).then(
+        (answer) => {
+          if (mine === generation.current) setResult({ rows: answer.rows, error: undefined });
+        },
+        (error: unknown) => {
+          if (mine !== generation.current) return;
+          // Before the first sync a table does not exist yet: that is "no rows", not an error.
+          const missing = error instanceof Error && /does not exist/.test(error.message);
+          setResult({ rows: missing ? [] : undefined, error: missing ? undefined : (error as Error) });
+        },
+      );
+    };
+    const unsubscribe = store.subscribe((written) => {
+      if (watched.some((table) => written.has(table))) run();
+    });
+    run();
+    return () => {
+      generation.current++;
+      unsubscribe();
+    };
+  }, [store, key]);
+
+  return result;
+}

@@ -1,0 +1,157 @@
+/**
+ * The agent app in real Chromium against the real platform (Postgres, change capture, in-process
+ * saga): log in, first sync, then offline — reload (the service worker serves the app, PGlite in
+ * IndexedDB has the data), add a customer and place an order, close and reopen the tab, go back
+ * online and see the server's outcome in the UI and the rows in Postgres. Screenshots of each main
+ * screen land in test-results/browser/.
+ */
+import { buildFieldApps, demoPassword, startFieldPlatform, type FieldPlatform } from '@niaga/app-kit/test-support';
+import { launchChromium, saveScreenshot, whenTestFails } from '@niaga/testing';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+
+const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+let platform: FieldPlatform;
+let browser: Browser;
+
+beforeAll(async () => {
+  platform = await startFieldPlatform(await buildFieldApps({ agent: appRoot }));
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.close();
+});
+
+/** A page whose console errors and uncaught exceptions are collected; failed requests while offline are expected. */
+async function openPage(context: BrowserContext, path = '/agent/'): Promise<{ page: Page; errors: string[] }> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(message.text())) errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.stack ?? error.message));
+  whenTestFails((name) => saveScreenshot(page, `failed-${name.slice(0, 40)}`));
+  await page.goto(`${platform.origin}${path}`);
+  return { page, errors };
+}
+
+async function logIn(page: Page, email: string, password = demoPassword): Promise<void> {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+const sections = (page: Page) => page.getByRole('navigation', { name: 'Sections' });
+const query = async <T>(sql: string, params: unknown[] = []) => (await platform.backend.database.db.query<T>(sql, params)).rows;
+
+test('an agent syncs, works offline through a reload and a closed tab, and sees the server confirm the order', async () => {
+  const [agent] = await query<{ agent_id: string; territory_id: string }>("select agent_id, territory_id from auth.users where email = 'agent1@niaga.test'");
+  const [product] = await query<{ id: string; sku: string; name: string }>(
+    `select p.id, p.sku, p.name from catalog.products p join inventory.stock_items s on s.product_id = p.id
+      join agents.agents a on a.warehouse_id = s.warehouse_id where a.id = $1 and s.available >= 10 and p.active order by p.sku limit 1`,
+    [agent!.agent_id],
+  );
+  const [customer] = await query<{ id: string; name: string }>('select id, name from customers.customers where territory_id = $1 and active order by name limit 1', [agent!.territory_id]);
+
+  const context = await browser.newContext({ viewport: { width: 420, height: 860 } });
+  const { page, errors } = await openPage(context);
+  // A new device creates its database first (PGlite's initdb: seconds, more on a busy machine).
+  await page.getByLabel('Email').waitFor({ timeout: 90_000 });
+
+  // Bad input first: a wrong password and someone else's role are refused with a clear message.
+  await logIn(page, 'agent1@niaga.test', 'not-the-password');
+  await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong email or password');
+  await logIn(page, 'picker1@niaga.test');
+  await expect.poll(() => page.getByRole('alert').textContent()).toContain('This app is for agent accounts');
+
+  const started = Date.now();
+  await logIn(page, 'agent1@niaga.test');
+  await sections(page).waitFor({ timeout: 60_000 });
+  const firstSyncMs = Date.now() - started;
+  await saveScreenshot(page, 'agent-route');
+
+  // The service worker has the app; a reload while online puts the page under its control.
+  // (Expressions as text: this file type-checks without the DOM's types.)
+  await page.evaluate('navigator.serviceWorker.ready.then(() => true)');
+  await page.reload();
+  await sections(page).waitFor();
+  expect(await page.evaluate('navigator.serviceWorker.controller !== null')).toBe(true);
+
+  await context.setOffline(true);
+  const reloadStarted = Date.now();
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  await page.locator('#root main, #root nav').first().waitFor();
+  const offlineShellMs = Date.now() - reloadStarted;
+  await sections(page).waitFor();
+  const offlineDataMs = Date.now() - reloadStarted;
+  console.log(`agent app: first sync ${firstSyncMs} ms; offline reload: app shell ${offlineShellMs} ms, local data open ${offlineDataMs} ms`);
+  await expect.poll(() => page.getByTestId('connection').textContent()).toContain('Offline');
+
+  // The catalogue is searched on the device.
+  await sections(page).getByRole('button', { name: 'Catalogue' }).click();
+  await page.getByLabel('Search products').fill(product!.sku);
+  await page.getByRole('list', { name: 'Products' }).getByRole('button', { name: product!.name }).click();
+  await page.getByRole('heading', { name: product!.name }).waitFor();
+  await expect.poll(() => page.getByRole('table').textContent()).toMatch(/WH-1/);
+  await saveScreenshot(page, 'agent-product');
+
+  // A new customer, offline.
+  await sections(page).getByRole('button', { name: 'Customers' }).click();
+  await saveScreenshot(page, 'agent-customers');
+  await page.getByRole('button', { name: 'Add customer' }).click();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('Name is required');
+  await page.getByLabel('Shop name').fill('Toko Offline Baru');
+  await page.getByLabel('Street address').fill('Jl. Sudirman 1');
+  await page.getByLabel('City', { exact: true }).fill('Jakarta');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { name: 'Toko Offline Baru' }).waitFor();
+  const newCustomerID = decodeURIComponent(new URL(page.url()).hash.split('/').at(-1)!);
+
+  // An order for an existing customer, offline: placed at once, pending.
+  await page.goto(`${platform.origin}/agent/#/customers/${customer!.id}`).catch(() => undefined);
+  await page.getByRole('heading', { name: customer!.name }).waitFor();
+  await saveScreenshot(page, 'agent-customer');
+  await page.getByRole('region', { name: 'Customer' }).getByRole('button', { name: 'New order' }).click();
+  await page.getByLabel('Search products to add').fill(product!.sku);
+  await page.getByRole('list', { name: 'Products to add' }).getByRole('button', { name: `Add ${product!.name}` }).click();
+  await page.getByRole('button', { name: `More ${product!.name}` }).click();
+  expect(await page.getByLabel(`Quantity of ${product!.name}`).inputValue()).toBe('2');
+  await page.getByLabel(`Quantity of ${product!.name}`).fill('999999');
+  await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('at most 100,000');
+  await page.getByLabel(`Quantity of ${product!.name}`).fill('2');
+  await saveScreenshot(page, 'agent-order-entry');
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await page.getByTestId('order-status').waitFor();
+  const orderID = decodeURIComponent(new URL(page.url()).hash.split('/').at(-1)!);
+  expect(await page.getByTestId('order-status').textContent()).toContain('Saved on this device');
+  expect(await page.getByTestId('pending').textContent()).toContain('waiting to send');
+  await saveScreenshot(page, 'agent-order-pending');
+
+  // Close the tab and open the app again, still offline: the work is there, still pending.
+  await page.close();
+  const reopened = await openPage(context, '/agent/#/orders');
+  const again = reopened.page;
+  const orderRow = again.getByRole('listitem', { name: /^Order / }).filter({ hasText: customer!.name }).first();
+  await orderRow.waitFor();
+  expect(await orderRow.textContent()).toContain('pending');
+  expect(await query('select id from orders.orders where id = $1', [orderID])).toEqual([]);
+
+  // Back online: the queue drains and the server's decision arrives.
+  await context.setOffline(false);
+  await expect.poll(() => again.getByTestId('pending').textContent(), { timeout: 30_000 }).toContain('All changes sent');
+  await expect.poll(() => orderRow.textContent(), { timeout: 30_000 }).toMatch(/confirmed|backordered/);
+  await saveScreenshot(again, 'agent-orders');
+  const [placed] = await query<{ status: string; agent_id: string; customer_id: string }>('select status, agent_id, customer_id from orders.orders where id = $1', [orderID]);
+  expect(placed).toMatchObject({ agent_id: agent!.agent_id, customer_id: customer!.id });
+  expect(['confirmed', 'backordered']).toContain(placed!.status);
+  expect(await query('select name, territory_id from customers.customers where id = $1', [newCustomerID])).toEqual([{ name: 'Toko Offline Baru', territory_id: agent!.territory_id }]);
+  expect(await query('select city, is_default from customers.addresses where customer_id = $1', [newCustomerID])).toEqual([{ city: 'Jakarta', is_default: true }]);
+
+  expect([...errors, ...reopened.errors]).toEqual([]);
+  await context.close();
+}, 180_000);

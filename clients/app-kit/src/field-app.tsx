@@ -1,0 +1,117 @@
+/**
+ * The frame of a field app: opens the device's database, starts syncing, asks for a login when
+ * the device has none, shows the first sync's progress, then the app's screens under the sync bar.
+ * Once someone has logged in, the app works offline for as long as it takes: an ended session only
+ * stops syncing (the bar asks for a login), never the work.
+ */
+import type { Role } from '@niaga/protocol';
+import { createSyncClient, LocalStoreError, type LocalStore, type SessionTokens, type SyncClient } from '@niaga/sync';
+import { useSyncStatus } from '@niaga/sync/react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { DeviceContext, type Device } from './device.ts';
+import { FirstSyncScreen } from './first-sync.tsx';
+import { LoginScreen } from './login-screen.tsx';
+import { SyncBar } from './sync-bar.tsx';
+import { UpdatePrompt } from './update-prompt.tsx';
+
+export interface FieldAppProps {
+  readonly appTitle: string;
+  readonly role: Role;
+  /** The tables this app syncs (its role's). */
+  readonly tables: readonly string[];
+  readonly indexes?: Readonly<Record<string, readonly string[]>>;
+  readonly openStore: () => Promise<LocalStore>;
+  /** Deletes the device's database (a corrupt one, or to hand the device to someone else). */
+  readonly deleteStore: () => Promise<void>;
+  /** The app's navigation and screens, shown once the device has its data. */
+  readonly children: ReactNode;
+}
+
+type Boot = { readonly kind: 'opening' } | { readonly kind: 'failed'; readonly error: unknown } | { readonly kind: 'open'; readonly client: SyncClient; readonly store: LocalStore };
+
+export function FieldApp(props: FieldAppProps) {
+  const [boot, setBoot] = useState<Boot>({ kind: 'opening' });
+  const { openStore, tables, indexes } = props;
+
+  useEffect(() => {
+    let cancelled = false;
+    let opened: { client?: SyncClient; store?: LocalStore } = {};
+    // Offline for days: ask the browser not to evict the database under storage pressure.
+    void navigator.storage?.persist?.().catch(() => false);
+    (async () => {
+      const store = await openStore();
+      opened = { store };
+      const client = await createSyncClient({ serverURL: window.location.origin, store, tables, ...(indexes ? { indexes } : {}) });
+      opened = { store, client };
+      if (cancelled) return;
+      setBoot({ kind: 'open', client, store });
+    })().catch((error: unknown) => {
+      if (!cancelled) setBoot({ kind: 'failed', error });
+    });
+    return () => {
+      cancelled = true;
+      void (async () => {
+        await opened.client?.stop();
+        await opened.store?.close();
+      })();
+    };
+  }, [openStore, tables, indexes]);
+
+  const reset = async () => {
+    if (boot.kind === 'open') {
+      await boot.client.stop();
+      await boot.store.close();
+    }
+    await props.deleteStore();
+    window.location.reload();
+  };
+
+  if (boot.kind === 'opening') return <main className="first-sync">Opening {props.appTitle}…</main>;
+  if (boot.kind === 'failed') return <StoreFailure error={boot.error} onReset={() => void reset()} />;
+  return <OpenApp {...props} client={boot.client} store={boot.store} onReset={() => void reset()} />;
+}
+
+function OpenApp(props: FieldAppProps & { readonly client: SyncClient; readonly store: LocalStore; readonly onReset: () => void }) {
+  const { client, store } = props;
+  const status = useSyncStatus(client);
+  const [relogin, setRelogin] = useState(false);
+  const actor = client.actor();
+  const device = useMemo<Device | undefined>(() => (actor ? { client, store, actor } : undefined), [client, store, actor]);
+  const login = async (tokens: SessionTokens) => {
+    await client.login(tokens);
+    setRelogin(false);
+  };
+
+  if (!device) return <LoginScreen appTitle={props.appTitle} role={props.role} login={login} onReset={props.onReset} />;
+  if (!status.initialSync.done) return <FirstSyncScreen client={client} appTitle={props.appTitle} />;
+  return (
+    <DeviceContext.Provider value={device}>
+      <SyncBar onLogin={() => setRelogin(true)} />
+      {relogin && status.needsLogin ? (
+        <LoginScreen appTitle={props.appTitle} role={props.role} login={login} onReset={props.onReset} notice="Your session ended. Log in again to sync; nothing on this device is lost." />
+      ) : (
+        props.children
+      )}
+      <UpdatePrompt />
+    </DeviceContext.Provider>
+  );
+}
+
+function StoreFailure(props: { readonly error: unknown; readonly onReset: () => void }) {
+  const corrupt = props.error instanceof LocalStoreError && props.error.code === 'STORE_CORRUPT';
+  const quota = props.error instanceof LocalStoreError && props.error.code === 'STORE_QUOTA';
+  return (
+    <main className="first-sync" role="alert">
+      <h1>The app's database could not be opened</h1>
+      <p>{props.error instanceof Error ? props.error.message : String(props.error)}</p>
+      {quota && <p>This device is out of storage: free some space (other sites' data, downloads) and reload.</p>}
+      {corrupt && <p>The database on this device is damaged. Resetting deletes it and downloads your data again; changes not yet sent are lost.</p>}
+      <button type="button" onClick={() => window.location.reload()}>
+        Try again
+      </button>
+      <button type="button" className="danger" onClick={props.onReset}>
+        Reset this device
+      </button>
+    </main>
+  );
+}

@@ -1,0 +1,8 @@
+export { FieldApp, type FieldAppProps } from './field-app.tsx';
+export { useDevice, type Device } from './device.ts';
+export { SyncBar, OutcomesInbox, useNow } from './sync-bar.tsx';
+export { LoginScreen } from './login-screen.tsx';
+export { MutationError, explainMutationError } from './mutation-error.tsx';
+export { formatAge, formatMoney, describeMutation } from './format.ts';
+export { newID } from './new-id.ts';
+import './styles.css';
