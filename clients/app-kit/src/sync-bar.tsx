@@ -48,11 +48,6 @@ export function SyncBar(props: { readonly onLogin: () => void }) {
   const now = useNow();
   const connection = connectionLabel(status, browserOnline);
 
-  // Back online: send what waited, now rather than at the next backoff step.
-  useEffect(() => {
-    if (browserOnline) client.pushNow();
-  }, [browserOnline, client]);
-
   return (
     <>
       <div className={`sync-bar ${connection}`} role="status" aria-label="Sync status">

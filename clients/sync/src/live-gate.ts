@@ -11,7 +11,7 @@
  * A table's requests are spaced at least MIN_SPACING_MS apart: the official client takes five
  * requests at one offset within 500 ms for a misconfigured proxy and backs off.
  */
-import { backoffDelay, liveHoldParam, PokeEvent, type BackoffPolicy } from '@niaga/protocol';
+import { Alarm, backoffDelay, liveHoldParam, PokeEvent, type BackoffPolicy } from '@niaga/protocol';
 import type { Session } from './session.ts';
 
 export interface LiveGateOptions {
@@ -33,6 +33,7 @@ export class LiveGate {
   private readonly sentAt = new Map<string, { readonly generation: number; readonly at: number }>();
   private readonly waiters = new Set<() => void>();
   private readonly abort = new AbortController();
+  private readonly retry = new Alarm();
   private readonly maxHoldMs: number;
 
   constructor(private readonly options: LiveGateOptions) {
@@ -47,6 +48,12 @@ export class LiveGate {
   stop(): void {
     this.abort.abort();
     this.setConnected(false);
+    this.retry.wake();
+  }
+
+  /** The network is back: reconnect now rather than at the end of the backoff. */
+  reconnect(): void {
+    this.retry.wake(false);
   }
 
   /** The shape streams' fetch: live requests wait for news, then go as catch-ups. */
@@ -109,7 +116,7 @@ export class LiveGate {
       }
       this.setConnected(false);
       if (this.abort.signal.aborted) return;
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(policy, Math.max(failures, 1))));
+      await this.retry.sleep(backoffDelay(policy, Math.max(failures, 1)));
     }
   }
 

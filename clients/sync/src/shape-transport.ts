@@ -32,6 +32,8 @@ export interface ShapeTransportOptions {
 export interface ShapeTransport {
   /** Ends the streams' live waits at once: each answers with what it has and the global LSN. */
   refresh(tables: readonly string[]): void;
+  /** The network is back: new streams from where the old ones got to, now rather than after their backoff. */
+  reconnect(): void;
   stop(): void;
 }
 
@@ -44,12 +46,18 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
   gate?.start();
   const fetchClient = gate ? gate.wrap(observingFetch(options)) : observingFetch(options);
   const streams = new Map<string, ShapeStream<Row<unknown>>>();
+  /** Each stream's own abort, so that a reconnect can end one without ending the transport. */
+  const streamAborts = new Map<string, AbortController>();
   /** Where each table's stream got to: a restarted stream resumes there (the aligner has the rest). */
   const received = new Map(options.cursors);
   const stopped = new Set<string>();
   let restarts = 0;
 
   const open = (table: string) => {
+    if (abort.signal.aborted) return;
+    streamAborts.get(table)?.abort();
+    const own = new AbortController();
+    streamAborts.set(table, own);
     const cursor = received.get(table);
     const stream = new ShapeStream<Row<unknown>>({
       url: `${options.serverURL}/v1/shape`,
@@ -58,7 +66,7 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
       headers: { Authorization: () => options.session.authorization() },
       parser,
       liveSse: options.liveSse,
-      signal: abort.signal,
+      signal: AbortSignal.any([abort.signal, own.signal]),
       fetchClient,
       onError: async (error) => {
         if (error instanceof FetchError && error.status === 401) {
@@ -91,9 +99,9 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
       () => {
         // The stream gave up (the client bounds its own retries): start a new one where it got to,
         // unless the error was final (the session ended, the request was refused) or we stopped.
-        if (abort.signal.aborted || stopped.has(table)) return;
+        if (abort.signal.aborted || stopped.has(table) || streams.get(table) !== stream) return;
         stream.unsubscribeAll();
-        setTimeout(() => abort.signal.aborted || open(table), Math.min(30_000, 500 * 2 ** Math.min(restarts++, 6)));
+        setTimeout(() => streams.get(table) === stream && open(table), Math.min(30_000, 500 * 2 ** Math.min(restarts++, 6)));
       },
     );
   };
@@ -101,6 +109,14 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
   return {
     refresh(tables) {
       for (const table of tables) void streams.get(table)?.forceDisconnectAndRefresh().catch(() => undefined);
+    },
+    reconnect() {
+      gate?.reconnect();
+      for (const [table, stream] of streams) {
+        if (stopped.has(table)) continue;
+        stream.unsubscribeAll();
+        open(table);
+      }
     },
     stop: () => {
       abort.abort();

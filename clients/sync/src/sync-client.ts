@@ -66,10 +66,18 @@ export interface SyncClient {
   actor(): Actor | undefined;
   /** Log in again after `status.needsLogin`; syncing and pushing resume. */
   login(tokens: SessionTokens): Promise<void>;
-  /** Push now (e.g. on the browser's `online` event). */
+  /** Push now. */
   pushNow(): void;
+  /**
+   * The network is back: reconnect the streams and push now rather than at the end of their
+   * backoff. Called on the browser's `online` event by itself; call it on other hints.
+   */
+  reconnect(): void;
   stop(): Promise<void>;
 }
+
+/** The window's events in a browser; nothing in Node. */
+const windowEvents = globalThis as { addEventListener?: (type: 'online', listener: () => void) => void; removeEventListener?: (type: 'online', listener: () => void) => void };
 
 /** How long a shape may stay quiet before it is asked (pglite-sync waits 100 ms). */
 const NUDGE_MS = 30;
@@ -226,6 +234,13 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     }
   };
   const pushLoop = new PushLoop({ serverURL: options.serverURL, clientGroupID, store, session, fetch: doFetch, backoff: options.pushBackoff ?? defaultBackoff, onResult: onPush });
+  function reconnect(): void {
+    if (stopped || !leader.isLeader()) return;
+    transport?.reconnect();
+    pushLoop.wake();
+  }
+  // Browsers say when the network is back (Node has no such event).
+  windowEvents.addEventListener?.('online', reconnect);
 
   // Tabs sharing this database: only the leader streams and pushes; the others follow the store.
   const leader = options.leader ?? defaultLeaderLock(`niaga-sync:${clientGroupID}`);
@@ -293,8 +308,10 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       } else lead();
     },
     pushNow: () => pushLoop.wake(),
+    reconnect,
     async stop() {
       stopped = true;
+      windowEvents.removeEventListener?.('online', reconnect);
       clearTimeout(nudge);
       clearTimeout(commitTimer);
       transport?.stop();
