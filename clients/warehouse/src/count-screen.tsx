@@ -10,7 +10,7 @@ import { useLiveQuery, useMutator } from '@niaga/sync/react';
 import { useCallback, useState } from 'react';
 import { findProductByCode, num, productsByID, text } from './catalog.ts';
 import { go } from './navigation.ts';
-import { ScanField, useScanFeedback } from './scan-field.tsx';
+import { ScanField, scanFailure, useScanFeedback } from './scan-field.tsx';
 import { maxQuantity, parseQuantity } from './scan-rules.ts';
 import { peekSavedWork, useSavedWork } from './saved-work.ts';
 
@@ -58,7 +58,8 @@ function BinChooser() {
         .then(([bin]) => {
           if (bin) go('count', text(bin.id));
           else report('error', `No bin has the code ${code} in this warehouse`);
-        });
+        })
+        .catch((error: unknown) => report('error', scanFailure(code, error)));
     },
     [store, report],
   );
@@ -172,7 +173,8 @@ function BinCount(props: { readonly binID: string }) {
           const total = add(product, 1);
           setSubmitted(undefined);
           report('ok', `${product.name}: ${total}${homeBin ? ` (its home bin is ${homeBin}: counted here anyway)` : ''}`);
-        });
+        })
+        .catch((error: unknown) => report('error', scanFailure(code, error)));
     },
     [store, binID, add, report],
   );

@@ -3,7 +3,7 @@ import { formatAge, useDevice, useNow } from '@niaga/app-kit';
 import { useLiveQuery } from '@niaga/sync/react';
 import { useCallback, useState } from 'react';
 import { findProductByCode, num, text } from './catalog.ts';
-import { ScanField, useScanFeedback } from './scan-field.tsx';
+import { ScanField, scanFailure, useScanFeedback } from './scan-field.tsx';
 
 export function LookupScreen() {
   const { store } = useDevice();
@@ -27,7 +27,10 @@ export function LookupScreen() {
     (scanned: string) => {
       setCode(scanned);
       clear();
-      void store.transaction((tx) => findProductByCode(tx, scanned)).then((product) => (product ? report('ok', product.name) : report('error', `No product has barcode ${scanned}`)));
+      void store
+        .transaction((tx) => findProductByCode(tx, scanned))
+        .then((product) => (product ? report('ok', product.name) : report('error', `No product has barcode ${scanned}`)))
+        .catch((error: unknown) => report('error', scanFailure(scanned, error)));
     },
     [store, report, clear],
   );

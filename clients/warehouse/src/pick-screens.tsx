@@ -10,7 +10,7 @@ import { useLiveQuery, useMutator } from '@niaga/sync/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { findProductByCode, num, productsByID, queuedPickLines, text } from './catalog.ts';
 import { go } from './navigation.ts';
-import { ScanField, useScanFeedback } from './scan-field.tsx';
+import { ScanField, scanFailure, useScanFeedback } from './scan-field.tsx';
 import { judgePickScan, parseQuantity } from './scan-rules.ts';
 import { useSavedWork } from './saved-work.ts';
 
@@ -199,7 +199,7 @@ export function PickListScreen(props: { readonly pickListID: string }) {
 
   const onScan = useCallback(
     (code: string) => {
-      chain.current = chain.current.then(async () => {
+      const judge = async () => {
         const product = await store.transaction((tx) => findProductByCode(tx, code));
         const { list: view, progress: saved } = latest.current;
         const line = currentOf(view);
@@ -223,7 +223,9 @@ export function PickListScreen(props: { readonly pickListID: string }) {
         } else {
           report('ok', `${line.name}: ${verdict.scanned} of ${line.qty} scanned`);
         }
-      });
+      };
+      // A scan that fails must not stop the ones after it.
+      chain.current = chain.current.then(judge).catch((error: unknown) => report('error', scanFailure(code, error)));
     },
     [store, progress, report, confirm],
   );

@@ -27,6 +27,11 @@ export function useScanFeedback(): [ScanFeedback | undefined, (kind: ScanFeedbac
   return [feedback, report, clear];
 }
 
+/** What to tell the picker when a scan could not even be looked up (the device's database failed). */
+export function scanFailure(code: string, error: unknown): string {
+  return `The scan of ${code} could not be checked on this device: ${error instanceof Error ? error.message : 'unknown error'}. Scan again.`;
+}
+
 interface BarcodeDetectorLike {
   detect(source: HTMLVideoElement): Promise<readonly { readonly rawValue: string }[]>;
 }

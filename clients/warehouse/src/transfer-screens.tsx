@@ -10,7 +10,7 @@ import { useLiveQuery, useMutator } from '@niaga/sync/react';
 import { useCallback, useState } from 'react';
 import { findProductByCode, num, productsByID, queuedTransfers, text } from './catalog.ts';
 import { go } from './navigation.ts';
-import { ScanField, useScanFeedback } from './scan-field.tsx';
+import { ScanField, scanFailure, useScanFeedback } from './scan-field.tsx';
 import { maxQuantity, parseQuantity } from './scan-rules.ts';
 import { useSavedWork } from './saved-work.ts';
 
@@ -190,7 +190,8 @@ export function TransferScreen(props: { readonly transferID: string }) {
             return { ...previous, [product.id]: String(total) };
           });
           report('ok', `${product.name}: ${total}`);
-        });
+        })
+        .catch((error: unknown) => report('error', scanFailure(code, error)));
     },
     [store, transfer, sheet, report],
   );
