@@ -1,6 +1,7 @@
 import { fieldAppConfig } from '@niaga/app-kit/vite';
+import { emptyDatabasePlugin } from './empty-database-plugin.ts';
 
-export default fieldAppConfig({
+const config = fieldAppConfig({
   name: 'agent',
   title: 'Niaga Agent',
   shortName: 'Agent',
@@ -8,3 +9,5 @@ export default fieldAppConfig({
   themeColor: '#0f766e',
   root: import.meta.dirname,
 });
+
+export default { ...config, plugins: [...(config.plugins ?? []), emptyDatabasePlugin()] };

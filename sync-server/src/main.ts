@@ -6,8 +6,10 @@ function banner(config: Config, url: string): string {
   const lines = [
     '',
     `  Niaga is running at ${url}`,
-    `  API docs:  ${url}/api/v1/docs`,
-    `  Database:  ${config.databaseUrl ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`,
+    `  Agent app:      ${url}/agent/`,
+    `  Warehouse app:  ${url}/warehouse/`,
+    `  API docs:       ${url}/api/v1/docs`,
+    `  Database:       ${config.databaseUrl ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`,
   ];
   if (config.demo) {
     lines.push('', `  Demo logins (password: ${config.demoPassword}):`);

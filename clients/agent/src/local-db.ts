@@ -15,15 +15,29 @@ import { useEffect, useRef, useState } from 'react';
 const DATABASE = 'niaga-agent';
 let db: PGlite | undefined;
 
+/** PGlite's IndexedDB file system keeps the database under this name. */
+const idbName = `/pglite/${DATABASE}`;
+
+/**
+ * A new device starts from the empty database shipped with the app (see
+ * empty-database-plugin.ts) instead of running initdb; an existing one opens what it has.
+ */
+async function emptyTemplate(): Promise<Blob | undefined> {
+  const existing = await indexedDB.databases?.().catch(() => []);
+  if (existing?.some((database) => database.name === idbName)) return undefined;
+  const response = await fetch(`${import.meta.env.BASE_URL}pglite-empty.tar.gz`).catch(() => undefined);
+  return response?.ok ? response.blob() : undefined;
+}
+
 export async function openAgentStore(): Promise<LocalStore> {
-  db = new PGlite(`idb://${DATABASE}`);
+  const template = await emptyTemplate();
+  db = new PGlite(`idb://${DATABASE}`, template ? { loadDataDir: template } : {});
   return openPgliteStore({ db });
 }
 
 export async function deleteAgentStore(): Promise<void> {
-  // PGlite's IndexedDB file system keeps the database under this name.
   await new Promise<void>((resolve, reject) => {
-    const request = indexedDB.deleteDatabase(`/pglite/${DATABASE}`);
+    const request = indexedDB.deleteDatabase(idbName);
     request.onsuccess = () => resolve();
     request.onerror = () => reject(request.error ?? new Error('The database could not be deleted'));
     request.onblocked = () => resolve();

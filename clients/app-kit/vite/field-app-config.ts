@@ -52,8 +52,8 @@ export function fieldAppConfig(app: FieldAppBuild): UserConfig {
           icons: [{ src: 'icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
         },
         workbox: {
-          // Everything the app needs offline, PGlite's wasm and data files included (they are big).
-          globPatterns: ['**/*.{js,css,html,wasm,data}'],
+          // Everything the app needs offline, PGlite's wasm and data files (and its empty database) included.
+          globPatterns: ['**/*.{js,css,html,wasm,data,gz}'],
           maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
           navigateFallback: 'index.html',
           cleanupOutdatedCaches: true,
