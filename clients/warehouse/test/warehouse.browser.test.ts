@@ -397,3 +397,55 @@ async function skuOf(barcode: string): Promise<string> {
   const [row] = await query<{ sku: string }>(`select sku from catalog.products where barcode = $1`, [barcode]);
   return row!.sku;
 }
+
+test('on a device whose storage is full a count is refused with a clear message, stays on the sheet, and goes through once there is room', async () => {
+  const [bin] = await query<{ id: string; code: string }>(
+    `select b.id, b.code from inventory.bins b join inventory.warehouses w on w.id = b.warehouse_id where w.code = 'WH-3' order by b.sort_order limit 1`,
+  );
+  const [item] = await query<{ barcode: string; name: string; product_id: string; on_hand: number }>(
+    `select p.barcode, p.name, s.product_id, s.on_hand from inventory.stock_items s join catalog.products p on p.id = s.product_id where s.bin_id = $1 order by p.sku limit 1`,
+    [bin!.id],
+  );
+  const context = await browser.newContext();
+  const errors = watchErrors(context);
+  const page = await context.newPage();
+  onTestFailed(async () => {
+    console.log('errors', errors);
+    if (!page.isClosed()) await saveScreenshot(page, 'warehouse-quota-failed');
+  });
+  await logIn(page, 'picker3@niaga.test');
+  await page.goto(`${platform.origin}/warehouse/#/count/${bin!.id}`);
+  await scan(page, item!.barcode);
+  const count = page.getByRole('textbox', { name: `Count of ${item!.name}` });
+  await until(async () => expect(await count.inputValue()).toBe('1'));
+  await count.fill(String(item!.on_hand));
+
+  // The device's storage fills up: every IndexedDB write fails as the browser fails it then.
+  // (Chromium's own quota override, Storage.overrideQuotaForOrigin, does not take effect headless.)
+  await page.evaluate(`(() => {
+    for (const method of ['put', 'add']) {
+      const original = IDBObjectStore.prototype[method];
+      IDBObjectStore.prototype[method] = function (...args) {
+        if (globalThis.storageFull) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        return original.apply(this, args);
+      };
+    }
+    globalThis.storageFull = true;
+  })()`);
+  await page.getByRole('button', { name: 'Submit count' }).click();
+  await until(async () => expect(await textOf(page.getByTestId('mutation-error'))).toBe("This device's storage is full, so nothing was saved: free some space and try again."));
+  expect(await count.inputValue()).toBe(String(item!.on_hand));
+  expect(await page.getByTestId('count-line').count()).toBe(0);
+  expect(await textOf(pending(page))).toBe('All changes sent');
+  await saveScreenshot(page, 'warehouse-storage-full');
+
+  await page.evaluate('globalThis.storageFull = false');
+  await page.getByRole('button', { name: 'Submit count' }).click();
+  await page.getByText('1 count submitted').waitFor();
+  await until(async () => expect(await page.getByTestId('count-line').getByText('applied').count()).toBe(1), 30_000);
+  expect(await query(`select counted_qty, status from inventory.count_lines where bin_id = $1 and product_id = $2`, [bin!.id, item!.product_id])).toEqual([
+    { counted_qty: item!.on_hand, status: 'applied' },
+  ]);
+  expect(errors.unexpected).toEqual([]);
+  await context.close();
+}, 60_000);
