@@ -1,9 +1,9 @@
 /** The agent app's sections: a tab bar of big targets, then the screen the hash route names. */
+import { go, useRoute } from '@niaga/app-kit';
 import { CatalogScreen } from './catalog-screen.tsx';
 import { CustomerDetail } from './customer-detail.tsx';
 import { CustomerForm } from './customer-form.tsx';
 import { CustomersScreen } from './customers-screen.tsx';
-import { go, useRoute } from './navigation.ts';
 import { OrderDetail } from './order-detail.tsx';
 import { OrderEntry } from './order-entry.tsx';
 import { OrdersScreen } from './orders-screen.tsx';

@@ -1,8 +1,7 @@
 /** The catalogue: browse by category, search as you type (SQL over the device's database). */
-import { formatMoney, useDevice } from '@niaga/app-kit';
+import { formatMoney, go, useDevice } from '@niaga/app-kit';
 import { useState } from 'react';
 import { useSql } from './local-db.ts';
-import { go } from './navigation.ts';
 
 export interface ProductRow {
   id: string;

@@ -1,7 +1,6 @@
 /** One customer: contact, addresses and order history, with the way to a new order. */
-import { formatMoney, useDevice } from '@niaga/app-kit';
+import { formatMoney, go, useDevice } from '@niaga/app-kit';
 import { useSql } from './local-db.ts';
-import { go } from './navigation.ts';
 
 interface Customer {
   id: string;

@@ -2,11 +2,10 @@
  * Add or edit a customer, offline: `customer.upsert` then `address.upsert`, each queued on the
  * device. Fields are checked here first, so a mistake never leaves half a customer queued.
  */
-import { MutationError, newID, useDevice } from '@niaga/app-kit';
+import { go, MutationError, newID, useDevice } from '@niaga/app-kit';
 import { useMutator } from '@niaga/sync/react';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useSql } from './local-db.ts';
-import { go } from './navigation.ts';
 
 interface Fields {
   name: string;

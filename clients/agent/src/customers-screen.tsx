@@ -1,8 +1,7 @@
 /** The territory's customers, searched as you type over the device's database. */
-import { useDevice } from '@niaga/app-kit';
+import { go, useDevice } from '@niaga/app-kit';
 import { useState } from 'react';
 import { useSql } from './local-db.ts';
-import { go } from './navigation.ts';
 
 interface CustomerRow {
   id: string;

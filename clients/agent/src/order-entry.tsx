@@ -4,12 +4,11 @@
  * as placed and pending) and on the server when there is a connection, which confirms,
  * backorders or adjusts it.
  */
-import { formatMoney, MutationError, newID, useDevice } from '@niaga/app-kit';
+import { formatMoney, go, MutationError, newID, useDevice } from '@niaga/app-kit';
 import { useMutator } from '@niaga/sync/react';
 import { useEffect, useState } from 'react';
 import { useProductSearch } from './catalog-screen.tsx';
 import { useSql } from './local-db.ts';
-import { go } from './navigation.ts';
 import { clampQty, MAX_QTY, useOrderDraft, type DraftLine } from './order-draft.ts';
 
 interface Warehouse {

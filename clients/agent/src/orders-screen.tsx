@@ -1,7 +1,6 @@
 /** The agent's orders, newest first: pending ones (not yet sent or confirmed) and each status with its reason. */
-import { formatMoney, useDevice } from '@niaga/app-kit';
+import { formatMoney, go, useDevice } from '@niaga/app-kit';
 import { useSql } from './local-db.ts';
-import { go } from './navigation.ts';
 import { usePendingOrderIDs, useRefusedOrders } from './pending-orders.ts';
 
 export interface OrderSummary {

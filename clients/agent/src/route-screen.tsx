@@ -1,6 +1,5 @@
 /** Today's route: the customers to visit, in order. Without a plan for today, the nearest planned day. */
-import { useDevice } from '@niaga/app-kit';
-import { go } from './navigation.ts';
+import { go, useDevice } from '@niaga/app-kit';
 import { useSql } from './local-db.ts';
 
 interface Stop {

@@ -5,4 +5,5 @@ export { LoginScreen } from './login-screen.tsx';
 export { MutationError, explainMutationError } from './mutation-error.tsx';
 export { formatAge, formatMoney, describeMutation } from './format.ts';
 export { newID } from './new-id.ts';
+export { go, useRoute } from './hash-route.ts';
 import './styles.css';
