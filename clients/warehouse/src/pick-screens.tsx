@@ -210,7 +210,9 @@ export function PickListScreen(props: { readonly pickListID: string }) {
         const scanned = saved[line.id]?.scanned ?? 0;
         const verdict = judgePickScan({ productID: line.productID, productName: line.name, sku: line.sku, qty: line.qty, scanned, done: false }, code, product);
         if (verdict.kind === 'refused') {
-          report('error', verdict.message);
+          // Walking order: a product of a later line waits until its bin comes.
+          const later = verdict.reason === 'wrong-item' ? view?.lines.find((other) => other.productID === product?.id && other.status === 'pending' && !other.queued) : undefined;
+          report('error', later ? `${verdict.message}. It is on this list later, at bin ${later.binCode}.` : verdict.message);
           return;
         }
         const next = { ...saved, [line.id]: { scanned: verdict.scanned, code } };

@@ -86,6 +86,7 @@ interface PickLineRow {
   barcode: string;
   name: string;
   sku: string;
+  bin_code: string;
 }
 
 test('a picker picks a whole list and counts a bin offline, and the server’s outcome arrives when back online', async () => {
@@ -98,7 +99,7 @@ test('a picker picks a whole list and counts a bin offline, and the server’s o
   );
   expect(list, 'the demo company has an open pick list at WH-1').toBeDefined();
   const lines = await query<PickLineRow>(
-    `select l.id, l.qty, p.barcode, p.name, p.sku from orders.pick_lines l join catalog.products p on p.id = l.product_id
+    `select l.id, l.qty, l.bin_code, p.barcode, p.name, p.sku from orders.pick_lines l join catalog.products p on p.id = l.product_id
       where l.pick_list_id = $1 order by l.bin_sort_order, l.bin_code, l.id`,
     [list!.id],
   );
@@ -160,6 +161,11 @@ test('a picker picks a whole list and counts a bin offline, and the server’s o
   await until(async () => expect(await textOf(message)).toBe(`Wrong item: expected ${lines[0]!.name} (${lines[0]!.sku}), scanned ${stranger!.name} (${stranger!.sku})`));
   expect(await page.locator('.scan-panel.scan-error').count()).toBe(1);
   expect(await textOf(progress)).toBe(`Scanned 0 of ${lines[0]!.qty}`);
+  // An item of a later line, scanned too early (the list has at least two lines).
+  await scan(page, lines[1]!.barcode);
+  await until(async () =>
+    expect(await textOf(message)).toBe(`Wrong item: expected ${lines[0]!.name} (${lines[0]!.sku}), scanned ${lines[1]!.name} (${lines[1]!.sku}). It is on this list later, at bin ${lines[1]!.bin_code}.`),
+  );
   await scan(page, '0000000000000');
   await until(async () => expect(await textOf(message)).toBe('No product has barcode 0000000000000'));
 
@@ -294,14 +300,7 @@ test('bad input is refused with a clear message and sends nothing; a transfer is
     [bin!.id],
   );
 
-  // A list whose next line (in bin order) is for more than one unit.
-  const [pickLine] = await query<{ pick_list_id: string; qty: number; barcode: string }>(
-    `select pick_list_id, qty, barcode from (
-       select l.pick_list_id, l.qty, p.barcode, row_number() over (partition by l.pick_list_id order by l.bin_sort_order, l.bin_code, l.id) as n
-         from orders.pick_lines l join catalog.products p on p.id = l.product_id where l.warehouse_id = $1 and l.status = 'pending') next
-      where n = 1 and qty >= 2 order by pick_list_id limit 1`,
-    [warehouse!.id],
-  );
+  const pickLine = await nextPickLine('WH-2', 2);
   expect(pickLine, 'WH-2 has a pick list to start').toBeDefined();
 
   const context = await browser.newContext();
@@ -393,6 +392,19 @@ test('bad input is refused with a clear message and sends nothing; a transfer is
   await context.close();
 }, 90_000);
 
+/** A pick list of the warehouse whose next line (in bin order) is for at least `minQty` units. */
+async function nextPickLine(warehouseCode: string, minQty: number): Promise<{ pick_list_id: string; qty: number; barcode: string } | undefined> {
+  const [line] = await query<{ pick_list_id: string; qty: number; barcode: string }>(
+    `select pick_list_id, qty, barcode from (
+       select l.pick_list_id, l.qty, p.barcode, row_number() over (partition by l.pick_list_id order by l.bin_sort_order, l.bin_code, l.id) as n
+         from orders.pick_lines l join catalog.products p on p.id = l.product_id join inventory.warehouses w on w.id = l.warehouse_id
+        where w.code = $1 and l.status = 'pending') next
+      where n = 1 and qty >= $2 order by pick_list_id limit 1`,
+    [warehouseCode, minQty],
+  );
+  return line;
+}
+
 async function skuOf(barcode: string): Promise<string> {
   const [row] = await query<{ sku: string }>(`select sku from catalog.products where barcode = $1`, [barcode]);
   return row!.sku;
@@ -446,6 +458,55 @@ test('on a device whose storage is full a count is refused with a clear message,
   expect(await query(`select counted_qty, status from inventory.count_lines where bin_id = $1 and product_id = $2`, [bin!.id, item!.product_id])).toEqual([
     { counted_qty: item!.on_hand, status: 'applied' },
   ]);
+  expect(errors.unexpected).toEqual([]);
+  await context.close();
+}, 60_000);
+
+test('where the browser reads barcodes from the camera, a code held in view counts once, and again when shown again', async () => {
+  const pickLine = await nextPickLine('WH-3', 3);
+  expect(pickLine, 'WH-3 has a pick list to start').toBeDefined();
+  const context = await browser.newContext();
+  // Headless Chromium on Linux has neither a camera nor BarcodeDetector: a camera that sees
+  // `globalThis.cameraSees` in every frame, and a canvas as its video.
+  await context.addInitScript(`
+    globalThis.BarcodeDetector = class {
+      async detect() { return globalThis.cameraSees ? [{ rawValue: globalThis.cameraSees }] : []; }
+    };
+    // (about:blank, where a new page starts, has no mediaDevices.)
+    if (navigator.mediaDevices) navigator.mediaDevices.getUserMedia = async () => {
+      const canvas = document.createElement('canvas');
+      canvas.getContext('2d').fillRect(0, 0, canvas.width, canvas.height);
+      return canvas.captureStream(10);
+    };
+  `);
+  const errors = watchErrors(context);
+  const page = await context.newPage();
+  onTestFailed(async () => {
+    console.log('errors', errors);
+    if (!page.isClosed()) await saveScreenshot(page, 'warehouse-camera-failed');
+  });
+  await logIn(page, 'picker3@niaga.test');
+  await page.goto(`${platform.origin}/warehouse/#/picks/${pickLine!.pick_list_id}`);
+  const progress = page.getByTestId('scan-progress');
+  await until(async () => expect(await textOf(progress)).toBe(`Scanned 0 of ${pickLine!.qty}`));
+  await page.getByRole('button', { name: 'Camera' }).click();
+  await page.getByLabel('Camera view').waitFor();
+
+  // In view for a while: many frames, one unit.
+  await page.evaluate(`globalThis.cameraSees = '${pickLine!.barcode}'`);
+  await until(async () => expect(Number((await textOf(page.getByTestId('scan-repeats'))).split(' ')[0])).toBeGreaterThan(2));
+  await page.evaluate('globalThis.cameraSees = undefined');
+  expect(await textOf(progress)).toBe(`Scanned 1 of ${pickLine!.qty}`);
+  await saveScreenshot(page, 'warehouse-camera');
+
+  // Out of view long enough, then shown again: the next unit.
+  await page.waitForTimeout(1600);
+  await page.evaluate(`globalThis.cameraSees = '${pickLine!.barcode}'`);
+  await until(async () => expect(await textOf(progress)).toBe(`Scanned 2 of ${pickLine!.qty}`));
+  await page.evaluate('globalThis.cameraSees = undefined');
+  await page.getByRole('button', { name: 'Close camera' }).click();
+  expect(await page.getByLabel('Camera view').count()).toBe(0);
+  expect(await textOf(progress)).toBe(`Scanned 2 of ${pickLine!.qty}`);
   expect(errors.unexpected).toEqual([]);
   await context.close();
 }, 60_000);
