@@ -81,7 +81,9 @@ describe('live hold (niaga_live_hold_ms)', () => {
     const started = Date.now();
     const quick = await fetch(`${server.shapeUrl}?${at}&${liveHoldParam}=0`, { headers });
     expect(quick.status).toBe(200);
-    expect(await quick.json()).toEqual([{ headers: { control: 'up-to-date', global_last_seen_lsn: expect.any(String) } }]);
+    const answer = (await quick.json()) as { headers: Record<string, unknown> }[];
+    expect(answer).toHaveLength(1);
+    expect(answer[0]!.headers.control).toBe('up-to-date');
     expect(quick.headers.get('electric-cursor')).toBeTruthy();
     expect(Date.now() - started).toBeLessThan(1000);
 
@@ -92,7 +94,9 @@ describe('live hold (niaga_live_hold_ms)', () => {
 
     const bad = await fetch(`${server.shapeUrl}?${at}&${liveHoldParam}=soon`, { headers });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining(liveHoldParam) });
+    const refusal = (await bad.json()) as { code: string; message: string };
+    expect(refusal.code).toBe('VALIDATION_FAILED');
+    expect(refusal.message).toContain(liveHoldParam);
   });
 });
 
