@@ -10,6 +10,7 @@ import { useLiveQuery, useMutator } from '@niaga/sync/react';
 import { useCallback, useState } from 'react';
 import { findProductByCode, num, productsByID, text } from './catalog.ts';
 import { go } from './navigation.ts';
+import { QuantityInput } from './quantity-input.tsx';
 import { ScanField, scanFailure, useScanFeedback } from './scan-field.tsx';
 import { maxQuantity, parseQuantity } from './scan-rules.ts';
 import { peekSavedWork, useSavedWork } from './saved-work.ts';
@@ -232,15 +233,12 @@ function BinCount(props: { readonly binID: string }) {
                     <span className="muted small">{line.sku}</span>
                   </span>
                   <span className="stepper">
-                    <input
-                      inputMode="numeric"
-                      aria-label={`Count of ${line.name}`}
-                      aria-invalid={invalid[productID] ? true : undefined}
+                    <QuantityInput
+                      label={`Count of ${line.name}`}
+                      invalid={Boolean(invalid[productID])}
                       value={line.qty}
-                      onChange={(event) => {
-                        const qty = event.target.value;
-                        sheet.set((previous) => ({ ...previous, [productID]: { ...line, qty } }));
-                      }}
+                      onChange={(qty) => sheet.set((previous) => ({ ...previous, [productID]: { ...line, qty } }))}
+                      onScan={onScan}
                     />
                     <button type="button" aria-label={`Remove ${line.name}`} onClick={() => sheet.set((previous) => Object.fromEntries(Object.entries(previous).filter(([id]) => id !== productID)))}>
                       ✕

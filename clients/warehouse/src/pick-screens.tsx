@@ -10,6 +10,7 @@ import { useLiveQuery, useMutator } from '@niaga/sync/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { findProductByCode, num, productsByID, queuedPickLines, text } from './catalog.ts';
 import { go } from './navigation.ts';
+import { QuantityInput } from './quantity-input.tsx';
 import { ScanField, scanFailure, useScanFeedback } from './scan-field.tsx';
 import { judgePickScan, parseQuantity } from './scan-rules.ts';
 import { useSavedWork } from './saved-work.ts';
@@ -296,7 +297,7 @@ export function PickListScreen(props: { readonly pickListID: string }) {
                 <button type="button" aria-label="One less" disabled={!scannedCode} onClick={() => setTyped(String(Math.max(0, Number(typed ?? scanned) - 1 || 0)))}>
                   −
                 </button>
-                <input inputMode="numeric" aria-label="Quantity picked" disabled={!scannedCode} value={typed ?? String(scanned)} onChange={(event) => setTyped(event.target.value)} />
+                <QuantityInput label="Quantity picked" disabled={!scannedCode} value={typed ?? String(scanned)} onChange={setTyped} onScan={onScan} onEnter={confirmTyped} />
                 <button type="button" aria-label="One more" disabled={!scannedCode} onClick={() => setTyped(String(Math.min(current.qty, (Number(typed ?? scanned) || 0) + 1)))}>
                   +
                 </button>

@@ -10,6 +10,7 @@ import { useLiveQuery, useMutator } from '@niaga/sync/react';
 import { useCallback, useState } from 'react';
 import { findProductByCode, num, productsByID, queuedTransfers, text } from './catalog.ts';
 import { go } from './navigation.ts';
+import { QuantityInput } from './quantity-input.tsx';
 import { ScanField, scanFailure, useScanFeedback } from './scan-field.tsx';
 import { maxQuantity, parseQuantity } from './scan-rules.ts';
 import { useSavedWork } from './saved-work.ts';
@@ -266,16 +267,13 @@ export function TransferScreen(props: { readonly transferID: string }) {
                 {transfer.end === 'receive' && <td>{transfer.shipped ? line.shippedQty : '—'}</td>}
                 <td>
                   {open ? (
-                    <input
-                      inputMode="numeric"
+                    <QuantityInput
                       placeholder="0"
-                      aria-label={`${verb} quantity of ${line.name}`}
-                      aria-invalid={invalid[line.productID] ? true : undefined}
+                      label={`${verb} quantity of ${line.name}`}
+                      invalid={Boolean(invalid[line.productID])}
                       value={sheet.value[line.productID] ?? ''}
-                      onChange={(event) => {
-                        const value = event.target.value;
-                        sheet.set((previous) => ({ ...previous, [line.productID]: value }));
-                      }}
+                      onChange={(value) => sheet.set((previous) => ({ ...previous, [line.productID]: value }))}
+                      onScan={onScan}
                     />
                   ) : (
                     qty
