@@ -1,9 +1,10 @@
-import { buildFieldApps, demoPassword, startFieldPlatform, type FieldPlatform } from '@niaga/app-kit/test-support';
+import { buildFieldApps, startFieldPlatform, type FieldPlatform } from '@niaga/app-kit/test-support';
 import { launchChromium, saveScreenshot } from '@niaga/testing';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, onTestFailed, test, vi } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, onTestFailed, test } from 'vitest';
+import { logIn, pending, scan, sections, tab, textOf, until, watchErrors } from './warehouse-page.ts';
 
 // The picker's PWA, built with Vite (service worker included) and served by the real server over a
 // fresh Postgres seeded with the small demo company, driven in the system Chromium.
@@ -23,62 +24,6 @@ afterAll(async () => {
 });
 
 const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => (await platform.backend.database.db.query(sql, params)).rows as T[];
-
-/** Waits until `check` passes (Playwright's own expect is not in playwright-core). */
-const until = (check: () => Promise<void>, timeout = 10_000) => vi.waitFor(check, { timeout, interval: 50 });
-const textOf = async (locator: Locator) => ((await locator.textContent()) ?? '').trim();
-
-/**
- * Console errors and uncaught exceptions of every page of the context. While the test has the
- * network off, Chromium may log each request that could not go out (the sync client's polls and
- * pushes) as "net::ERR_INTERNET_DISCONNECTED": those, and only while offline, are expected.
- */
-function watchErrors(context: BrowserContext): { readonly unexpected: string[]; setOffline(offline: boolean): Promise<void> } {
-  const unexpected: string[] = [];
-  let offline = false;
-  const watch = (page: Page) => {
-    page.on('console', (message) => {
-      if (message.type() !== 'error') return;
-      if (offline && message.text().includes('net::ERR_INTERNET_DISCONNECTED')) return;
-      unexpected.push(message.text());
-    });
-    page.on('pageerror', (error) => unexpected.push(`${error.name}: ${error.message}`));
-  };
-  context.on('page', watch);
-  for (const page of context.pages()) watch(page);
-  return {
-    unexpected,
-    async setOffline(value) {
-      // Requests cut while going offline fail a moment later: they stay expected until back online.
-      if (value) offline = true;
-      await context.setOffline(value);
-      if (!value) setTimeout(() => (offline = false), 1000);
-    },
-  };
-}
-
-async function logIn(page: Page, email: string): Promise<void> {
-  await page.goto(`${platform.origin}/warehouse/`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(demoPassword);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await sections(page).waitFor({ timeout: 60_000 });
-}
-
-const sections = (page: Page) => page.getByRole('navigation', { name: 'Sections' });
-const tab = (page: Page, name: string) => sections(page).getByRole('button', { name });
-const scanField = (page: Page) => page.getByRole('textbox', { name: 'Scan item' });
-const pending = (page: Page) => page.getByTestId('pending');
-
-/**
- * As a keyboard-wedge scanner does: keystrokes and Enter to whatever has the focus, which must be
- * the scan field (it keeps it, and takes keys typed while a button has it).
- */
-async function scan(page: Page, code: string): Promise<void> {
-  await scanField(page).waitFor();
-  await page.keyboard.type(code);
-  await page.keyboard.press('Enter');
-}
 
 interface PickLineRow {
   id: string;
@@ -130,7 +75,7 @@ test('a picker picks a whole list and counts a bin offline, and the server’s o
     console.log('errors', errors);
     if (!page.isClosed()) await saveScreenshot(page, 'warehouse-failed');
   });
-  await logIn(page, 'picker1@niaga.test');
+  await logIn(page, platform.origin, 'picker1@niaga.test');
   step('first sync done');
   await page.getByRole('button', { name: `${list!.number}, open` }).waitFor();
 
@@ -310,7 +255,7 @@ test('bad input is refused with a clear message and sends nothing; a transfer is
     console.log('errors', errors);
     if (!page.isClosed()) await saveScreenshot(page, 'warehouse-bad-input-failed');
   });
-  await logIn(page, 'picker2@niaga.test');
+  await logIn(page, platform.origin, 'picker2@niaga.test');
 
   // A picked quantity above the line's is refused, and nothing is confirmed.
   await page.goto(`${platform.origin}/warehouse/#/picks/${pickLine!.pick_list_id}`);
@@ -427,7 +372,7 @@ test('on a device whose storage is full a count is refused with a clear message,
     console.log('errors', errors);
     if (!page.isClosed()) await saveScreenshot(page, 'warehouse-quota-failed');
   });
-  await logIn(page, 'picker3@niaga.test');
+  await logIn(page, platform.origin, 'picker3@niaga.test');
   await page.goto(`${platform.origin}/warehouse/#/count/${bin!.id}`);
   await scan(page, item!.barcode);
   const count = page.getByRole('textbox', { name: `Count of ${item!.name}` });
@@ -487,7 +432,7 @@ test('where the browser reads barcodes from the camera, a code held in view coun
     console.log('errors', errors);
     if (!page.isClosed()) await saveScreenshot(page, 'warehouse-camera-failed');
   });
-  await logIn(page, 'picker3@niaga.test');
+  await logIn(page, platform.origin, 'picker3@niaga.test');
   await page.goto(`${platform.origin}/warehouse/#/picks/${pickLine!.pick_list_id}`);
   const progress = page.getByTestId('scan-progress');
   await until(async () => expect(await textOf(progress)).toBe(`Scanned 0 of ${pickLine!.qty}`));
