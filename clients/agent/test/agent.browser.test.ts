@@ -72,6 +72,7 @@ test('an agent syncs, works offline through a reload and a closed tab, and sees 
   await logIn(page, 'agent1@niaga.test');
   await sections(page).waitFor({ timeout: 60_000 });
   const firstSyncMs = Date.now() - started;
+  await page.getByRole('region', { name: 'Route' }).getByRole('listitem').first().waitFor();
   await saveScreenshot(page, 'agent-route');
 
   // The service worker has the app; a reload while online puts the page under its control.

@@ -76,6 +76,14 @@ function OpenApp(props: FieldAppProps & { readonly client: SyncClient; readonly 
   const status = useSyncStatus(client);
   const [relogin, setRelogin] = useState(false);
   const actor = client.actor();
+  const firstSyncDone = status.initialSync.done;
+  useEffect(() => {
+    // For people and benchmarks watching the console: what the first sync brought.
+    if (firstSyncDone && client.status.initialSync.rows > 0) {
+      const { rows, bytes } = client.status.initialSync;
+      console.info(`[niaga] first sync: ${rows} rows, ${bytes} bytes`);
+    }
+  }, [firstSyncDone, client]);
   const device = useMemo<Device | undefined>(() => (actor ? { client, store, actor } : undefined), [client, store, actor]);
   const login = async (tokens: SessionTokens) => {
     await client.login(tokens);
