@@ -59,11 +59,14 @@ export function ScanField(props: ScanFieldProps) {
   const [repeat, setRepeat] = useState(0);
   const { onScan } = props;
 
+  /** When the browser received the Enter that submits (not when this busy page got to it). */
+  const enterAt = useRef<number | undefined>(undefined);
+
   const accept = useCallback(
-    (raw: string, source: ScanSource) => {
+    (raw: string, source: ScanSource, receivedAt?: number) => {
       const code = normalizeCode(raw);
       if (code === '') return;
-      const at = performance.now();
+      const at = receivedAt ?? performance.now();
       if (isRepeat(last.current, code, at, source)) {
         // The window slides: a camera holding the same code stays quiet.
         last.current = { code, at, source };
@@ -90,7 +93,8 @@ export function ScanField(props: ScanFieldProps) {
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    accept(value, 'keyboard');
+    accept(value, 'keyboard', enterAt.current);
+    enterAt.current = undefined;
     setValue('');
   };
 
@@ -109,6 +113,9 @@ export function ScanField(props: ScanFieldProps) {
           spellCheck={false}
           enterKeyHint="enter"
           onChange={(event) => setValue(event.target.value)}
+          onKeyDown={(event) => {
+            if (event.key === 'Enter') enterAt.current = event.timeStamp;
+          }}
           onBlur={(event) => {
             // Lost to nothing (a tap on the page): take it back. Lost to a field or button: leave it.
             if (event.relatedTarget === null) setTimeout(() => !isEditable(document.activeElement) && input.current?.focus(), 0);

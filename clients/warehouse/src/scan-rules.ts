@@ -18,7 +18,7 @@ export interface LastScan {
  * camera sees the same barcode in every frame while it is in view. A person scanning the next unit
  * of the same item takes longer than either window.
  */
-export const repeatWindowMs: Readonly<Record<ScanSource, number>> = { keyboard: 400, camera: 1500 };
+export const repeatWindowMs: Readonly<Record<ScanSource, number>> = { keyboard: 600, camera: 1500 };
 
 export function isRepeat(last: LastScan | undefined, code: string, at: number, source: ScanSource): boolean {
   return last !== undefined && last.code === code && at - last.at >= 0 && at - last.at < repeatWindowMs[source];

@@ -29,7 +29,8 @@ describe('a repeated scan', () => {
   test('of the same code within the source’s window is a repeat; later, or another code, is not', () => {
     const last = { code: 'A', at: 1000, source: 'keyboard' as const };
     expect(isRepeat(last, 'A', 1100, 'keyboard')).toBe(true);
-    expect(isRepeat(last, 'A', 1400, 'keyboard')).toBe(false);
+    expect(isRepeat(last, 'A', 1599, 'keyboard')).toBe(true);
+    expect(isRepeat(last, 'A', 1600, 'keyboard')).toBe(false);
     expect(isRepeat(last, 'B', 1100, 'keyboard')).toBe(false);
     expect(isRepeat(last, 'A', 2000, 'camera')).toBe(true);
     expect(isRepeat(undefined, 'A', 1000, 'keyboard')).toBe(false);
