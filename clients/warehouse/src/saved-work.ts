@@ -17,7 +17,9 @@ function readRaw(key: string): string | null {
 /** Writes `value` (undefined removes the key); false when the browser refused (storage full or disabled). */
 function writeRaw(key: string, value: unknown): boolean {
   try {
-    if (value === undefined) localStorage.removeItem(key);
+    // Nothing in progress (undefined, or an empty sheet) leaves nothing behind.
+    const empty = value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0);
+    if (empty) localStorage.removeItem(key);
     else localStorage.setItem(key, JSON.stringify(value));
     return true;
   } catch (error) {
