@@ -4,12 +4,11 @@
  * shown; the variance appears only once the server has decided (applied, awaiting approval,
  * superseded). The sheet in progress is kept in localStorage until it is submitted.
  */
-import { MutationError, newID, useDevice } from '@niaga/app-kit';
+import { go, MutationError, newID, useDevice } from '@niaga/app-kit';
 import type { StoreTx } from '@niaga/sync';
 import { useLiveQuery, useMutator } from '@niaga/sync/react';
 import { useCallback, useState } from 'react';
 import { findProductByCode, num, productsByID, text } from './catalog.ts';
-import { go } from './navigation.ts';
 import { QuantityInput } from './quantity-input.tsx';
 import { ScanField, scanFailure, useScanFeedback } from './scan-field.tsx';
 import { maxQuantity, parseQuantity } from './scan-rules.ts';

@@ -4,12 +4,11 @@
  * when the line's quantity is reached (or the picker confirms a short pick) `pick.confirm` is
  * queued. Units scanned but not yet confirmed are kept in localStorage.
  */
-import { MutationError, useDevice } from '@niaga/app-kit';
+import { go, MutationError, useDevice } from '@niaga/app-kit';
 import type { LocalRow, StoreTx } from '@niaga/sync';
 import { useLiveQuery, useMutator } from '@niaga/sync/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { findProductByCode, num, productsByID, queuedPickLines, text } from './catalog.ts';
-import { go } from './navigation.ts';
 import { QuantityInput } from './quantity-input.tsx';
 import { ScanField, scanFailure, useScanFeedback } from './scan-field.tsx';
 import { judgePickScan, parseQuantity } from './scan-rules.ts';

@@ -4,12 +4,11 @@
  * than the shipped one is a discrepancy, shown on the line before and after it is sent. Quantities
  * in progress are kept in localStorage.
  */
-import { MutationError, useDevice } from '@niaga/app-kit';
+import { go, MutationError, useDevice } from '@niaga/app-kit';
 import type { StoreTx } from '@niaga/sync';
 import { useLiveQuery, useMutator } from '@niaga/sync/react';
 import { useCallback, useState } from 'react';
 import { findProductByCode, num, productsByID, queuedTransfers, text } from './catalog.ts';
-import { go } from './navigation.ts';
 import { QuantityInput } from './quantity-input.tsx';
 import { ScanField, scanFailure, useScanFeedback } from './scan-field.tsx';
 import { maxQuantity, parseQuantity } from './scan-rules.ts';

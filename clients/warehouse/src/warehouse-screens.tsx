@@ -1,7 +1,7 @@
 /** The picker's sections: a tab bar of big targets, then the screen the hash route names. */
+import { go, useRoute } from '@niaga/app-kit';
 import { CountScreen } from './count-screen.tsx';
 import { LookupScreen } from './lookup-screen.tsx';
-import { go, useRoute } from './navigation.ts';
 import { PickListScreen, PickListsScreen } from './pick-screens.tsx';
 import { TransferScreen, TransfersScreen } from './transfer-screens.tsx';
 
