@@ -51,7 +51,8 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
   /** Where each table's stream got to: a restarted stream resumes there (the aligner has the rest). */
   const received = new Map(options.cursors);
   const stopped = new Set<string>();
-  let restarts = 0;
+  /** Per table: restarts in a row without a batch in between (each waits longer). */
+  const restarts = new Map<string, number>();
 
   const open = (table: string) => {
     if (abort.signal.aborted) return;
@@ -93,7 +94,7 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
       async (messages: Message<Row<unknown>>[]) => {
         const at = { handle: stream.shapeHandle ?? '', offset: stream.lastOffset };
         received.set(table, at);
-        restarts = 0;
+        restarts.delete(table);
         await options.onBatch(table, messages, at);
       },
       () => {
@@ -101,7 +102,9 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
         // unless the error was final (the session ended, the request was refused) or we stopped.
         if (abort.signal.aborted || stopped.has(table) || streams.get(table) !== stream) return;
         stream.unsubscribeAll();
-        setTimeout(() => streams.get(table) === stream && open(table), Math.min(30_000, 500 * 2 ** Math.min(restarts++, 6)));
+        const attempt = restarts.get(table) ?? 0;
+        restarts.set(table, attempt + 1);
+        setTimeout(() => streams.get(table) === stream && open(table), Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
       },
     );
   };
@@ -112,6 +115,7 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
     },
     reconnect() {
       gate?.reconnect();
+      restarts.clear();
       for (const [table, stream] of streams) {
         if (stopped.has(table)) continue;
         stream.unsubscribeAll();

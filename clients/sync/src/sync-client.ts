@@ -152,7 +152,11 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   async function onBatch(table: string, messages: readonly ShapeMessage[], cursor: ShapeCursor): Promise<void> {
     try {
       aligner.receive(table, messages, cursor);
-      if (!status.current.initialSync.done) status.update({ initialSync: { ...status.current.initialSync, rows: aligner.bufferedRows(), shapesDone: aligner.completeShapes() } });
+      if (!status.current.initialSync.done) {
+        // Counted as they arrive (the aligner's buffer empties at each commit).
+        const rows = status.current.initialSync.rows + messages.filter((message) => message.value !== undefined).length;
+        status.update({ initialSync: { ...status.current.initialSync, rows, shapesDone: aligner.completeShapes() } });
+      }
       if (status.current.pending === 0) await serial(commitReady);
       else commitSoon();
       scheduleNudge();

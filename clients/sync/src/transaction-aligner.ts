@@ -110,18 +110,11 @@ export class TransactionAligner {
     return events;
   }
 
-  /** Rows received but not committed yet (for progress). */
   /** How many shapes have had their first up-to-date (their snapshot is complete). */
   completeShapes(): number {
     let complete = 0;
     for (const state of this.shapes.values()) if (state.complete >= 0n) complete++;
     return complete;
-  }
-
-  bufferedRows(): number {
-    let rows = 0;
-    for (const state of this.shapes.values()) rows += state.buffer.length;
-    return rows;
   }
 
   /**
