@@ -16,7 +16,7 @@ import type { Session } from './session.ts';
 
 export interface LiveGateOptions {
   readonly serverURL: string;
-  readonly session: Session;
+  readonly session: Pick<Session, 'authorization' | 'refresh'>;
   readonly fetch: typeof fetch;
   /** A held request goes out after this long even without a poke (a safety net, not the mechanism). */
   readonly maxHoldMs?: number;
@@ -56,7 +56,7 @@ export class LiveGate {
     this.retry.wake(false);
   }
 
-  /** The shape streams' fetch: live requests wait for news, then go as catch-ups. */
+  /** The shape streams' fetch: live requests wait for news, then go asking not to be held. */
   wrap(inner: typeof fetch): typeof fetch {
     return async (input, init) => {
       const url = new URL(input instanceof Request ? input.url : String(input));
