@@ -1,5 +1,5 @@
 /** The agent app's sections: a tab bar of big targets, then the screen the hash route names. */
-import { go, useRoute } from '@niaga/app-kit';
+import { SectionTabs, useRoute } from '@niaga/app-kit';
 import { CatalogScreen } from './catalog-screen.tsx';
 import { CustomerDetail } from './customer-detail.tsx';
 import { CustomerForm } from './customer-form.tsx';
@@ -41,13 +41,7 @@ export function AgentScreens() {
   const section = route[0] ?? 'route';
   return (
     <>
-      <nav className="tabs" aria-label="Sections">
-        {tabs.map(([id, label]) => (
-          <button key={id} type="button" aria-current={section === id ? 'page' : undefined} onClick={() => go(id)}>
-            {label}
-          </button>
-        ))}
-      </nav>
+      <SectionTabs tabs={tabs} current={section} />
       <div className="screen">
         <Screen route={route} />
       </div>

@@ -6,4 +6,5 @@ export { MutationError, explainMutationError } from './mutation-error.tsx';
 export { formatAge, formatMoney, describeMutation } from './format.ts';
 export { newID } from './new-id.ts';
 export { go, useRoute } from './hash-route.ts';
+export { SectionTabs } from './section-tabs.tsx';
 import './styles.css';

@@ -1,5 +1,5 @@
 /** The picker's sections: a tab bar of big targets, then the screen the hash route names. */
-import { go, useRoute } from '@niaga/app-kit';
+import { SectionTabs, useRoute } from '@niaga/app-kit';
 import { CountScreen } from './count-screen.tsx';
 import { LookupScreen } from './lookup-screen.tsx';
 import { PickListScreen, PickListsScreen } from './pick-screens.tsx';
@@ -16,13 +16,7 @@ export function WarehouseScreens() {
   const [section = 'picks', id] = useRoute();
   return (
     <>
-      <nav className="tabs" aria-label="Sections">
-        {tabs.map(([name, label]) => (
-          <button key={name} type="button" aria-current={section === name ? 'page' : undefined} onClick={() => go(name)}>
-            {label}
-          </button>
-        ))}
-      </nav>
+      <SectionTabs tabs={tabs} current={section} />
       <main className="screen">
         <Screen section={section} id={id} />
       </main>
