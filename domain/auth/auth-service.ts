@@ -3,7 +3,9 @@ import type { LoginResponse } from '@niaga/protocol';
 import { DomainError } from '../shared/errors.ts';
 import { writeEvent } from '../shared/outbox.ts';
 import { decoyHash, verifyPassword } from './passwords.ts';
-import { findSessionForUpdate, hashToken, insertSession, markRotated, newRefreshToken, revokeFamily } from './session-store.ts';
+import { revokedSessionError } from './guard.ts';
+import type { RevokedSessions } from './revoked-sessions.ts';
+import { deviceRevokingReasons, findSessionForUpdate, hashToken, insertSession, markRotated, newRefreshToken, revokeFamily, type RevocationReason } from './session-store.ts';
 import type { TokenService } from './tokens.ts';
 import { claimsOf, findUserByEmail, findUserByID, publicUser, type UserRow } from './user-store.ts';
 
@@ -11,6 +13,8 @@ export interface AuthServiceOptions {
   db: Executor;
   tokens: TokenService;
   refreshTokenTtlSeconds: number;
+  /** Told of each revocation this service commits, so the guard refuses its access tokens at once. */
+  revoked?: RevokedSessions;
 }
 
 export interface DeviceInfo {
@@ -21,7 +25,7 @@ export interface DeviceInfo {
 const invalidCredentials = () => new DomainError('INVALID_CREDENTIALS', 'Email or password is wrong, or the account is disabled');
 const invalidRefresh = () => new DomainError('REFRESH_TOKEN_INVALID', 'The refresh token is unknown, expired or revoked; log in again');
 
-export function createAuthService({ db, tokens, refreshTokenTtlSeconds }: AuthServiceOptions) {
+export function createAuthService({ db, tokens, refreshTokenTtlSeconds, revoked }: AuthServiceOptions) {
   async function issue(user: UserRow, familyID: string, refreshToken: string, refreshExpiresAt: Date): Promise<LoginResponse> {
     const access = await tokens.sign(claimsOf(user, familyID));
     return {
@@ -53,22 +57,25 @@ export function createAuthService({ db, tokens, refreshTokenTtlSeconds }: AuthSe
 
     /**
      * Rotates: the presented token is spent and a new one in the same family is returned. A spent
-     * or revoked token presented again means it leaked (or two devices share it): the whole family
-     * is revoked, and that revocation is committed before the error is returned.
+     * token presented again means it leaked (or two devices share it): the whole family is revoked,
+     * and that revocation is committed before the error is returned. A device an admin revoked (or
+     * whose account was disabled) is told so, to delete what it synced.
      */
     async refresh(refreshToken: string): Promise<LoginResponse> {
       const outcome = await db.transaction(async (tx) => {
         const session = await findSessionForUpdate(tx, hashToken(refreshToken));
         if (!session) return { kind: 'invalid' as const };
-        if (session.rotated_at !== null || session.revoked_at !== null) {
-          await revokeFamily(tx, session.family_id);
+        if (session.revoked_reason !== null && deviceRevokingReasons.has(session.revoked_reason)) return { kind: 'revoked' as const, reason: session.revoked_reason };
+        if (session.rotated_at !== null) {
+          await revokeFamily(tx, session.family_id, 'reuse');
           return { kind: 'reused' as const };
         }
+        if (session.revoked_at !== null) return { kind: 'invalid' as const };
         if (session.expires_at.getTime() <= Date.now()) return { kind: 'invalid' as const };
         const user = await findUserByID(tx, session.user_id);
         if (!user || user.disabled) {
-          await revokeFamily(tx, session.family_id);
-          return { kind: 'invalid' as const };
+          await revokeFamily(tx, session.family_id, 'disabled');
+          return { kind: 'revoked' as const, reason: 'disabled' as RevocationReason };
         }
         await markRotated(tx, session.id);
         const next = newRefreshToken();
@@ -83,7 +90,12 @@ export function createAuthService({ db, tokens, refreshTokenTtlSeconds }: AuthSe
         });
         return { kind: 'rotated' as const, user, familyID: session.family_id, next, expiresAt };
       });
+      if (outcome.kind === 'revoked') {
+        await revoked?.refresh();
+        throw revokedSessionError(outcome.reason);
+      }
       if (outcome.kind === 'reused') {
+        await revoked?.refresh();
         throw new DomainError('REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session has been revoked. Log in again');
       }
       if (outcome.kind === 'invalid') throw invalidRefresh();
@@ -92,12 +104,21 @@ export function createAuthService({ db, tokens, refreshTokenTtlSeconds }: AuthSe
 
     /** Revokes the session family of the given refresh token, or of the caller's access token. */
     async logout(userID: string, sessionFamilyID: string, refreshToken: string | undefined): Promise<void> {
-      if (refreshToken === undefined) return revokeFamily(db, sessionFamilyID);
-      await db.transaction(async (tx) => {
-        const session = await findSessionForUpdate(tx, hashToken(refreshToken));
-        if (!session || session.user_id !== userID) throw invalidRefresh();
-        await revokeFamily(tx, session.family_id);
-      });
+      if (refreshToken === undefined) await revokeFamily(db, sessionFamilyID, 'logout');
+      else {
+        await db.transaction(async (tx) => {
+          const session = await findSessionForUpdate(tx, hashToken(refreshToken));
+          if (!session || session.user_id !== userID) throw invalidRefresh();
+          await revokeFamily(tx, session.family_id, 'logout');
+        });
+      }
+      await revoked?.refresh();
+    },
+
+    /** An admin revokes a device's session: the device is told to delete what it synced. */
+    async revokeDevice(sessionFamilyID: string): Promise<void> {
+      if (!(await revokeFamily(db, sessionFamilyID, 'admin'))) throw new DomainError('NOT_FOUND', 'No session with this id');
+      await revoked?.refresh();
     },
 
     async me(userID: string) {

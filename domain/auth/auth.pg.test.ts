@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from '@niaga/testing';
 import { buildTestApp, type TestApp } from '../shared/test-app.ts';
 import { hashPassword } from './passwords.ts';
 import { authPlugin } from './plugin.ts';
+import { RevokedSessions } from './revoked-sessions.ts';
 
 let database: TestDatabase;
 let t: TestApp;
@@ -10,7 +11,7 @@ const password = 'correct horse battery';
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  t = await buildTestApp(authPlugin, '/api/v1/auth', (tokens) => ({ db: database.db, tokens, refreshTokenTtlSeconds: 3600 }));
+  t = await buildTestApp(authPlugin, '/api/v1/auth', (tokens) => ({ db: database.db, tokens, refreshTokenTtlSeconds: 3600, revoked: new RevokedSessions(database.db, 900) }));
   const hash = await hashPassword(password);
   await database.db.query(
     `insert into auth.users (email, password_hash, name, role, warehouse_id) values
@@ -180,7 +181,8 @@ describe('user administration', () => {
     const admin = await t.as('admin');
     const patched = await t.app.inject({ method: 'PATCH', url: `/api/v1/auth/users/${rows[0]!.id}`, headers: admin, payload: { disabled: true } });
     expect(patched.statusCode).toBe(200);
-    expect((await refresh(tokens.refreshToken)).statusCode).toBe(401);
+    // The device is told to delete what it synced, not just to log in again.
+    expect((await refresh(tokens.refreshToken)).json()).toMatchObject({ code: 'DEVICE_REVOKED' });
     expect((await login('picker@niaga.test', password)).statusCode).toBe(401);
     await t.app.inject({ method: 'PATCH', url: `/api/v1/auth/users/${rows[0]!.id}`, headers: admin, payload: { disabled: false } });
   });
@@ -192,5 +194,72 @@ describe('user administration', () => {
       const create = await t.app.inject({ method: 'POST', url: '/api/v1/auth/users', headers, payload: { email: 'x@niaga.test', role: 'admin', password: 'a-long-password' } });
       expect(create.statusCode).toBe(403);
     }
+  });
+});
+
+describe('devices: revoking a session', () => {
+  const me = (tokens: Tokens) => t.app.inject({ url: '/api/v1/auth/me', headers: bearer(tokens) });
+  const userID = async (email: string) => (await database.db.query<{ id: string }>('select id from auth.users where email = $1', [email])).rows[0]!.id;
+  const sessionsOf = async (id: string) => t.app.inject({ url: `/api/v1/auth/sessions?userId=${id}`, headers: await t.as('admin') });
+
+  test("an admin lists a user's devices and revokes one: that device gets DEVICE_REVOKED at once, the other works on", async () => {
+    await database.db.query(`update auth.sessions set revoked_at = now(), revoked_reason = 'logout' where revoked_at is null`);
+    const phone = (await login('picker@niaga.test', password)).json<Tokens>();
+    const scanner = (await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'picker@niaga.test', password, deviceName: 'Scanner 7' } })).json<Tokens>();
+    const listed = await sessionsOf(await userID('picker@niaga.test'));
+    expect(listed.statusCode, listed.body).toBe(200);
+    const live = listed.json<{ id: string; deviceName: string | null; revokedAt: string | null }[]>().filter((session) => session.revokedAt === null);
+    expect(live.map((session) => session.deviceName)).toEqual(['Scanner 7', 'Zebra TC52']);
+
+    const revoke = await t.app.inject({ method: 'POST', url: `/api/v1/auth/sessions/${live[1]!.id}/revoke`, headers: await t.as('admin') });
+    expect(revoke.statusCode, revoke.body).toBe(204);
+    const refused = await me(phone);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toMatchObject({ code: 'DEVICE_REVOKED' });
+    expect((await refresh(phone.refreshToken)).json()).toMatchObject({ code: 'DEVICE_REVOKED' });
+    expect((await me(scanner)).statusCode).toBe(200);
+    expect((await refresh(scanner.refreshToken)).statusCode).toBe(200);
+    const after = (await sessionsOf(await userID('picker@niaga.test'))).json<{ id: string; revokedReason: string | null }[]>();
+    expect(after.find((session) => session.id === live[1]!.id)).toMatchObject({ revokedReason: 'admin' });
+  });
+
+  test('after a logout the access token is refused too, as SESSION_REVOKED (log in again; keep the data)', async () => {
+    const tokens = (await login('picker@niaga.test', password)).json<Tokens>();
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(tokens), payload: {} })).statusCode).toBe(204);
+    expect((await me(tokens)).json()).toMatchObject({ code: 'SESSION_REVOKED' });
+    expect((await refresh(tokens.refreshToken)).json()).toMatchObject({ code: 'REFRESH_TOKEN_INVALID' });
+  });
+
+  test('a revocation made elsewhere (another instance) is seen within the refresh interval', async () => {
+    const tokens = (await login('picker@niaga.test', password)).json<Tokens>();
+    const { sid } = await t.tokens.verify(tokens.accessToken);
+    await database.db.query(`update auth.sessions set revoked_at = now(), revoked_reason = 'admin' where family_id = $1`, [sid]);
+    const started = Date.now();
+    let response = await me(tokens);
+    while (response.statusCode === 200 && Date.now() - started < 6000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      response = await me(tokens);
+    }
+    expect(response.json()).toMatchObject({ code: 'DEVICE_REVOKED' });
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  test('bad input: only admins, a valid user id, a known session', async () => {
+    const id = await userID('picker@niaga.test');
+    for (const role of ['agent', 'warehouse', 'customer'] as const) {
+      const headers = await t.as(role);
+      expect((await t.app.inject({ url: `/api/v1/auth/sessions?userId=${id}`, headers })).statusCode).toBe(403);
+      expect((await t.app.inject({ method: 'POST', url: `/api/v1/auth/sessions/${id}/revoke`, headers })).statusCode).toBe(403);
+    }
+    const admin = await t.as('admin');
+    const missing = await t.app.inject({ url: '/api/v1/auth/sessions', headers: admin });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((await t.app.inject({ url: '/api/v1/auth/sessions?userId=nope', headers: admin })).statusCode).toBe(400);
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/sessions/nope/revoke', headers: admin })).statusCode).toBe(400);
+    const unknown = await t.app.inject({ method: 'POST', url: '/api/v1/auth/sessions/00000000-0000-4000-8000-000000000000/revoke', headers: admin });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await t.app.inject({ method: 'POST', url: `/api/v1/auth/sessions/${id}/revoke` })).statusCode).toBe(401);
   });
 });

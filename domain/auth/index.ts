@@ -1,4 +1,6 @@
-export { authGuard } from './guard.ts';
+export { authGuard, verifyAccessToken, type AuthGuardOptions } from './guard.ts';
+export { RevokedSessions } from './revoked-sessions.ts';
+export type { RevocationReason } from './session-store.ts';
 export { authPlugin, type AuthPluginOptions } from './plugin.ts';
 export { createAuthService, type AuthService } from './auth-service.ts';
 export { hashPassword, verifyPassword } from './passwords.ts';

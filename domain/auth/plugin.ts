@@ -1,4 +1,4 @@
-import { AuthUser, CreateUserBody, ErrorBody, LoginRequest, LoginResponse, LogoutRequest, PatchUserBody, RefreshRequest, UserEntity } from '@niaga/protocol';
+import { AuthUser, CreateUserBody, DeviceSession, DeviceSessionQuery, ErrorBody, IdParams, LoginRequest, LoginResponse, LogoutRequest, PatchUserBody, RefreshRequest, UserEntity } from '@niaga/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { forbidden } from '../shared/errors.ts';
@@ -8,15 +8,36 @@ import { registerResource, type Values } from '../shared/resource.ts';
 import { requireUser } from '../shared/user.ts';
 import { createAuthService } from './auth-service.ts';
 import { hashPassword } from './passwords.ts';
-import { revokeUserSessions } from './session-store.ts';
+import type { RevokedSessions } from './revoked-sessions.ts';
+import { listDeviceSessions, revokeUserSessions, type DeviceSessionRow } from './session-store.ts';
 import type { TokenService } from './tokens.ts';
 
 export interface AuthPluginOptions extends DomainPluginOptions {
   tokens: TokenService;
   refreshTokenTtlSeconds: number;
+  /** The guard's list of revoked sessions, told of each revocation made here. */
+  revoked?: RevokedSessions;
 }
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
+
+const deviceSession = (row: DeviceSessionRow): DeviceSession => ({
+  id: row.id,
+  userId: row.user_id,
+  deviceName: row.device_name,
+  userAgent: row.user_agent,
+  signedInAt: row.signed_in_at.toISOString(),
+  lastRefreshedAt: row.last_refreshed_at.toISOString(),
+  expiresAt: row.expires_at.toISOString(),
+  revokedAt: row.revoked_at?.toISOString() ?? null,
+  revokedReason: row.revoked_reason,
+});
+
+function requireAdmin(request: Parameters<typeof requireUser>[0]) {
+  const user = requireUser(request);
+  if (user.role !== 'admin') throw forbidden('Only admins manage devices');
+  return user;
+}
 
 async function withPasswordHashed(values: Values): Promise<Values> {
   const { password, ...rest } = values;
@@ -24,8 +45,8 @@ async function withPasswordHashed(values: Values): Promise<Values> {
   return typeof password === 'string' ? { ...rest, password_hash: await hashPassword(password) } : rest;
 }
 
-export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { db, tokens, refreshTokenTtlSeconds }) => {
-  const auth = createAuthService({ db, tokens, refreshTokenTtlSeconds });
+export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { db, tokens, refreshTokenTtlSeconds, revoked }) => {
+  const auth = createAuthService({ db, tokens, refreshTokenTtlSeconds, ...(revoked ? { revoked } : {}) });
   const tags = ['auth'];
 
   app.post('/login', {
@@ -64,6 +85,35 @@ export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { d
     handler: async (request) => auth.me(requireUser(request).sub),
   });
 
+  app.get('/sessions', {
+    schema: {
+      tags,
+      summary: "A user's devices: one session per login, newest first (admin)",
+      security: [{ bearerAuth: [] }],
+      querystring: DeviceSessionQuery,
+      response: { 200: Type.Array(DeviceSession), ...errors },
+    },
+    handler: async (request) => {
+      requireAdmin(request);
+      return (await listDeviceSessions(db, (request.query as DeviceSessionQuery).userId)).map(deviceSession);
+    },
+  });
+
+  app.post('/sessions/:id/revoke', {
+    schema: {
+      tags,
+      summary: 'Revoke a device (admin): it gets no more data and deletes what it synced',
+      security: [{ bearerAuth: [] }],
+      params: IdParams,
+      response: { 204: Type.Null(), 404: ErrorBody, ...errors },
+    },
+    handler: async (request, reply) => {
+      requireAdmin(request);
+      await auth.revokeDevice((request.params as IdParams).id);
+      return reply.code(204).send();
+    },
+  });
+
   registerResource(app, db, '/users', {
     name: 'user',
     table: 'auth.users',
@@ -88,8 +138,10 @@ export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { d
         await writeEvent(tx, { type: 'user.registered', payload: { userID: user.id, role: user.role } });
       },
       beforeUpdate: async (tx, before, patch) => {
-        // Disabling a user or changing their password ends every session they have.
-        if (patch.disabled === true || patch.password !== undefined) await revokeUserSessions(tx, String(before.id));
+        // Disabling a user revokes their devices; a new password ends their sessions (other
+        // instances' guards, and this one's, see it at their next read of the revocations).
+        if (patch.disabled === true) await revokeUserSessions(tx, String(before.id), 'disabled');
+        else if (patch.password !== undefined) await revokeUserSessions(tx, String(before.id), 'password');
         return withPasswordHashed(patch);
       },
     },

@@ -8,7 +8,16 @@ export interface SessionRow {
   expires_at: Date;
   rotated_at: Date | null;
   revoked_at: Date | null;
+  revoked_reason: RevocationReason | null;
 }
+
+/**
+ * Why a session ended before its time. After `admin` (an administrator revoked the device) and
+ * `disabled` (the account was disabled) the device must delete what it synced; after the others
+ * the user only logs in again.
+ */
+export type RevocationReason = 'logout' | 'reuse' | 'password' | 'disabled' | 'admin';
+export const deviceRevokingReasons: ReadonlySet<RevocationReason> = new Set(['admin', 'disabled']);
 
 /** Refresh tokens are random and stored only as a SHA-256 hash. */
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
@@ -28,7 +37,7 @@ export async function insertSession(
 
 export async function findSessionForUpdate(db: Queryable, tokenHash: string): Promise<(SessionRow & { device_name: string | null; user_agent: string | null }) | undefined> {
   const { rows } = await db.query<SessionRow & { device_name: string | null; user_agent: string | null }>(
-    `select id, family_id, user_id, expires_at, rotated_at, revoked_at, device_name, user_agent
+    `select id, family_id, user_id, expires_at, rotated_at, revoked_at, revoked_reason, device_name, user_agent
      from auth.sessions where token_hash = $1 for update`,
     [tokenHash],
   );
@@ -39,10 +48,44 @@ export async function markRotated(db: Queryable, sessionID: string): Promise<voi
   await db.query('update auth.sessions set rotated_at = now() where id = $1', [sessionID]);
 }
 
-export async function revokeFamily(db: Queryable, familyID: string): Promise<void> {
-  await db.query('update auth.sessions set revoked_at = now() where family_id = $1 and revoked_at is null', [familyID]);
+/** Revokes a device's session (every token of its family); false if there is no such family. */
+export async function revokeFamily(db: Queryable, familyID: string, reason: RevocationReason): Promise<boolean> {
+  // The update runs whether or not the select reads it.
+  const { rows } = await db.query<{ found: boolean }>(
+    `with revoked as (update auth.sessions set revoked_at = now(), revoked_reason = $2 where family_id = $1 and revoked_at is null)
+     select exists (select 1 from auth.sessions where family_id = $1) as found`,
+    [familyID, reason],
+  );
+  return rows[0]?.found === true;
 }
 
-export async function revokeUserSessions(db: Queryable, userID: string): Promise<void> {
-  await db.query('update auth.sessions set revoked_at = now() where user_id = $1 and revoked_at is null', [userID]);
+export async function revokeUserSessions(db: Queryable, userID: string, reason: RevocationReason): Promise<void> {
+  await db.query('update auth.sessions set revoked_at = now(), revoked_reason = $2 where user_id = $1 and revoked_at is null', [userID, reason]);
+}
+
+/** A device's session as an admin sees it: one row per login (its refresh tokens rotate within it). */
+export interface DeviceSessionRow {
+  id: string;
+  user_id: string;
+  device_name: string | null;
+  user_agent: string | null;
+  signed_in_at: Date;
+  last_refreshed_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoked_reason: RevocationReason | null;
+}
+
+export async function listDeviceSessions(db: Queryable, userID: string): Promise<DeviceSessionRow[]> {
+  const { rows } = await db.query<DeviceSessionRow>(
+    `select family_id as id, user_id, (array_agg(device_name order by created_at))[1] as device_name,
+            (array_agg(user_agent order by created_at))[1] as user_agent, min(created_at) as signed_in_at,
+            max(created_at) as last_refreshed_at, max(expires_at) as expires_at, max(revoked_at) as revoked_at,
+            (array_agg(revoked_reason order by revoked_at desc nulls last))[1] as revoked_reason
+     from auth.sessions where user_id = $1
+     group by family_id, user_id
+     order by max(created_at) desc`,
+    [userID],
+  );
+  return rows;
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { AccessClaims, Role } from '@niaga/protocol';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { authGuard } from '../auth/guard.ts';
+import { RevokedSessions } from '../auth/revoked-sessions.ts';
 import { createTokenService, type TokenService } from '../auth/tokens.ts';
 import { createHttpApp } from './http-app.ts';
 import type { DomainPluginOptions } from './plugin-options.ts';
@@ -25,8 +26,12 @@ export async function buildTestApp<O extends DomainPluginOptions>(
 ): Promise<TestApp> {
   const tokens = createTokenService('test-secret-that-is-at-least-32-characters', accessTokenTtlSeconds);
   const app = createHttpApp();
-  await app.register(authGuard, { tokens });
-  await app.register(plugin, { ...(typeof options === 'function' ? options(tokens) : options), prefix });
+  const resolved = typeof options === 'function' ? options(tokens) : options;
+  // The guard refuses revoked sessions' tokens; a plugin that revokes (auth) shares its list.
+  const shared = (resolved as { revoked?: unknown }).revoked;
+  const revoked = shared instanceof RevokedSessions ? shared : new RevokedSessions(resolved.db, accessTokenTtlSeconds);
+  await app.register(authGuard, { tokens, revoked });
+  await app.register(plugin, { ...resolved, prefix });
   await app.ready();
   return {
     app,

@@ -60,6 +60,23 @@ export const LogoutRequest = Type.Object(
 );
 export type LogoutRequest = Static<typeof LogoutRequest>;
 
+/** A device's login as an admin sees it: its refresh tokens rotate within it; revoking it ends them all. */
+export const DeviceSession = Type.Object({
+  id: Uuid,
+  userId: Uuid,
+  deviceName: Type.Union([Type.String(), Type.Null()]),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  signedInAt: Type.String({ format: 'date-time' }),
+  lastRefreshedAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  revokedReason: Type.Union([Type.Literal('logout'), Type.Literal('reuse'), Type.Literal('password'), Type.Literal('disabled'), Type.Literal('admin'), Type.Null()]),
+});
+export type DeviceSession = Static<typeof DeviceSession>;
+
+export const DeviceSessionQuery = Type.Object({ userId: Uuid }, { additionalProperties: false });
+export type DeviceSessionQuery = Static<typeof DeviceSessionQuery>;
+
 /** A user as an admin sees it (never the password hash). */
 export const UserEntity = Type.Object({
   id: Uuid,

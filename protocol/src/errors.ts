@@ -13,6 +13,8 @@ export const errorCatalogue = {
   INVALID_CREDENTIALS: { status: 401, action: 'Email or password is wrong, or the account is disabled.' },
   REFRESH_TOKEN_INVALID: { status: 401, action: 'The refresh token is unknown, expired or revoked; log in again.' },
   REFRESH_TOKEN_REUSED: { status: 401, action: 'An already-used refresh token was presented; the whole session was revoked for safety. Log in again.' },
+  SESSION_REVOKED: { status: 401, action: 'The session was ended (logout, password change); log in again. Data on the device may be kept.' },
+  DEVICE_REVOKED: { status: 401, action: 'An administrator revoked this device, or disabled the account: delete the data the device synced, then log in again.' },
   FORBIDDEN: { status: 403, action: 'Your role may not do this; use an account with the right role.' },
   NOT_FOUND: { status: 404, action: 'No such row, or it is outside what your role may see.' },
   ROUTE_NOT_FOUND: { status: 404, action: 'No such route; see /api/v1/openapi.json for the API.' },

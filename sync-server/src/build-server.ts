@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Executor } from '@niaga/db';
 import { agentsPlugin } from '@niaga/domain/agents';
-import { authGuard, authPlugin, createTokenService } from '@niaga/domain/auth';
+import { authGuard, authPlugin, createTokenService, RevokedSessions } from '@niaga/domain/auth';
 import { catalogPlugin } from '@niaga/domain/catalog';
 import { customersPlugin } from '@niaga/domain/customers';
 import { inventoryPlugin } from '@niaga/domain/inventory';
@@ -46,7 +46,8 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
 
   const tokens = createTokenService(config.jwtSecret, config.accessTokenTtlSeconds);
-  await app.register(authGuard, { tokens });
+  const revoked = new RevokedSessions(deps.db, config.accessTokenTtlSeconds);
+  await app.register(authGuard, { tokens, revoked });
 
   app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
@@ -60,7 +61,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   const { db } = deps;
-  await app.register(authPlugin, { prefix: '/api/v1/auth', db, tokens, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds });
+  await app.register(authPlugin, { prefix: '/api/v1/auth', db, tokens, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds, revoked });
   await app.register(catalogPlugin, { prefix: '/api/v1/catalog', db });
   await app.register(inventoryPlugin, { prefix: '/api/v1/inventory', db });
   await app.register(ordersPlugin, { prefix: '/api/v1/orders', db });
@@ -88,7 +89,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     snapshotPageRows: config.snapshotPageRows,
     touchHandleEveryMs: Math.min(10 * 60_000, retentionMs / 4),
   });
-  await app.register(pullRoutes, { db, catalog, feed, tokens });
+  await app.register(pullRoutes, { db, catalog, feed, tokens, revoked });
   const stopHousekeeping = scheduleHousekeeping(db, { changeLogRetentionMs: retentionMs }, 10 * 60_000, app.log);
   app.addHook('onClose', async () => stopHousekeeping());
   // Outbox → NATS JetStream (NATS_URL) or the in-process bus; never waits for NATS to be up.

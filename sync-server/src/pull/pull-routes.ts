@@ -4,7 +4,7 @@
  * answered and pull-cookie.ts for the cookie.
  */
 import type { Executor } from '@niaga/db';
-import type { TokenService } from '@niaga/domain/auth';
+import { verifyAccessToken, type RevokedSessions, type TokenService } from '@niaga/domain/auth';
 import { requireUser, unauthenticated } from '@niaga/domain/shared';
 import { PullRequest, PullResponse, pullMoreHeader, pokeTokenParam, supportedSchemaVersions, type AccessClaims } from '@niaga/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -20,6 +20,8 @@ export interface PullRoutesOptions {
   catalog: ReadonlyMap<string, TableInfo>;
   feed: ChangeFeed;
   tokens: TokenService;
+  /** Refuses the poke stream to revoked sessions (as the guard refuses their requests). */
+  revoked?: RevokedSessions;
   limits?: Partial<PullLimits>;
   poke?: Partial<PokeStreamOptions>;
 }
@@ -30,7 +32,7 @@ const PokeQuery = Type.Object(
 );
 
 export const pullRoutes: FastifyPluginAsync<PullRoutesOptions> = async (app, options) => {
-  const { db, catalog, feed, tokens } = options;
+  const { db, catalog, feed, tokens, revoked } = options;
   const limits: PullLimits = { ...defaultPullLimits, ...options.limits };
   const pokeOptions: PokeStreamOptions = { ...defaultPokeStreamOptions, ...options.poke };
 
@@ -72,7 +74,7 @@ export const pullRoutes: FastifyPluginAsync<PullRoutesOptions> = async (app, opt
     if (request.user) return request.user;
     const token = (request.query as Record<string, string | undefined>)[pokeTokenParam];
     if (token === undefined) throw unauthenticated(`Send Authorization: Bearer <accessToken>, or ?${pokeTokenParam}=<accessToken> where headers cannot be set (EventSource)`);
-    return tokens.verify(token);
+    return verifyAccessToken({ tokens, ...(revoked ? { revoked } : {}) }, token);
   }
 
   app.get(
