@@ -181,10 +181,22 @@ describe('user administration', () => {
     const admin = await t.as('admin');
     const patched = await t.app.inject({ method: 'PATCH', url: `/api/v1/auth/users/${rows[0]!.id}`, headers: admin, payload: { disabled: true } });
     expect(patched.statusCode).toBe(200);
-    // The device is told to delete what it synced, not just to log in again.
+    // The device is told to delete what it synced, not just to log in again, from the moment the
+    // admin has the answer.
+    expect((await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(tokens) })).json()).toMatchObject({ code: 'DEVICE_REVOKED' });
     expect((await refresh(tokens.refreshToken)).json()).toMatchObject({ code: 'DEVICE_REVOKED' });
     expect((await login('picker@niaga.test', password)).statusCode).toBe(401);
     await t.app.inject({ method: 'PATCH', url: `/api/v1/auth/users/${rows[0]!.id}`, headers: admin, payload: { disabled: false } });
+  });
+
+  test("a new password ends the user's sessions at once (log in again; devices keep their data)", async () => {
+    const tokens = (await login('picker@niaga.test', password)).json<Tokens>();
+    const { rows } = await database.db.query<{ id: string }>(`select id from auth.users where email = 'picker@niaga.test'`);
+    const patched = await t.app.inject({ method: 'PATCH', url: `/api/v1/auth/users/${rows[0]!.id}`, headers: await t.as('admin'), payload: { password } });
+    expect(patched.statusCode).toBe(200);
+    expect((await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(tokens) })).json()).toMatchObject({ code: 'SESSION_REVOKED' });
+    expect((await refresh(tokens.refreshToken)).json()).toMatchObject({ code: 'REFRESH_TOKEN_INVALID' });
+    expect((await login('picker@niaga.test', password)).statusCode).toBe(200);
   });
 
   test('only admins manage users', async () => {

@@ -114,6 +114,15 @@ export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { d
     },
   });
 
+  // A user patch may have revoked their sessions (below): the guard hears of it before the answer
+  // leaves, so the old tokens are refused from the moment the admin sees the change done.
+  if (revoked) {
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.method === 'PATCH' && reply.statusCode === 200 && request.routeOptions.url?.endsWith('/users/:id')) await revoked.refresh();
+      return payload;
+    });
+  }
+
   registerResource(app, db, '/users', {
     name: 'user',
     table: 'auth.users',
@@ -138,8 +147,7 @@ export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { d
         await writeEvent(tx, { type: 'user.registered', payload: { userID: user.id, role: user.role } });
       },
       beforeUpdate: async (tx, before, patch) => {
-        // Disabling a user revokes their devices; a new password ends their sessions (other
-        // instances' guards, and this one's, see it at their next read of the revocations).
+        // Disabling a user revokes their devices; a new password ends their sessions.
         if (patch.disabled === true) await revokeUserSessions(tx, String(before.id), 'disabled');
         else if (patch.password !== undefined) await revokeUserSessions(tx, String(before.id), 'password');
         return withPasswordHashed(patch);
