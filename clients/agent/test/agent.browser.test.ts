@@ -42,7 +42,7 @@ async function openPage(context: BrowserContext, path = '/agent/'): Promise<{ pa
 async function logIn(page: Page, email: string, password = demoPassword): Promise<void> {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
 }
 
 const sections = (page: Page) => page.getByRole('navigation', { name: 'Sections' });
@@ -154,5 +154,74 @@ test('an agent syncs, works offline through a reload and a closed tab, and sees 
   expect(await query('select city, is_default from customers.addresses where customer_id = $1', [newCustomerID])).toEqual([{ city: 'Jakarta', is_default: true }]);
 
   expect([...errors, ...reopened.errors]).toEqual([]);
+  await context.close();
+}, 180_000);
+
+/** A request to the platform's API as the demo admin. */
+async function asAdmin(path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
+  const login = await fetch(`${platform.origin}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@niaga.test', password: demoPassword }) });
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  return fetch(`${platform.origin}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${accessToken}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+}
+
+test('a session that ends while the device is offline keeps its work and asks for a login; a device an admin revokes deletes its data', async () => {
+  const [user] = await query<{ id: string }>("select id from auth.users where email = 'agent2@niaga.test'");
+  const context = await browser.newContext({ viewport: { width: 420, height: 860 } });
+  const { page, errors } = await openPage(context);
+  await page.getByLabel('Email').waitFor({ timeout: 90_000 });
+  await logIn(page, 'agent2@niaga.test');
+  await sections(page).waitFor({ timeout: 60_000 });
+
+  // Days offline: a customer added on the device while, at the server, the session ends (the
+  // password was changed from elsewhere): the device's tokens are refused as expired ones are.
+  await context.setOffline(true);
+  await sections(page).getByRole('button', { name: 'Customers' }).click();
+  await page.getByRole('button', { name: 'Add customer' }).click();
+  await page.getByLabel('Shop name').fill('Toko Sesi Habis');
+  await page.getByLabel('Street address').fill('Jl. Pemuda 2');
+  await page.getByLabel('City', { exact: true }).fill('Surabaya');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { name: 'Toko Sesi Habis' }).waitFor();
+  const customerID = decodeURIComponent(new URL(page.url()).hash.split('/').at(-1)!);
+  const newPassword = 'a-new-password-for-agent2';
+  expect((await asAdmin(`/api/v1/auth/users/${user!.id}`, { method: 'PATCH', body: { password: newPassword } })).status).toBe(200);
+
+  // Back online: the bar asks for a login; the customer is still there, waiting to be sent.
+  await context.setOffline(false);
+  const relogin = page.getByRole('button', { name: 'Session ended: log in' });
+  await relogin.waitFor({ timeout: 30_000 });
+  expect(await page.getByTestId('pending').textContent()).toMatch(/^2 changes waiting to send/); // the customer and its address
+  expect(await page.getByRole('heading', { name: 'Toko Sesi Habis' }).isVisible()).toBe(true);
+  await saveScreenshot(page, 'agent-session-ended');
+  await relogin.click();
+  await page.getByText(/Your session ended/).waitFor();
+  await logIn(page, 'agent2@niaga.test', newPassword);
+  await expect.poll(() => page.getByTestId('pending').textContent(), { timeout: 30_000 }).toContain('All changes sent');
+  expect(await query('select name from customers.customers where id = $1', [customerID])).toEqual([{ name: 'Toko Sesi Habis' }]);
+
+  // An admin revokes this device. The next request (here: after a catalogue change pokes the
+  // device) is refused, and the app deletes what it synced.
+  const sessions = (await (await asAdmin(`/api/v1/auth/sessions?userId=${user!.id}`)).json()) as { id: string; revokedAt: string | null }[];
+  const live = sessions.filter((session) => session.revokedAt === null);
+  expect(live).toHaveLength(1);
+  expect((await asAdmin(`/api/v1/auth/sessions/${live[0]!.id}/revoke`, { method: 'POST' })).status).toBe(204);
+  await query("update catalog.products set name = name || ' ' where id = (select id from catalog.products where active order by sku limit 1)");
+  await page.getByRole('heading', { name: /no longer has access/ }).waitFor({ timeout: 45_000 });
+  await saveScreenshot(page, 'agent-device-revoked');
+  await page.getByRole('button', { name: 'Log in again' }).click();
+  // The device is clean: someone else may log in on it (refused while it held agent2's data) and
+  // sees only their own territory's customers.
+  await page.getByLabel('Email').waitFor({ timeout: 30_000 });
+  await logIn(page, 'agent3@niaga.test');
+  await sections(page).waitFor({ timeout: 60_000 });
+  await sections(page).getByRole('button', { name: 'Customers' }).click();
+  await page.getByRole('region', { name: 'Customers' }).getByRole('listitem').first().waitFor();
+  expect(await page.getByRole('region', { name: 'Customers' }).textContent()).not.toContain('Toko Sesi Habis');
+
+  expect(errors).toEqual([]);
   await context.close();
 }, 180_000);

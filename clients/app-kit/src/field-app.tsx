@@ -90,6 +90,7 @@ function OpenApp(props: FieldAppProps & { readonly client: SyncClient; readonly 
     setRelogin(false);
   };
 
+  if (status.revoked) return <DeviceRevoked appTitle={props.appTitle} onReset={props.onReset} />;
   if (!device) return <LoginScreen appTitle={props.appTitle} role={props.role} login={login} onReset={props.onReset} />;
   if (!status.initialSync.done) return <FirstSyncScreen client={client} appTitle={props.appTitle} />;
   return (
@@ -102,6 +103,19 @@ function OpenApp(props: FieldAppProps & { readonly client: SyncClient; readonly 
       )}
       <UpdatePrompt />
     </DeviceContext.Provider>
+  );
+}
+
+/** An administrator revoked this device (or disabled the account): the sync client has deleted its data. */
+function DeviceRevoked(props: { readonly appTitle: string; readonly onReset: () => void }) {
+  return (
+    <main className="first-sync" role="alert">
+      <h1>This device no longer has access to {props.appTitle}</h1>
+      <p>An administrator revoked this device, or your account was disabled. The data it had synced and any changes it had not sent were deleted from it.</p>
+      <button type="button" onClick={props.onReset}>
+        Log in again
+      </button>
+    </main>
   );
 }
 

@@ -1,7 +1,9 @@
 /**
  * The device's login: an access token for requests and a rotating refresh token, kept in the
  * local store so the app works after a restart and refreshes on reconnect. A refresh the server
- * refuses (revoked, expired) ends the session: the app must ask the user to log in again.
+ * refuses (expired, logged out) ends the session: the app must ask the user to log in again. If an
+ * administrator revoked the device (or disabled the account), the device must also forget what it
+ * synced: `onEnded` hears a DeviceRevokedError.
  */
 import type { Actor } from '@niaga/mutators';
 import type { LocalStore } from './local-store.ts';
@@ -15,8 +17,14 @@ export const SESSION_META_KEY = 'auth:session';
 
 /** The server refused the refresh token: only a new login helps. */
 export class SessionExpiredError extends Error {
-  override readonly name = 'SessionExpiredError';
-  readonly code = 'SESSION_EXPIRED';
+  override readonly name: string = 'SessionExpiredError';
+  readonly code: 'SESSION_EXPIRED' | 'DEVICE_REVOKED' = 'SESSION_EXPIRED';
+}
+
+/** An administrator revoked this device, or disabled the account: its synced data must go. */
+export class DeviceRevokedError extends SessionExpiredError {
+  override readonly name = 'DeviceRevokedError';
+  override readonly code = 'DEVICE_REVOKED';
 }
 
 /** A login as someone else than the user whose data and pending changes the device holds. */
@@ -31,16 +39,24 @@ interface SavedSession {
   readonly actor: Actor;
 }
 
+export interface SessionOptions {
+  readonly serverURL: string;
+  readonly store: LocalStore;
+  readonly fetch: typeof fetch;
+  /** The server refused the refresh token (whichever request found out). */
+  readonly onEnded?: (error: SessionExpiredError) => void;
+}
+
 export class Session {
   private refreshing: Promise<void> | undefined;
 
   private constructor(
     private tokens: SessionTokens | undefined,
     private claims: Actor | undefined,
-    private readonly options: { readonly serverURL: string; readonly store: LocalStore; readonly fetch: typeof fetch },
+    private readonly options: SessionOptions,
   ) {}
 
-  static async load(options: { serverURL: string; store: LocalStore; fetch: typeof fetch }, given?: SessionTokens): Promise<Session> {
+  static async load(options: SessionOptions, given?: SessionTokens): Promise<Session> {
     const saved = await options.store.transaction((tx) => tx.getMeta<SavedSession>(SESSION_META_KEY));
     const session = new Session(saved?.tokens ?? undefined, saved?.actor, options);
     if (given) await session.replace(given);
@@ -95,6 +111,12 @@ export class Session {
     await this.options.store.transaction((tx) => tx.setMeta(SESSION_META_KEY, this.claims ? { tokens: null, actor: this.claims } : undefined));
   }
 
+  /** The device was revoked: nobody is logged in and nobody is remembered (the caller clears the store). */
+  forget(): void {
+    this.tokens = undefined;
+    this.claims = undefined;
+  }
+
   private async doRefresh(): Promise<void> {
     if (!this.tokens) throw new SessionExpiredError('Not logged in on this device: log in to sync');
     const response = await this.options.fetch(`${this.options.serverURL}/api/v1/auth/refresh`, {
@@ -103,8 +125,14 @@ export class Session {
       body: JSON.stringify({ refreshToken: this.tokens.refreshToken }),
     });
     if (response.status === 400 || response.status === 401 || response.status === 403) {
+      const { code } = (await response.json().catch(() => ({}))) as { code?: unknown };
+      const ended =
+        code === 'DEVICE_REVOKED'
+          ? new DeviceRevokedError('An administrator revoked this device (or disabled the account): its synced data and unsent changes are deleted')
+          : new SessionExpiredError('The session ended (expired or logged out): log in again; pending changes are kept');
       await this.end();
-      throw new SessionExpiredError('The session ended (revoked or expired): log in again; pending changes are kept');
+      this.options.onEnded?.(ended);
+      throw ended;
     }
     if (!response.ok) throw new Error(`Token refresh failed with HTTP ${response.status}`);
     const body = (await response.json()) as Partial<SessionTokens>;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { compactChangeLog, startPgShapeBackend, type PgShapeBackend } from '@niaga/sync-server/test-support';
+import { compactChangeLog, hashPassword, startPgShapeBackend, type PgShapeBackend } from '@niaga/sync-server/test-support';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { openDexieStore } from './dexie/index.ts';
 import type { LocalStore } from './local-store.ts';
@@ -149,6 +149,34 @@ test('an expired session asks for a login, keeps the pending mutations, and a ne
   await until(() => client.status.pending, (pending) => pending === 0, 'the queue to drain after the login');
   expect(client.status.needsLogin).toBe(false);
   expect(await serverStock(products[0]!)).toBe(before + 1);
+});
+
+test('a device an admin revokes stops and forgets everything it held: synced rows, unsent changes, its login', async () => {
+  const email = `revoked-${randomUUID().slice(0, 8)}@niaga.test`;
+  await backend.database.db.query(`insert into auth.users (email, password_hash, name, role, warehouse_id) values ($1, $2, 'Revoked Picker', 'warehouse', $3)`, [email, await hashPassword('a-long-password'), warehouseID]);
+  const login = await fetch(`${backend.server.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'a-long-password' }) });
+  const tokens = (await login.json()) as SessionTokens;
+  const { client, store, network } = await device('pglite', tokens);
+  await client.ready();
+  expect((await store.transaction((tx) => tx.list('catalog.products', {}))).length).toBeGreaterThan(0);
+  network.down();
+  const before = await serverStock(products[1]!);
+  await client.mutate('stock.adjust', adjust(products[1]!, 3));
+  expect(client.status.pending).toBe(1);
+
+  const sid = (JSON.parse(Buffer.from(tokens.accessToken.split('.')[1]!, 'base64url').toString()) as { sid: string }).sid;
+  const revoke = await fetch(`${backend.server.baseUrl}/api/v1/auth/sessions/${sid}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${await backend.server.token('admin')}` } });
+  expect(revoke.status).toBe(204);
+  network.up();
+  client.reconnect();
+  await until(() => client.status.revoked, (revoked) => revoked, 'the client to learn it was revoked');
+  expect(client.status).toMatchObject({ needsLogin: true, pending: 0, phase: 'stopped', lastError: { code: 'DEVICE_REVOKED' } });
+  for (const table of [...tables, 'sync.clients']) expect(await store.transaction((tx) => tx.list(table, {})), table).toEqual([]);
+  expect(await store.transaction((tx) => tx.listPending())).toEqual([]);
+  expect(await store.transaction((tx) => tx.getMeta('auth:session'))).toBeUndefined();
+  expect(client.actor()).toBeUndefined();
+  await expect(client.login(tokens)).rejects.toMatchObject({ code: 'DEVICE_REVOKED' });
+  expect(await serverStock(products[1]!)).toBe(before);
 });
 
 test('a device resuming from an offset the server compacted away refetches (409) and ends with the server’s rows', async () => {

@@ -9,7 +9,7 @@ import { runOnDevice } from './device-mutation.ts';
 import type { ColumnSpec, LocalStore, StoreTx, TableSpec } from './local-store.ts';
 import { PushLoop, type PushResult } from './push-loop.ts';
 import { applyCommit, CLIENTS_TABLE, metaKeys, type RebaseResult } from './rebase.ts';
-import { Session, SessionExpiredError, type SessionTokens } from './session.ts';
+import { DeviceRevokedError, Session, SESSION_META_KEY, SessionExpiredError, type SessionTokens } from './session.ts';
 import { startShapeTransport, type ShapeTransport } from './shape-transport.ts';
 import { StatusHolder, type StatusListener, type SyncStatus } from './sync-status.ts';
 import { outcomeOf, readOutcomes, RESULTS_TABLE, type MutationOutcomeRecord } from './outcomes.ts';
@@ -64,7 +64,7 @@ export interface SyncClient {
   onOutcome(listener: (outcome: MutationOutcomeRecord) => void): () => void;
   /** Who the device acts as: the last login's user, kept after the session ends; undefined before any login. */
   actor(): Actor | undefined;
-  /** Log in again after `status.needsLogin`; syncing and pushing resume. */
+  /** Log in again after `status.needsLogin` (not after `status.revoked`); syncing and pushing resume. */
   login(tokens: SessionTokens): Promise<void>;
   /** Push now. */
   pushNow(): void;
@@ -91,7 +91,18 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const tables = [...new Set([...options.tables, CLIENTS_TABLE, RESULTS_TABLE])];
   const status = new StatusHolder();
-  const session = await Session.load({ serverURL: options.serverURL, store, fetch: doFetch }, options.session);
+  const session = await Session.load(
+    {
+      serverURL: options.serverURL,
+      store,
+      fetch: doFetch,
+      onEnded: (error) => {
+        status.update({ needsLogin: true });
+        if (error instanceof DeviceRevokedError) void forgetDevice(error);
+      },
+    },
+    options.session,
+  );
   const { clientID, clientGroupID, cursors, lsn, pending, lastSyncedAt } = await store.transaction(async (tx) => {
     const ids = { clientID: await ensureID(tx, identityKeys.clientID), clientGroupID: await ensureID(tx, identityKeys.clientGroupID) };
     const saved = new Map<string, ShapeCursor>();
@@ -273,6 +284,28 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       })
       .catch(reportApplyError);
   });
+
+  let forgetting: Promise<void> | undefined;
+  /** The device was revoked: stop, and delete every synced row, unsent mutation and cursor it holds. */
+  function forgetDevice(error: DeviceRevokedError): Promise<void> {
+    forgetting ??= (async () => {
+      session.forget();
+      transport?.stop();
+      await pushLoop.stop();
+      const keys = [...tables.map(metaKeys.cursor), metaKeys.lsn, metaKeys.lastSyncedAt, ...Object.values(identityKeys), SESSION_META_KEY];
+      await serial(() =>
+        store.transaction(async (tx) => {
+          for (const table of known.keys()) await tx.clear(table);
+          await tx.deletePendingThrough(Number.MAX_SAFE_INTEGER);
+          for (const key of keys) await tx.setMeta(key, undefined);
+        }),
+      );
+      status.update({ revoked: true, needsLogin: true, pending: 0, lastSyncedAt: null, phase: 'stopped' });
+      status.error(error.code, error.message);
+    })().catch(reportApplyError);
+    return forgetting;
+  }
+
   lead();
 
   return {
@@ -303,6 +336,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       return () => outcomeListeners.delete(listener);
     },
     async login(tokens) {
+      if (status.current.revoked) throw new DeviceRevokedError('This device was revoked and its data deleted: start a new sync client to log in');
       await session.replace(tokens);
       status.update({ needsLogin: false, lastError: null });
       if (leader.isLeader()) {
@@ -323,6 +357,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       stopTabs();
       tabs.close();
       await pushLoop.stop();
+      await forgetting;
       await work;
       await leader.release();
       status.update({ phase: 'stopped' });

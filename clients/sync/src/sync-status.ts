@@ -22,6 +22,11 @@ export interface SyncStatus {
   readonly lastError: SyncError | null;
   /** The session ended: the app should ask for a login (pending mutations are kept). */
   readonly needsLogin: boolean;
+  /**
+   * An administrator revoked this device (or disabled the account): the client has stopped and
+   * deleted what the device synced and had not sent. Start a new client to log in again.
+   */
+  readonly revoked: boolean;
   /** The server refuses this app's protocol version: the app should update. */
   readonly updateNeeded: boolean;
 }
@@ -34,6 +39,7 @@ export const initialStatus: SyncStatus = {
   lastSyncedAt: null,
   lastError: null,
   needsLogin: false,
+  revoked: false,
   updateNeeded: false,
 };
 
