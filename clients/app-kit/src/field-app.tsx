@@ -8,6 +8,7 @@ import type { Role } from '@niaga/protocol';
 import { createSyncClient, LocalStoreError, type LocalStore, type SessionTokens, type SyncClient } from '@niaga/sync';
 import { useSyncStatus } from '@niaga/sync/react';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { appBuild } from './app-build.ts';
 import { DeviceContext, type Device } from './device.ts';
 import { FirstSyncScreen } from './first-sync.tsx';
 import { LoginScreen } from './login-screen.tsx';
@@ -101,6 +102,9 @@ function OpenApp(props: FieldAppProps & { readonly client: SyncClient; readonly 
       ) : (
         props.children
       )}
+      <footer className="app-build">
+        {props.appTitle} · build {appBuild}
+      </footer>
       <UpdatePrompt />
     </DeviceContext.Provider>
   );

@@ -15,22 +15,39 @@ export interface FieldPlatform {
   readonly backend: PgShapeBackend;
   /** `http://127.0.0.1:<port>`: the apps are at `/agent/`, `/warehouse/`. */
   readonly origin: string;
+  /** The folder the apps are served from (build into it again to deploy a new version). */
+  readonly appsDir: string;
   close(): Promise<void>;
 }
 
+export interface BuildOptions {
+  /** Build into this folder (e.g. the one a running platform serves: a new deploy) instead of a new one. */
+  readonly appsDir?: string;
+  /** The build name the apps show (NIAGA_APP_BUILD): another name is another version. */
+  readonly build?: string;
+}
+
 /** Builds the apps (folder → URL name) with their own vite.config.ts into one folder the server serves. */
-export async function buildFieldApps(apps: Readonly<Record<string, string>>): Promise<string> {
+export async function buildFieldApps(apps: Readonly<Record<string, string>>, options: BuildOptions = {}): Promise<string> {
   const { build } = await import('vite');
-  const appsDir = mkdtempSync(join(tmpdir(), 'niaga-apps-'));
+  const appsDir = options.appsDir ?? mkdtempSync(join(tmpdir(), 'niaga-apps-'));
   // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
-  const nodeEnv = process.env.NODE_ENV;
+  const { NODE_ENV: nodeEnv, NIAGA_APP_BUILD: buildName } = process.env;
   process.env.NODE_ENV = 'production';
+  if (options.build) process.env.NIAGA_APP_BUILD = options.build;
   try {
     for (const [name, root] of Object.entries(apps)) {
-      await build({ configFile: join(root, 'vite.config.ts'), configLoader: 'runner', logLevel: 'warn', build: { outDir: join(appsDir, name), emptyOutDir: true } });
+      await build({
+        configFile: join(root, 'vite.config.ts'),
+        configLoader: 'runner',
+        logLevel: 'warn',
+        build: { outDir: join(appsDir, name), emptyOutDir: true },
+      });
     }
   } finally {
     process.env.NODE_ENV = nodeEnv;
+    if (buildName === undefined) delete process.env.NIAGA_APP_BUILD;
+    else process.env.NIAGA_APP_BUILD = buildName;
   }
   return appsDir;
 }
@@ -44,6 +61,7 @@ export async function startFieldPlatform(appsDir: string): Promise<FieldPlatform
   return {
     backend,
     origin: backend.server.baseUrl,
+    appsDir,
     async close() {
       await backend.close();
       rmSync(appsDir, { recursive: true, force: true });

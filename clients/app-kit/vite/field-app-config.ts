@@ -27,11 +27,20 @@ export function appOutDir(name: string): string {
   return process.env.NIAGA_APP_OUT_DIR ?? resolve(repoRoot, 'dist/apps', name);
 }
 
+/**
+ * What the app shows as its build (support asks for it): NIAGA_APP_BUILD, else when it was built.
+ * Each build is a new version to the service worker, which offers the reload.
+ */
+function appBuild(): string {
+  return process.env.NIAGA_APP_BUILD ?? new Date().toISOString().slice(0, 16).replace('T', ' ');
+}
+
 export function fieldAppConfig(app: FieldAppBuild): UserConfig {
   const base = `/${app.name}/`;
   return {
     root: app.root,
     base,
+    define: { __NIAGA_APP_BUILD__: JSON.stringify(appBuild()) },
     publicDir: resolve(dirname(fileURLToPath(import.meta.url)), '../public'),
     logLevel: 'warn',
     plugins: [

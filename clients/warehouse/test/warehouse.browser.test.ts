@@ -14,7 +14,7 @@ let platform: FieldPlatform;
 let browser: Browser;
 
 beforeAll(async () => {
-  platform = await startFieldPlatform(await buildFieldApps({ warehouse: appRoot }));
+  platform = await startFieldPlatform(await buildFieldApps({ warehouse: appRoot }, { build: 'first' }));
   browser = await launchChromium();
 }, 120_000);
 
@@ -457,3 +457,37 @@ test('where the browser reads barcodes from the camera, a code held in view coun
   expect(errors.unexpected).toEqual([]);
   await context.close();
 }, 60_000);
+
+test('a new version deployed while the app is open is offered, not forced; Reload switches to it, and it opens offline', async () => {
+  const context = await browser.newContext();
+  const errors = watchErrors(context);
+  const page = await context.newPage();
+  onTestFailed(async () => {
+    await saveScreenshot(page, 'failed-update');
+  });
+  await logIn(page, platform.origin, 'picker2@niaga.test');
+  // The first visit installs the service worker; from the reload on, it serves the app.
+  await page.evaluate('navigator.serviceWorker.ready.then(() => true)');
+  await page.reload();
+  await sections(page).waitFor();
+  const footer = page.getByRole('contentinfo');
+  expect(await textOf(footer)).toContain('build first');
+
+  // Deploy: the app built again as another version, into the folder the server serves.
+  await buildFieldApps({ warehouse: appRoot }, { appsDir: platform.appsDir, build: 'second' });
+  await page.evaluate('navigator.serviceWorker.getRegistration().then((registration) => registration.update())');
+  const prompt = page.getByRole('alert').filter({ hasText: 'A new version of the app is ready' });
+  await prompt.waitFor({ timeout: 30_000 });
+  expect(await textOf(footer)).toContain('build first');
+  await saveScreenshot(page, 'warehouse-update-prompt');
+
+  await prompt.getByRole('button', { name: 'Reload' }).click();
+  await until(async () => expect(await textOf(footer)).toContain('build second'), 30_000);
+  await errors.setOffline(true);
+  await page.reload();
+  await sections(page).waitFor();
+  expect(await textOf(footer)).toContain('build second');
+  await errors.setOffline(false);
+  expect(errors.unexpected).toEqual([]);
+  await context.close();
+}, 120_000);
