@@ -37,7 +37,8 @@ function seeded(): TableState {
   ]);
 }
 
-const confirm = (pickLineID: string, qty: number, scannedCode = '4006381333931') => ({ pickLineID, qty, scannedCode, occurredAt: '2026-11-24T11:00:00.000Z' });
+/** `scannedCode` null: nothing was scanned. */
+const confirm = (pickLineID: string, qty: number, scannedCode: string | null = '4006381333931') => ({ pickLineID, qty, ...(scannedCode === null ? {} : { scannedCode }), occurredAt: '2026-11-24T11:00:00.000Z' });
 const row = (state: TableState, table: string, id: string) => state.get(table)!.get(id)!;
 
 test('confirming every line takes the goods out of stock and the reservation, advances the order line and completes the list', async () => {
@@ -57,11 +58,18 @@ test('confirming every line takes the goods out of stock and the reservation, ad
   ]);
 });
 
+test('an empty bin is confirmed as a short pick of nothing, with no scan: the line is short and no stock moves', async () => {
+  const state = await run(seeded(), 'pick.confirm', confirm(lineA, 0, null));
+  expect(state.get('orders.pick_lines')!.get(lineA)).toMatchObject({ picked_qty: 0, status: 'short' });
+  expect([...(state.get('inventory.movements')?.values() ?? [])]).toEqual([]);
+});
+
 test('a wrong scan, a second confirmation, too many units, another warehouse or a cancelled order are refused', async () => {
   const cancelled = new Map(seeded());
   cancelled.set('orders.orders', new Map([['o1', { id: 'o1', status: 'cancelled', version: 2 }]]));
   await expect(run(cancelled, 'pick.confirm', confirm(lineA, 3))).rejects.toMatchObject({ code: 'INVALID_STATE' });
   await expect(run(seeded(), 'pick.confirm', confirm(lineA, 3, '999'))).rejects.toMatchObject({ code: 'WRONG_ITEM' });
+  await expect(run(seeded(), 'pick.confirm', confirm(lineA, 3, null))).rejects.toMatchObject({ code: 'INVALID_ARGS', message: expect.stringContaining('Scan the item') });
   await expect(run(seeded(), 'pick.confirm', confirm(lineA, 4))).rejects.toMatchObject({ code: 'INVALID_ARGS' });
   const picked = await run(seeded(), 'pick.confirm', confirm(lineA, 3));
   await expect(run(picked, 'pick.confirm', confirm(lineA, 0))).rejects.toMatchObject({ code: 'INVALID_STATE' });

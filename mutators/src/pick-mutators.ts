@@ -14,7 +14,8 @@ export const confirmPickArgs = Type.Object(
   {
     pickLineID: Uuid,
     qty: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
-    scannedCode: Type.String({ minLength: 1, maxLength: 64 }),
+    /** What the picker scanned; absent only for a short pick of nothing (the bin was empty). */
+    scannedCode: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     occurredAt: Timestamp,
   },
   { additionalProperties: false },
@@ -33,7 +34,9 @@ export const confirmPick = defineMutator('pick.confirm', confirmPickArgs, async 
   const remaining = num(line.qty) - num(line.picked_qty);
   if (args.qty > remaining) reject('INVALID_ARGS', `Only ${remaining} left to pick on this line, not ${args.qty}`, { remaining });
   const product = await requireRow(tx, 'catalog.products', String(line.product_id), 'Product');
-  if (args.scannedCode !== product.barcode && args.scannedCode !== product.sku) {
+  if (args.scannedCode === undefined) {
+    if (args.qty > 0) reject('INVALID_ARGS', `Scan the item to pick it: ${String(product.sku)} was not scanned`, { expected: product.sku });
+  } else if (args.scannedCode !== product.barcode && args.scannedCode !== product.sku) {
     reject('WRONG_ITEM', `Scanned ${args.scannedCode}, but this line is ${String(product.sku)}`, { expected: product.sku, scanned: args.scannedCode });
   }
 

@@ -180,10 +180,10 @@ export function PickListScreen(props: { readonly pickListID: string }) {
   const currentOf = (view: PickListView | null | undefined) => view?.lines.find((line) => line.status === 'pending' && !line.queued && !confirming.current.has(line.id));
 
   const confirm = useCallback(
-    async (line: PickLineView, qty: number, scannedCode: string) => {
+    async (line: PickLineView, qty: number, scannedCode: string | undefined) => {
       if (confirming.current.has(line.id)) return;
       confirming.current.add(line.id);
-      const result = await mutate('pick.confirm', { pickLineID: line.id, qty, scannedCode, occurredAt: new Date().toISOString() });
+      const result = await mutate('pick.confirm', { pickLineID: line.id, qty, ...(scannedCode === undefined ? {} : { scannedCode }), occurredAt: new Date().toISOString() });
       if (!result.ok) {
         confirming.current.delete(line.id);
         report('error', `Not confirmed: ${result.error.message}`);
@@ -309,8 +309,8 @@ export function PickListScreen(props: { readonly pickListID: string }) {
               type="button"
               className="warn"
               onClick={() => {
-                // Nothing in the bin: no item to scan, nothing leaves the shelf (0 units).
-                void confirm(current, 0, current.barcode ?? current.sku);
+                // Nothing in the bin: no item to scan, nothing leaves the shelf (a short pick of 0).
+                void confirm(current, 0, undefined);
               }}
               disabled={scanned > 0}
             >

@@ -458,6 +458,28 @@ test('where the browser reads barcodes from the camera, a code held in view coun
   await context.close();
 }, 60_000);
 
+test('an empty bin is confirmed as a short pick of nothing, with no scan, and the server records the line short', async () => {
+  const line = await nextPickLine('WH-3', 1);
+  expect(line, 'WH-3 has a pick list to start').toBeDefined();
+  const [row] = await query<{ id: string }>(
+    `select l.id from orders.pick_lines l where l.pick_list_id = $1 and l.status = 'pending' order by l.bin_sort_order, l.bin_code, l.id limit 1`,
+    [line!.pick_list_id],
+  );
+  const context = await browser.newContext();
+  const errors = watchErrors(context);
+  const page = await context.newPage();
+  onTestFailed(async () => {
+    await saveScreenshot(page, 'failed-bin-empty');
+  });
+  await logIn(page, platform.origin, 'picker3@niaga.test');
+  await page.goto(`${platform.origin}/warehouse/#/picks/${line!.pick_list_id}`);
+  await page.getByRole('button', { name: 'Bin empty' }).click();
+  await until(async () => expect(await query('select status, picked_qty from orders.pick_lines where id = $1', [row!.id])).toEqual([{ status: 'short', picked_qty: 0 }]), 30_000);
+  expect(await query(`select id from inventory.movements where reference_id = $1`, [row!.id])).toEqual([]);
+  expect(errors.unexpected).toEqual([]);
+  await context.close();
+}, 60_000);
+
 test('a new version deployed while the app is open is offered, not forced; Reload switches to it, and it opens offline', async () => {
   const context = await browser.newContext();
   const errors = watchErrors(context);
