@@ -88,7 +88,7 @@ export function createDemoTables() {
       created_at: 'timestamptz', updated_at: 'timestamptz',
     }),
     payments: new Table('orders.payments', {
-      id: 'uuid', order_id: 'uuid', customer_id: 'uuid', amount_minor: 'int8', currency: 'text', method: 'text', status: 'text',
+      id: 'uuid', order_id: 'uuid', customer_id: 'uuid', agent_id: 'uuid', amount_minor: 'int8', currency: 'text', method: 'text', status: 'text',
       provider_ref: 'text', processed_at: 'timestamptz', created_at: 'timestamptz', updated_at: 'timestamptz',
     }),
     pickLists: new Table('orders.pick_lists', {

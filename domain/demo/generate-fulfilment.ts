@@ -80,7 +80,7 @@ export function addFulfilment(tables: DemoTables, random: Random, input: Fulfilm
   const pending = method === 'credit' && !settled;
   const processedMs = Math.min(timeline.deliveredMs + (method === 'bank_transfer' ? random.int(1, 48) * HOUR : 0), BASE_MS - MINUTE);
   tables.payments.add({
-    id: random.uuid(), order_id: order.id, customer_id: customer.id, amount_minor: total, currency: CURRENCY, method,
+    id: random.uuid(), order_id: order.id, customer_id: customer.id, agent_id: order.agentID, amount_minor: total, currency: CURRENCY, method,
     status: pending ? 'pending' : 'processed', provider_ref: method === 'card' ? `CH-${random.uuid().slice(0, 8)}` : method === 'bank_transfer' ? `TRF-${random.int(100000, 999999)}` : null,
     processed_at: pending ? null : iso(processedMs), created_at: iso(timeline.deliveredMs), updated_at: iso(pending ? timeline.deliveredMs : processedMs),
   });

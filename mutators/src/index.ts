@@ -8,5 +8,6 @@ export * from './order-mutators.ts';
 export * from './stock-mutators.ts';
 export * from './transfer-mutators.ts';
 export * from './pick-mutators.ts';
+export * from './payment-mutators.ts';
 export * from './cart-mutators.ts';
 export * from './customer-mutators.ts';

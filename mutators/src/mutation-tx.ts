@@ -11,6 +11,7 @@ export const mutableTables = [
   'orders.cart_items',
   'orders.pick_lists',
   'orders.pick_lines',
+  'orders.payments',
   'inventory.stock_items',
   'inventory.movements',
   'inventory.transfers',

@@ -3,6 +3,7 @@ import type { Mutator } from './define-mutator.ts';
 import { addToCart, checkout, removeFromCart } from './cart-mutators.ts';
 import { toggleWishlist, upsertAddress, upsertCustomer } from './customer-mutators.ts';
 import { cancelOrder, placeOrder } from './order-mutators.ts';
+import { recordPayment } from './payment-mutators.ts';
 import { confirmPick } from './pick-mutators.ts';
 import { adjustStock, countStock, reviewCount } from './stock-mutators.ts';
 import { createTransfer, receiveTransfer, shipTransfer } from './transfer-mutators.ts';
@@ -17,6 +18,7 @@ const all = [
   shipTransfer,
   receiveTransfer,
   confirmPick,
+  recordPayment,
   addToCart,
   removeFromCart,
   checkout,

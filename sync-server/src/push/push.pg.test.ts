@@ -286,6 +286,40 @@ describe('reconciliation on the server', () => {
   });
 });
 
+test('two devices take the same invoice offline: the first payment is processed, the second kept as failed; both announced, the device told', async () => {
+  const placed = placeOrder(randomUUID(), 1);
+  expect((await push(randomUUID(), [placed])).status).toBe(200);
+  const orderID = (placed.args as { orderID: string }).orderID;
+  const [order] = (await database.db.query<{ total_minor: string }>('select total_minor from orders.orders where id = $1', [orderID])).rows;
+  const pay = (clientID: string) => ({
+    clientID,
+    id: 1,
+    name: 'payment.record',
+    args: { paymentID: randomUUID(), orderID, amountMinor: Number(order!.total_minor), method: 'cash', occurredAt: new Date().toISOString() },
+    timestamp: 1,
+  });
+  const [phone, tablet] = [pay(randomUUID()), pay(randomUUID())];
+  const answers = await Promise.all([push(randomUUID(), [phone]), push(randomUUID(), [tablet])]);
+  expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+  const { rows: payments } = await database.db.query<{ status: string; agent_id: string; failure_reason: string | null }>(
+    'select status, agent_id, failure_reason from orders.payments where order_id = $1 order by status desc',
+    [orderID],
+  );
+  expect(payments).toMatchObject([
+    { status: 'processed', agent_id: agentID, failure_reason: null },
+    { status: 'failed', agent_id: agentID, failure_reason: expect.stringContaining('had 0 left to pay') },
+  ]);
+  const { rows: events } = await database.db.query<{ type: string; client_id: string }>(
+    `select type, client_id from events.outbox where type like 'payment.%' and payload->>'orderID' = $1 order by type desc`,
+    [orderID],
+  );
+  expect(events.map((event) => event.type)).toEqual(['payment.processed', 'payment.failed']);
+  const { rows: results } = await database.db.query<{ status: string; code: string }>('select status, code from sync.mutation_results where client_id = any($1::text[])', [[phone.clientID, tablet.clientID]]);
+  expect(results).toEqual([{ status: 'adjusted', code: 'OVERPAYMENT' }]);
+  // Each event names the device whose mutation caused it: one each.
+  expect(new Set(events.map((event) => event.client_id))).toEqual(new Set([phone.clientID, tablet.clientID]));
+});
+
 test('devices adjusting the same stock at the same moment lose none of each other’s changes', async () => {
   const warehouseID = randomUUID();
   await database.db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-C', 'C')`, [warehouseID]);

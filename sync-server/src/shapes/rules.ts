@@ -76,7 +76,11 @@ export const shapeRules: Readonly<Record<string, TableRules>> = {
     customer: { columns: 'all', filter: own('customer_id', 'customer_id') },
     warehouse: ofMyWarehouse,
   },
-  'orders.payments': { admin: all, customer: { columns: 'all', filter: own('customer_id', 'customer_id') } },
+  'orders.payments': {
+    admin: all,
+    agent: { columns: 'all', filter: own('agent_id', 'agent_id') },
+    customer: { columns: 'all', filter: own('customer_id', 'customer_id') },
+  },
   'orders.pick_lists': { admin: all, warehouse: ofMyWarehouse },
   'orders.pick_lines': { admin: all, warehouse: ofMyWarehouse },
 
