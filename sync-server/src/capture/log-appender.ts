@@ -9,7 +9,7 @@ import type { Executor } from '@niaga/db';
 import { CaptureError, CaptureErrorCode } from './capture-error.ts';
 import type { CapturedChange } from './transaction-assembler.ts';
 
-/** Channel notified after each append; the payload is the new maximum lsn in decimal. */
+/** Channel notified after each append (by sync.append_change_batch); the payload is the new maximum lsn in decimal. */
 export const changeLogChannel = 'niaga_change_log';
 /** Channel notified when appended transactions truncated synced tables; payload JSON `{ lsn, tables }`. */
 export const truncateChannel = 'niaga_change_log_truncate';
@@ -31,9 +31,6 @@ export interface AppendResult {
   readonly maxLsn: bigint;
 }
 
-/** Serialises appenders: a deposed leader still finishing an append cannot interleave with the new one. */
-const appendLockKey = 'niaga.change_log.append';
-
 function assertIncreasing(batch: readonly LoggableTransaction[]): void {
   for (let i = 1; i < batch.length; i++) {
     if (batch[i]!.lsn <= batch[i - 1]!.lsn) {
@@ -42,44 +39,28 @@ function assertIncreasing(batch: readonly LoggableTransaction[]): void {
   }
 }
 
+/**
+ * One round trip: `sync.append_change_batch` (migration 0024) takes the appenders' lock, skips
+ * what the log already holds, inserts, retires truncated tables' handles and notifies, as one
+ * transaction. The batch travels as one JSON document, far cheaper to build and send than per-row
+ * JSON escaped again into Postgres array literals.
+ */
 export async function appendTransactions(db: Executor, batch: readonly LoggableTransaction[]): Promise<AppendResult> {
   assertIncreasing(batch);
-  return db.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [appendLockKey]);
-    const { rows } = await tx.query<{ max: string }>('select coalesce(max(lsn), 0)::text as max from sync.change_log');
-    const previousMax = BigInt(rows[0]!.max);
-    const fresh = batch.filter((transaction) => transaction.lsn > previousMax);
-    const skipped = batch.length - fresh.length;
-
-    // One JSON document for the whole batch: far cheaper to build and send than per-row JSON
-    // escaped again into Postgres array literals.
-    const entries: unknown[] = [];
-    for (const transaction of fresh) {
-      const lsn = transaction.lsn.toString();
-      const xid = transaction.xid.toString();
-      transaction.changes.forEach((change, opIndex) => {
-        entries.push({ lsn, op_index: opIndex, xid, table_name: change.table, operation: change.operation, old_row: change.oldRow, new_row: change.newRow });
-      });
-    }
-    const appended = fresh.filter((transaction) => transaction.changes.length > 0);
-    if (entries.length > 0) {
-      await tx.query(
-        `insert into sync.change_log (lsn, op_index, xid, table_name, operation, old_row, new_row)
-         select lsn, op_index, xid, table_name, operation, old_row, new_row
-           from jsonb_to_recordset($1::jsonb)
-             as e(lsn bigint, op_index integer, xid bigint, table_name text, operation text, old_row jsonb, new_row jsonb)`,
-        [JSON.stringify(entries)],
-      );
-    }
-    const maxLsn = appended.length > 0 ? appended[appended.length - 1]!.lsn : previousMax;
-    if (appended.length > 0) await tx.query('select pg_notify($1, $2)', [changeLogChannel, maxLsn.toString()]);
-    for (const transaction of fresh) {
-      if (transaction.truncatedTables.length === 0) continue;
-      // Their shapes' handles are retired in the same transaction: clients must refetch (409).
-      await tx.query('delete from sync.shape_handles where table_name = any($1::text[])', [transaction.truncatedTables]);
-      const payload = JSON.stringify({ lsn: transaction.lsn.toString(), tables: transaction.truncatedTables });
-      await tx.query('select pg_notify($1, $2)', [truncateChannel, payload]);
-    }
-    return { appended, skipped, maxLsn };
-  });
+  const entries: unknown[] = [];
+  const truncations: { lsn: string; tables: readonly string[] }[] = [];
+  for (const transaction of batch) {
+    const lsn = transaction.lsn.toString();
+    const xid = transaction.xid.toString();
+    transaction.changes.forEach((change, opIndex) => {
+      entries.push({ lsn, op_index: opIndex, xid, table_name: change.table, operation: change.operation, old_row: change.oldRow, new_row: change.newRow });
+    });
+    if (transaction.truncatedTables.length > 0) truncations.push({ lsn, tables: transaction.truncatedTables });
+  }
+  const { rows } = await db.query<{ previous_max: string }>('select sync.append_change_batch($1::jsonb, $2::jsonb)::text as previous_max', [JSON.stringify(entries), JSON.stringify(truncations)]);
+  const previousMax = BigInt(rows[0]!.previous_max);
+  const fresh = batch.filter((transaction) => transaction.lsn > previousMax);
+  const appended = fresh.filter((transaction) => transaction.changes.length > 0);
+  const maxLsn = appended.length > 0 ? appended[appended.length - 1]!.lsn : previousMax;
+  return { appended, skipped: batch.length - fresh.length, maxLsn };
 }

@@ -27,7 +27,10 @@ export interface ReplicationLeaderOptions {
   readonly onTruncate?: (event: TruncateEvent) => void | Promise<void>;
   /** A batch is appended when it holds this many transactions… */
   readonly maxBatchTransactions?: number;
-  /** …or this long after its first transaction arrived. */
+  /**
+   * …or, when no append is running, this long after its first transaction arrived (0, the
+   * default: at once; transactions arriving during an append gather into the next batch).
+   */
   readonly maxBatchDelayMs?: number;
   /** How often a standby tries to become leader. */
   readonly standbyRetryMs?: number;
@@ -134,7 +137,7 @@ export function startReplicationLeader(options: ReplicationLeaderOptions): Repli
       slotName,
       publicationName,
       maxBatchTransactions: options.maxBatchTransactions ?? 500,
-      maxBatchDelayMs: options.maxBatchDelayMs ?? 5,
+      maxBatchDelayMs: options.maxBatchDelayMs ?? 0,
       visibilityTimeoutMs: options.visibilityTimeoutMs ?? 5000,
       logger,
       onTruncate: options.onTruncate,

@@ -157,8 +157,22 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
     flushing = flushing
       .then(() => appendAndAcknowledge(batch))
       .catch(fail)
-      .finally(() => void flushesInFlight--);
+      .finally(() => {
+        flushesInFlight--;
+        // What arrived during the append goes next, as one batch.
+        if (flushesInFlight === 0 && pending.length > 0 && !finished) schedule();
+      });
     return flushing;
+  };
+
+  /**
+   * Group commit: with no append running, a transaction is appended at once (or after
+   * maxBatchDelayMs, if set); while one runs, the next batch gathers and goes when it ends.
+   */
+  const schedule = () => {
+    if (flushesInFlight > 0) return;
+    if (options.maxBatchDelayMs <= 0) void flush();
+    else batchTimer ??= setTimeout(() => void flush(), options.maxBatchDelayMs);
   };
 
   service.on('data', async (_lsn: string, message: Pgoutput.Message) => {
@@ -172,7 +186,7 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
       pending.push(step.completed);
       // Backpressure: with flow control the library reads no further until this resolves.
       if (pending.length >= options.maxBatchTransactions) await flush();
-      else batchTimer ??= setTimeout(() => void flush(), options.maxBatchDelayMs);
+      else schedule();
     } catch (error) {
       fail(error);
     }

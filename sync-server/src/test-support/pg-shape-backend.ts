@@ -39,7 +39,6 @@ export async function startPgShapeBackend(options: PgShapeBackendOptions = {}): 
     tables: syncedTables,
     slotName,
     publicationName: `${slotName}_pub`,
-    maxBatchDelayMs: 2,
     heartbeatMs: 200,
   });
   const deadline = Date.now() + 30_000;
