@@ -57,6 +57,7 @@ export function countInserts(body: string): number {
 
 export interface LiveBody {
   readonly body: string;
+  /** When the response had fully arrived (its 'end'), before this simulated client did any work on it. */
   readonly receivedAt: number;
   /** The lsn part of the electric-offset this response moved the client to. */
   readonly offsetLsn: bigint;
@@ -66,6 +67,8 @@ export interface HttpResponse {
   readonly status: number;
   header(name: string): string | undefined;
   readonly body: string;
+  /** performance.now() when the body had fully arrived. */
+  readonly receivedAt: number;
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
@@ -78,11 +81,12 @@ export function httpGet(url: string, headers: Record<string, string>, signal?: A
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
       res.on('end', () => {
+        const receivedAt = performance.now();
         const value = (name: string) => {
           const raw = res.headers[name];
           return Array.isArray(raw) ? raw.join(', ') : raw;
         };
-        resolve({ status: res.statusCode ?? 0, header: value, body: Buffer.concat(chunks).toString('utf8') });
+        resolve({ status: res.statusCode ?? 0, header: value, body: Buffer.concat(chunks).toString('utf8'), receivedAt });
       });
     });
     req.on('error', reject);
@@ -157,7 +161,11 @@ export class LongPollClient {
           const { response, body } = await this.get(
             `cursor=${encodeURIComponent(this.cursor)}&handle=${encodeURIComponent(this.handle)}${live}&log=full&offset=${this.offset}&${this.shapeQuery}`,
           );
-          const receivedAt = performance.now();
+          const { receivedAt } = response;
+          // These clients share one process, unlike real devices: responses that arrived together
+          // are all timestamped (in their 'end') before any simulated client works on its own, so
+          // one client's parsing and next request are not counted in another's latency.
+          await new Promise<void>((resolve) => setImmediate(resolve));
           this.stats.responses += 1;
           if (response.status === 409) {
             this.stats.errors += 1;
