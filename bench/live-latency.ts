@@ -107,7 +107,7 @@ runBenchmark('live-latency', async () => {
   const clients = await connectClients(server, warehouses, clientCount, 25, aborter.signal);
   const snapshotSeconds = (performance.now() - connectStarted) / 1000;
   const badSnapshots = clients.filter((client) => client.snapshotRows !== itemsPerWarehouse).length;
-  for (const client of clients) client.startLive(onBody);
+  for (const client of clients) client.startLive(onBody, { timestampFirst: true });
 
   // ---- One official ShapeStream, a warehouse-0 picker.
   const streamSeen = new Map<number, number>();

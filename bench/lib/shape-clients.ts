@@ -152,7 +152,7 @@ export class LongPollClient {
    * Long-polls until the signal aborts, handing each 200 body to `onBody`. As the official client
    * does, a response without electric-up-to-date is followed by a catch-up (non-live) request.
    */
-  startLive(onBody: (client: LongPollClient, live: LiveBody) => void): void {
+  startLive(onBody: (client: LongPollClient, live: LiveBody) => void, options: { readonly timestampFirst?: boolean } = {}): void {
     let upToDate = true;
     this.running = (async () => {
       while (!this.signal.aborted) {
@@ -162,10 +162,12 @@ export class LongPollClient {
             `cursor=${encodeURIComponent(this.cursor)}&handle=${encodeURIComponent(this.handle)}${live}&log=full&offset=${this.offset}&${this.shapeQuery}`,
           );
           const { receivedAt } = response;
-          // These clients share one process, unlike real devices: responses that arrived together
-          // are all timestamped (in their 'end') before any simulated client works on its own, so
-          // one client's parsing and next request are not counted in another's latency.
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          // timestampFirst: these clients share one process, unlike real devices; responses that
+          // arrived together are all timestamped (in their 'end') before any simulated client
+          // works on its own, so one client's parsing and next request are not counted in another's
+          // latency. (It also spreads the clients' next requests out in time, which changes how
+          // often the server can share one read between them: fan-out.ts does not use it.)
+          if (options.timestampFirst) await new Promise<void>((resolve) => setImmediate(resolve));
           this.stats.responses += 1;
           if (response.status === 409) {
             this.stats.errors += 1;
