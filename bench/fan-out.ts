@@ -22,7 +22,7 @@
  * Postgres update rate, and the raw logical decoding rate of that burst
  * (pg_logical_slot_get_binary_changes with pgoutput, REPLICA IDENTITY FULL as the server sets it).
  *
- *   node_modules/.bin/tsx bench/fan-out.ts     (CHANGES=50000 TX_ROWS=1000 WAREHOUSES=10 ITEMS=1000 BENCH_PROFILE=1)
+ *   node_modules/.bin/tsx bench/fan-out.ts     (CHANGES=50000 TX_ROWS=1000 WAREHOUSES=10 ITEMS=1000 BENCH_PROFILE=1 SPREAD_REPOLLS=1)
  *   selective shapes, each change concerns one client:
  *   WAREHOUSES=1000 ITEMS=10 PICKERS=1000 THRESHOLD_SHAPES=0 PRODUCT_SHAPES=0 AGENT_SHAPES=0 node_modules/.bin/tsx bench/fan-out.ts
  */
@@ -56,6 +56,8 @@ const thresholdShapes = Number(process.env.THRESHOLD_SHAPES ?? '60');
 const productShapes = Number(process.env.PRODUCT_SHAPES ?? '35');
 const agentShapes = Number(process.env.AGENT_SHAPES ?? '5');
 const deliveryTimeoutS = Number(process.env.DELIVERY_TIMEOUT ?? '180');
+/** SPREAD_REPOLLS=1: each client's next request waits until the responses that arrived with its own are read (as in live-latency.ts), so re-polls spread out in time as real devices' do. */
+const spreadRepolls = process.env.SPREAD_REPOLLS === '1';
 const goalPerSecond = 20_000;
 
 interface Item {
@@ -200,7 +202,7 @@ runBenchmark('fan-out', async () => {
       s.received += n;
       if (s.received > s.expected) stray += Math.min(n, s.received - s.expected);
       if (s.completeAt === undefined && s.received >= s.expected) s.completeAt = live.receivedAt;
-    });
+    }, { timestampFirst: spreadRepolls });
   }
   const held = await waitForWaiting(server, total, 60_000);
   console.log(
