@@ -7,7 +7,7 @@ import { revokedSessionError } from './guard.ts';
 import type { RevokedSessions } from './revoked-sessions.ts';
 import { deviceRevokingReasons, findSessionForUpdate, hashToken, insertSession, markRotated, newRefreshToken, revokeFamily, type RevocationReason } from './session-store.ts';
 import type { TokenService } from './tokens.ts';
-import { claimsOf, findUserByEmail, findUserByID, publicUser, type UserRow } from './user-store.ts';
+import { claimsOf, findUserByEmail, findUserByID, lockUser, lockUserOfToken, publicUser, type UserRow } from './user-store.ts';
 
 export interface AuthServiceOptions {
   db: Executor;
@@ -48,6 +48,8 @@ export function createAuthService({ db, tokens, refreshTokenTtlSeconds, revoked 
       const refreshToken = newRefreshToken();
       const expiresAt = refreshExpiry();
       const session = await db.transaction(async (tx) => {
+        // Under the user's lock (see lockUser): an account disabled meanwhile gets no new session.
+        if ((await lockUser(tx, user.id))?.disabled !== false) throw invalidCredentials();
         const inserted = await insertSession(tx, { userID: user.id, tokenHash: hashToken(refreshToken), ...device, expiresAt });
         await writeEvent(tx, { type: 'user.login', payload: { userID: user.id, sessionFamilyID: inserted.family_id, deviceName: device.deviceName } });
         return inserted;
@@ -63,8 +65,11 @@ export function createAuthService({ db, tokens, refreshTokenTtlSeconds, revoked 
      */
     async refresh(refreshToken: string): Promise<LoginResponse> {
       const outcome = await db.transaction(async (tx) => {
-        const session = await findSessionForUpdate(tx, hashToken(refreshToken));
-        if (!session) return { kind: 'invalid' as const };
+        // The owner's lock first (see lockUser), then the token's row.
+        const tokenHash = hashToken(refreshToken);
+        const user = await lockUserOfToken(tx, tokenHash);
+        const session = user && (await findSessionForUpdate(tx, tokenHash));
+        if (!user || !session) return { kind: 'invalid' as const };
         if (session.revoked_reason !== null && deviceRevokingReasons.has(session.revoked_reason)) return { kind: 'revoked' as const, reason: session.revoked_reason };
         if (session.rotated_at !== null) {
           await revokeFamily(tx, session.family_id, 'reuse');
@@ -72,8 +77,7 @@ export function createAuthService({ db, tokens, refreshTokenTtlSeconds, revoked 
         }
         if (session.revoked_at !== null) return { kind: 'invalid' as const };
         if (session.expires_at.getTime() <= Date.now()) return { kind: 'invalid' as const };
-        const user = await findUserByID(tx, session.user_id);
-        if (!user || user.disabled) {
+        if (user.disabled) {
           await revokeFamily(tx, session.family_id, 'disabled');
           return { kind: 'revoked' as const, reason: 'disabled' as RevocationReason };
         }
@@ -104,20 +108,19 @@ export function createAuthService({ db, tokens, refreshTokenTtlSeconds, revoked 
 
     /** Revokes the session family of the given refresh token, or of the caller's access token. */
     async logout(userID: string, sessionFamilyID: string, refreshToken: string | undefined): Promise<void> {
-      if (refreshToken === undefined) await revokeFamily(db, sessionFamilyID, 'logout');
-      else {
-        await db.transaction(async (tx) => {
-          const session = await findSessionForUpdate(tx, hashToken(refreshToken));
-          if (!session || session.user_id !== userID) throw invalidRefresh();
-          await revokeFamily(tx, session.family_id, 'logout');
-        });
-      }
+      await db.transaction(async (tx) => {
+        if (refreshToken === undefined) return revokeFamily(tx, sessionFamilyID, 'logout');
+        const owner = await lockUserOfToken(tx, hashToken(refreshToken));
+        if (owner?.id !== userID) throw invalidRefresh();
+        const session = await findSessionForUpdate(tx, hashToken(refreshToken));
+        return revokeFamily(tx, session!.family_id, 'logout');
+      });
       await revoked?.refresh();
     },
 
     /** An admin revokes a device's session: the device is told to delete what it synced. */
     async revokeDevice(sessionFamilyID: string): Promise<void> {
-      if (!(await revokeFamily(db, sessionFamilyID, 'admin'))) throw new DomainError('NOT_FOUND', 'No session with this id');
+      if (!(await db.transaction((tx) => revokeFamily(tx, sessionFamilyID, 'admin')))) throw new DomainError('NOT_FOUND', 'No session with this id');
       await revoked?.refresh();
     },
 

@@ -235,6 +235,30 @@ describe('devices: revoking a session', () => {
     expect(after.find((session) => session.id === live[1]!.id)).toMatchObject({ revokedReason: 'admin' });
   });
 
+  test('a revocation racing a refresh of the same device still ends every token of it', async () => {
+    const admin = await t.as('admin');
+    for (let round = 0; round < 10; round++) {
+      const tokens = (await login('picker@niaga.test', password)).json<Tokens>();
+      const { sid } = await t.tokens.verify(tokens.accessToken);
+      const [rotated, revoke] = await Promise.all([refresh(tokens.refreshToken), t.app.inject({ method: 'POST', url: `/api/v1/auth/sessions/${sid}/revoke`, headers: admin })]);
+      expect(revoke.statusCode).toBe(204);
+      // Whichever went first, no token of this device works afterwards.
+      if (rotated.statusCode === 200) expect((await refresh(rotated.json<Tokens>().refreshToken)).json()).toMatchObject({ code: 'DEVICE_REVOKED' });
+      else expect(rotated.json()).toMatchObject({ code: 'DEVICE_REVOKED' });
+    }
+  });
+
+  test('a device whose session ended for a milder reason (new password) and is then revoked hears DEVICE_REVOKED', async () => {
+    const tokens = (await login('picker@niaga.test', password)).json<Tokens>();
+    const { sid, sub } = await t.tokens.verify(tokens.accessToken);
+    const admin = await t.as('admin');
+    expect((await t.app.inject({ method: 'PATCH', url: `/api/v1/auth/users/${sub}`, headers: admin, payload: { password } })).statusCode).toBe(200);
+    expect((await me(tokens)).json()).toMatchObject({ code: 'SESSION_REVOKED' });
+    expect((await t.app.inject({ method: 'POST', url: `/api/v1/auth/sessions/${sid}/revoke`, headers: admin })).statusCode).toBe(204);
+    expect((await me(tokens)).json()).toMatchObject({ code: 'DEVICE_REVOKED' });
+    expect((await refresh(tokens.refreshToken)).json()).toMatchObject({ code: 'DEVICE_REVOKED' });
+  });
+
   test('after a logout the access token is refused too, as SESSION_REVOKED (log in again; keep the data)', async () => {
     const tokens = (await login('picker@niaga.test', password)).json<Tokens>();
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(tokens), payload: {} })).statusCode).toBe(204);

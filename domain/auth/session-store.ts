@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Queryable } from '@niaga/db';
+import { lockUser } from './user-store.ts';
 
 export interface SessionRow {
   id: string;
@@ -48,19 +49,28 @@ export async function markRotated(db: Queryable, sessionID: string): Promise<voi
   await db.query('update auth.sessions set rotated_at = now() where id = $1', [sessionID]);
 }
 
-/** Revokes a device's session (every token of its family); false if there is no such family. */
-export async function revokeFamily(db: Queryable, familyID: string, reason: RevocationReason): Promise<boolean> {
-  // The update runs whether or not the select reads it.
-  const { rows } = await db.query<{ found: boolean }>(
-    `with revoked as (update auth.sessions set revoked_at = now(), revoked_reason = $2 where family_id = $1 and revoked_at is null)
-     select exists (select 1 from auth.sessions where family_id = $1) as found`,
-    [familyID, reason],
-  );
-  return rows[0]?.found === true;
+/**
+ * Which rows a revocation for `reason` ($2) changes: those still live, and, for a revocation that
+ * makes the device delete its data, those ended earlier for a milder reason (a stolen phone whose
+ * password was changed first is then revoked: the device must hear DEVICE_REVOKED).
+ */
+const revocable = `(revoked_at is null or ($2 in ('admin', 'disabled') and coalesce(revoked_reason, 'logout') not in ('admin', 'disabled')))`;
+
+/**
+ * Revokes a device's session (every token of its family); false if there is no such family. Takes
+ * the owner's row lock first (see lockUser): pass a transaction.
+ */
+export async function revokeFamily(tx: Queryable, familyID: string, reason: RevocationReason): Promise<boolean> {
+  const { rows } = await tx.query<{ user_id: string }>('select user_id from auth.sessions where family_id = $1 limit 1', [familyID]);
+  if (!rows[0]) return false;
+  await lockUser(tx, rows[0].user_id);
+  await tx.query(`update auth.sessions set revoked_at = now(), revoked_reason = $2 where family_id = $1 and ${revocable}`, [familyID, reason]);
+  return true;
 }
 
-export async function revokeUserSessions(db: Queryable, userID: string, reason: RevocationReason): Promise<void> {
-  await db.query('update auth.sessions set revoked_at = now(), revoked_reason = $2 where user_id = $1 and revoked_at is null', [userID, reason]);
+/** Revokes every session of a user whose row the caller has locked (see lockUser). */
+export async function revokeUserSessions(tx: Queryable, userID: string, reason: RevocationReason): Promise<void> {
+  await tx.query(`update auth.sessions set revoked_at = now(), revoked_reason = $2 where user_id = $1 and ${revocable}`, [userID, reason]);
 }
 
 /** A device's session as an admin sees it: one row per login (its refresh tokens rotate within it). */

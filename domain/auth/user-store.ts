@@ -26,6 +26,26 @@ export async function findUserByID(db: Queryable, id: string): Promise<UserRow |
   return rows[0];
 }
 
+/**
+ * The user row is the lock over that user's sessions: refresh, login and every revocation take it
+ * (FOR UPDATE) before touching auth.sessions, so a revocation cannot miss a token a concurrent
+ * refresh is inserting, and a login cannot slip past a concurrent disabling.
+ */
+export async function lockUser(db: Queryable, id: string): Promise<UserRow | undefined> {
+  const { rows } = await db.query<UserRow>(`select ${columns} from auth.users where id = $1 for update`, [id]);
+  return rows[0];
+}
+
+/** lockUser for the owner of a refresh token. */
+export async function lockUserOfToken(db: Queryable, tokenHash: string): Promise<UserRow | undefined> {
+  const { rows } = await db.query<UserRow>(
+    `select ${columns.split(', ').map((column) => `u.${column}`).join(', ')}
+       from auth.users u join auth.sessions s on s.user_id = u.id where s.token_hash = $1 for update of u`,
+    [tokenHash],
+  );
+  return rows[0];
+}
+
 export function claimsOf(user: UserRow, sessionFamilyID: string): AccessClaims {
   return {
     sub: user.id,
