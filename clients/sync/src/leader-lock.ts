@@ -133,13 +133,14 @@ function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void
 }
 
 /** What tabs tell each other. */
-export type TabMessage = 'pending-changed';
+export type TabMessage = 'pending-changed' | 'revoked';
 
-const tabMessages: ReadonlySet<unknown> = new Set<TabMessage>(['pending-changed']);
+const tabMessages: ReadonlySet<unknown> = new Set<TabMessage>(['pending-changed', 'revoked']);
 
 /**
  * A note to the other tabs of the same origin (never to this one): a follower that queued a
- * mutation posts 'pending-changed' so the leader's push loop wakes at once.
+ * mutation posts 'pending-changed' so the leader's push loop wakes at once; the leader posts
+ * 'revoked' once it has deleted a revoked device's data.
  */
 export interface TabChannel {
   post(message: TabMessage): void;

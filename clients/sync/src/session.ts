@@ -33,10 +33,15 @@ export class DifferentUserError extends Error {
   readonly code = 'DIFFERENT_USER';
 }
 
-/** What the store keeps: the tokens (gone when the session ends) and who the device acts as (kept, so it works offline). */
+/**
+ * What the store keeps: the tokens (gone when the session ends), who the device acts as (kept, so
+ * it works offline), and whether the server said the device was revoked (so that its data is
+ * deleted even if the app stops before it was).
+ */
 interface SavedSession {
   readonly tokens: SessionTokens | null;
   readonly actor: Actor;
+  readonly revoked?: true;
 }
 
 export interface SessionOptions {
@@ -53,12 +58,19 @@ export class Session {
   private constructor(
     private tokens: SessionTokens | undefined,
     private claims: Actor | undefined,
+    private revokedMark: boolean,
     private readonly options: SessionOptions,
   ) {}
 
+  /** The server said DEVICE_REVOKED (now, or before a restart that came before the deletion): the device's data must go. */
+  get revoked(): boolean {
+    return this.revokedMark;
+  }
+
   static async load(options: SessionOptions, given?: SessionTokens): Promise<Session> {
     const saved = await options.store.transaction((tx) => tx.getMeta<SavedSession>(SESSION_META_KEY));
-    const session = new Session(saved?.tokens ?? undefined, saved?.actor, options);
+    if (saved?.revoked) return new Session(undefined, undefined, true, options);
+    const session = new Session(saved?.tokens ?? undefined, saved?.actor, false, options);
     if (given) await session.replace(given);
     return session;
   }
@@ -126,11 +138,16 @@ export class Session {
     });
     if (response.status === 400 || response.status === 401 || response.status === 403) {
       const { code } = (await response.json().catch(() => ({}))) as { code?: unknown };
+      if (code === 'DEVICE_REVOKED') {
+        // Remembered before anything else, in the store: the deletion happens even after a restart.
+        this.tokens = undefined;
+        this.revokedMark = true;
+        await this.options.store.transaction((tx) => tx.setMeta(SESSION_META_KEY, { tokens: null, actor: this.claims, revoked: true }));
+      } else await this.end();
       const ended =
         code === 'DEVICE_REVOKED'
           ? new DeviceRevokedError('An administrator revoked this device (or disabled the account): its synced data and unsent changes are deleted')
           : new SessionExpiredError('The session ended (expired or logged out): log in again; pending changes are kept');
-      await this.end();
       this.options.onEnded?.(ended);
       throw ended;
     }

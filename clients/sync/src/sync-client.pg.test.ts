@@ -176,7 +176,24 @@ test('a device an admin revokes stops and forgets everything it held: synced row
   expect(await store.transaction((tx) => tx.getMeta('auth:session'))).toBeUndefined();
   expect(client.actor()).toBeUndefined();
   await expect(client.login(tokens)).rejects.toMatchObject({ code: 'DEVICE_REVOKED' });
+  await expect(client.mutate('stock.adjust', adjust(products[1]!, 1))).rejects.toMatchObject({ code: 'DEVICE_REVOKED' });
+  expect(await store.transaction((tx) => tx.listPending())).toEqual([]);
   expect(await serverStock(products[1]!)).toBe(before);
+});
+
+test('a device told it was revoked that stopped before deleting its data deletes it when it starts again', async () => {
+  const { client, store } = await device('dexie');
+  await client.ready();
+  await client.mutate('stock.adjust', adjust(products[2]!, 1));
+  await client.stop();
+  // What the session saves at once when the refresh answers DEVICE_REVOKED, before the deletion.
+  const saved = await store.transaction((tx) => tx.getMeta<{ actor: unknown }>('auth:session'));
+  await store.transaction((tx) => tx.setMeta('auth:session', { tokens: null, actor: saved!.actor, revoked: true }));
+  const restarted = await device('dexie', undefined, store);
+  await until(() => restarted.client.status.revoked, (revoked) => revoked, 'the restarted client to finish the deletion');
+  for (const table of tables) expect(await store.transaction((tx) => tx.list(table, {})), table).toEqual([]);
+  expect(await store.transaction((tx) => tx.listPending())).toEqual([]);
+  expect(await store.transaction((tx) => tx.getMeta('auth:session'))).toBeUndefined();
 });
 
 test('a device resuming from an offset the server compacted away refetches (409) and ends with the server’s rows', async () => {

@@ -123,6 +123,8 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   const readyPromise = new Promise<void>((resolve) => (readyResolve = resolve));
   if (alreadySynced) readyResolve();
 
+  /** Set once the device is known to be revoked: its deletion, running or done. */
+  let forgetting: Promise<void> | undefined;
   const schemas = new Map<string, readonly ColumnSpec[]>();
   const outcomeListeners = new Set<(outcome: MutationOutcomeRecord) => void>();
   let work: Promise<unknown> = Promise.resolve();
@@ -136,7 +138,8 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   const deviceContext = () => ({ actor: session.actor(), localTables: new Set(known.keys()), ...(options.policy ? { policy: options.policy } : {}) });
 
   async function commitReady(): Promise<void> {
-    for (let commit = aligner.takeCommit(); commit; commit = aligner.takeCommit()) {
+    // A revoked device writes nothing more (its data has been, or is being, deleted).
+    for (let commit = aligner.takeCommit(); commit && !forgetting; commit = aligner.takeCommit()) {
       const current = commit;
       const specs = [...new Set(current.changes.map((change) => change.shape).concat(current.refetched))]
         .filter((table) => schemas.has(table) && !sameColumns(known.get(table), schemas.get(table)!))
@@ -260,7 +263,10 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   // Tabs sharing this database: only the leader streams and pushes; the others follow the store.
   const leader = options.leader ?? defaultLeaderLock(`niaga-sync:${clientGroupID}`);
   const tabs = tabChannel(`niaga-sync:${clientGroupID}`);
-  const stopTabs = tabs.subscribe(() => pushLoop.wake());
+  const stopTabs = tabs.subscribe((message) => {
+    if (message === 'revoked') status.update({ revoked: true, needsLogin: true, pending: 0, lastSyncedAt: null, phase: 'stopped' });
+    else pushLoop.wake();
+  });
   let stopped = false;
   const lead = () => {
     if (!session.loggedIn) return;
@@ -285,11 +291,12 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       .catch(reportApplyError);
   });
 
-  let forgetting: Promise<void> | undefined;
   /** The device was revoked: stop, and delete every synced row, unsent mutation and cursor it holds. */
   function forgetDevice(error: DeviceRevokedError): Promise<void> {
     forgetting ??= (async () => {
       session.forget();
+      clearTimeout(nudge);
+      clearTimeout(commitTimer);
       transport?.stop();
       await pushLoop.stop();
       const keys = [...tables.map(metaKeys.cursor), metaKeys.lsn, metaKeys.lastSyncedAt, ...Object.values(identityKeys), SESSION_META_KEY];
@@ -302,9 +309,12 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       );
       status.update({ revoked: true, needsLogin: true, pending: 0, lastSyncedAt: null, phase: 'stopped' });
       status.error(error.code, error.message);
+      tabs.post('revoked');
     })().catch(reportApplyError);
     return forgetting;
   }
+  // The server said so before the app stopped last time, and the deletion did not finish.
+  if (session.revoked) void forgetDevice(new DeviceRevokedError('This device was revoked: its synced data and unsent changes are deleted'));
 
   lead();
 
@@ -317,6 +327,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     ready: () => readyPromise,
     mutate: (name, args) =>
       serial(async () => {
+        if (forgetting) throw new DeviceRevokedError('This device was revoked: nothing more can be recorded on it');
         const receipt = await store.transaction(async (tx) => {
           const id = ((await tx.getMeta<number>(identityKeys.lastMutationID)) ?? 0) + 1;
           const mutation = { id, clientID, name, args, createdAt: new Date().toISOString() };
