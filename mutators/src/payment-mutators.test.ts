@@ -34,6 +34,17 @@ test('a payment the order still needs is processed and announced; what is left t
   expect(first.events).toMatchObject([{ type: 'payment.processed', payload: { orderID, amountMinor: 6_000, outstandingMinor: 4_000 } }]);
 });
 
+test('an invoice on credit terms (a pending payment) is settled once the order is paid in full, not before', async () => {
+  const credit = { id: 'credit-1', order_id: orderID, amount_minor: 10_000, status: 'pending', method: 'credit' };
+  const state: TableState = new Map([...seeded(), ['orders.payments', new Map([[credit.id, credit]])]]);
+  const part = await record(state, payment(4_000));
+  expect(part.payments.find((row) => row.id === credit.id)).toMatchObject({ status: 'pending' });
+  const rest = await record(new Map([...seeded(), ['orders.payments', new Map(part.payments.map((row) => [String(row.id), row]))]]), payment(6_000));
+  expect(rest.outcome).toEqual({ status: 'applied' });
+  expect(rest.payments.find((row) => row.id === credit.id)).toMatchObject({ status: 'settled' });
+  expect(rest.payments.filter((row) => row.status === 'processed').map((row) => row.amount_minor)).toEqual([4_000, 6_000]);
+});
+
 test('a second device paying the same invoice offline: the payment is kept as failed, announced, and the device told', async () => {
   const paid = (await record(seeded(), payment(10_000))).payments;
   const state: TableState = new Map([...seeded(), ['orders.payments', new Map(paid.map((row) => [String(row.id), row]))]]);

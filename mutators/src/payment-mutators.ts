@@ -3,7 +3,8 @@
  * at the shop, offline if need be, against one of their orders. The server decides against every
  * payment it has: a payment the order still needed is processed; one it no longer needs (another
  * device already recorded the same invoice) is kept as failed, for an admin to refund or settle,
- * and the device is told so. Nothing is dropped: the money was taken.
+ * and the device is told so. Nothing is dropped: the money was taken. A pending payment of the
+ * order (an invoice on credit terms) is settled once the order is paid in full.
  */
 import { Timestamp, Uuid } from '@niaga/protocol';
 import { Type } from 'typebox';
@@ -58,6 +59,11 @@ export const recordPayment = defineMutator('payment.record', recordPaymentArgs, 
   });
   const event = { paymentID: args.paymentID, orderID: args.orderID, customerID: order.customer_id, amountMinor: args.amountMinor, currency: order.currency, method: args.method };
   if (fits) {
+    if (args.amountMinor === outstanding) {
+      for (const credit of payments.filter((payment) => payment.status === 'pending')) {
+        await tx.update('orders.payments', String(credit.id), { status: 'settled', updated_at: ctx.now });
+      }
+    }
     await ctx.emit('payment.processed', { ...event, outstandingMinor: outstanding - args.amountMinor });
     return applied;
   }

@@ -291,6 +291,11 @@ test('two devices take the same invoice offline: the first payment is processed,
   expect((await push(randomUUID(), [placed])).status).toBe(200);
   const orderID = (placed.args as { orderID: string }).orderID;
   const [order] = (await database.db.query<{ total_minor: string }>('select total_minor from orders.orders where id = $1', [orderID])).rows;
+  // The invoice was on credit terms: a pending payment the first collection settles.
+  await database.db.query(
+    `insert into orders.payments (order_id, customer_id, amount_minor, currency, method, status) select id, customer_id, total_minor, currency, 'credit', 'pending' from orders.orders where id = $1`,
+    [orderID],
+  );
   const pay = (clientID: string) => ({
     clientID,
     id: 1,
@@ -302,9 +307,10 @@ test('two devices take the same invoice offline: the first payment is processed,
   const answers = await Promise.all([push(randomUUID(), [phone]), push(randomUUID(), [tablet])]);
   expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
   const { rows: payments } = await database.db.query<{ status: string; agent_id: string; failure_reason: string | null }>(
-    'select status, agent_id, failure_reason from orders.payments where order_id = $1 order by status desc',
+    `select status, agent_id, failure_reason from orders.payments where order_id = $1 and method <> 'credit' order by status desc`,
     [orderID],
   );
+  expect((await database.db.query(`select status from orders.payments where order_id = $1 and method = 'credit'`, [orderID])).rows).toEqual([{ status: 'settled' }]);
   expect(payments).toMatchObject([
     { status: 'processed', agent_id: agentID, failure_reason: null },
     { status: 'failed', agent_id: agentID, failure_reason: expect.stringContaining('had 0 left to pay') as unknown },
