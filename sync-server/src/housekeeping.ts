@@ -2,12 +2,13 @@
  * What keeps the database from growing without bound, run now and then by every instance (each
  * step is safe to run concurrently): the change log beyond its retention window (compaction.ts),
  * outbox events published more than a week ago (after the in-process bus's 7-day replay window,
- * so none can be needed again), consumers' inbox rows of events handled more than 8 days ago (past
- * the JetStream stream's 7-day max age and the in-process bus's 7-day replay, no such event can be
- * delivered again, so there is nothing left to dedupe), and mutation results older than 30 days
+ * so none can be needed again), consumers' inbox rows of events handled a day longer ago than any
+ * event can still be delivered (eventRedeliveryWindowMs: the stream's max age, the in-process
+ * bus's replay), so nothing is left to dedupe, and mutation results older than 30 days
  * (devices have long seen them; their deletion syncs like any other).
  */
 import type { Executor } from '@niaga/db';
+import { eventRedeliveryWindowMs } from './events/event-bus.ts';
 import { compactChangeLog } from './shapes/compaction.ts';
 
 export interface HousekeepingOptions {
@@ -23,7 +24,7 @@ export async function pruneOnce(db: Executor, options: HousekeepingOptions): Pro
   const { removedEntries } = await compactChangeLog(db, options.changeLogRetentionMs);
   const sentBefore = new Date(Date.now() - (options.sentEventsKeepMs ?? 8 * day));
   const events = await db.query('delete from events.outbox where sent_at < $1', [sentBefore]);
-  const handledBefore = new Date(Date.now() - (options.handledEventsKeepMs ?? 8 * day));
+  const handledBefore = new Date(Date.now() - (options.handledEventsKeepMs ?? eventRedeliveryWindowMs + day));
   const handled = await db.query('delete from events.inbox where processed_at < $1', [handledBefore]);
   const resultsBefore = new Date(Date.now() - (options.mutationResultsKeepMs ?? 30 * day));
   const results = await db.query('delete from sync.mutation_results where created_at < $1', [resultsBefore]);

@@ -472,10 +472,18 @@ test('an empty bin is confirmed as a short pick of nothing, with no scan, and th
     await saveScreenshot(page, 'failed-bin-empty');
   });
   await logIn(page, platform.origin, 'picker3@niaga.test');
+  // What the app sends: the confirmation names no scanned code (nothing was scanned).
+  const pushed: { name: string; args: Record<string, unknown> }[] = [];
+  page.on('request', (request) => {
+    if (request.url().endsWith('/api/v1/sync/push')) pushed.push(...(request.postDataJSON() as { mutations: { name: string; args: Record<string, unknown> }[] }).mutations);
+  });
   await page.goto(`${platform.origin}/warehouse/#/picks/${line!.pick_list_id}`);
   await page.getByRole('button', { name: 'Bin empty' }).click();
   await until(async () => expect(await query('select status, picked_qty from orders.pick_lines where id = $1', [row!.id])).toEqual([{ status: 'short', picked_qty: 0 }]), 30_000);
   expect(await query(`select id from inventory.movements where reference_id = $1`, [row!.id])).toEqual([]);
+  const confirmation = pushed.find((mutation) => mutation.name === 'pick.confirm' && mutation.args.pickLineID === row!.id);
+  expect(confirmation?.args).toMatchObject({ qty: 0 });
+  expect(confirmation?.args).not.toHaveProperty('scannedCode');
   expect(errors.unexpected).toEqual([]);
   await context.close();
 }, 60_000);

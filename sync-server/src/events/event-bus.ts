@@ -14,6 +14,12 @@ export interface EventLogger {
 
 export const silentEventLogger: EventLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
+/**
+ * How long an event can still be delivered (again) after it was published: the JetStream stream's
+ * max age and the in-process bus's replay window. Consumers' inbox rows must outlive it.
+ */
+export const eventRedeliveryWindowMs = 7 * 24 * 3600_000;
+
 export interface PublishResult {
   /** The event's position in the JetStream stream; undefined on the in-process bus. */
   readonly streamSeq: number | undefined;

@@ -12,7 +12,7 @@
  */
 import type { Executor } from '@niaga/db';
 import type { EventEnvelope } from '@niaga/protocol';
-import { silentEventLogger, type Delivery, type EventBus, type EventLogger, type SubscribeOptions, type Subscription } from './event-bus.ts';
+import { eventRedeliveryWindowMs, silentEventLogger, type Delivery, type EventBus, type EventLogger, type SubscribeOptions, type Subscription } from './event-bus.ts';
 import { envelopeOf, outboxColumns, type OutboxRow } from './outbox.ts';
 
 export interface InProcessBusOptions {
@@ -130,7 +130,7 @@ class InProcessSubscription {
 export function createInProcessBus(options: InProcessBusOptions): EventBus {
   const { db } = options;
   const logger = options.logger ?? silentEventLogger;
-  const replayWindowMs = options.replayWindowMs ?? 7 * 24 * 3600_000;
+  const replayWindowMs = options.replayWindowMs ?? eventRedeliveryWindowMs;
   const subscriptions = new Set<InProcessSubscription>();
 
   return {

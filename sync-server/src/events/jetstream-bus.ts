@@ -36,7 +36,7 @@ import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Value } from 'typebox/value';
 import { EventEnvelope } from '@niaga/protocol';
 import { Alarm, backoffDelay, type BackoffPolicy } from '@niaga/protocol';
-import { silentEventLogger, subjectOf, type EventBus, type EventLogger, type PublishResult, type SubscribeOptions, type Subscription } from './event-bus.ts';
+import { eventRedeliveryWindowMs, silentEventLogger, subjectOf, type EventBus, type EventLogger, type PublishResult, type SubscribeOptions, type Subscription } from './event-bus.ts';
 import { EventBusUnavailableError } from './event-errors.ts';
 
 export interface JetStreamBusOptions {
@@ -55,7 +55,6 @@ export interface JetStreamBusOptions {
   readonly logger?: EventLogger;
 }
 
-const dayMs = 24 * 3600_000;
 const msgIDHeader = 'Nats-Msg-Id';
 
 /** "2.10.3" >= "2.10.0": multiple filter subjects per consumer arrived in NATS 2.10. */
@@ -72,7 +71,7 @@ export function createJetStreamBus(options: JetStreamBusOptions): EventBus {
   const streamName = options.stream ?? 'NIAGA';
   const prefix = options.subjectPrefix ?? 'niaga';
   const duplicateWindowMs = options.duplicateWindowMs ?? 120_000;
-  const maxAgeMs = Math.max(options.maxAgeMs ?? 7 * dayMs, duplicateWindowMs);
+  const maxAgeMs = Math.max(options.maxAgeMs ?? eventRedeliveryWindowMs, duplicateWindowMs);
   const publishTimeoutMs = options.publishTimeoutMs ?? 5000;
   const scanLimit = options.reconcileScanLimit ?? 1000;
   const retry = options.retry ?? { initialMs: 200, maxMs: 10_000 };
