@@ -4,7 +4,7 @@
  * writes the tables they read.
  */
 import { PGlite } from '@electric-sql/pglite';
-import type { LocalStore } from '@niaga/sync';
+import { LocalStoreError, type LocalStore } from '@niaga/sync';
 import { openPgliteStore } from '@niaga/sync/pglite';
 import { useEffect, useRef, useState } from 'react';
 
@@ -29,7 +29,32 @@ async function emptyTemplate(): Promise<Blob | undefined> {
   return response?.ok ? response.blob() : undefined;
 }
 
+let databaseHeld: Promise<void> | undefined;
+
+/**
+ * PGlite keeps the database in memory and writes whole files back to IndexedDB, so two tabs with
+ * it open would overwrite each other's writes. One tab at a time holds it (a Web Lock, released
+ * when that tab closes or reloads); another is told to use that one.
+ */
+function holdDatabase(): Promise<void> {
+  const locks = (navigator as { locks?: LockManager }).locks;
+  if (!locks) return Promise.resolve();
+  databaseHeld ??= new Promise<void>((resolve, reject) => {
+    void locks.request(`niaga-database:${DATABASE}`, { ifAvailable: true }, (lock) => {
+      if (!lock) {
+        databaseHeld = undefined; // "Try again" asks anew
+        reject(new LocalStoreError('STORE_IN_USE', 'Niaga Agent is open in another tab or window of this browser: use that one, or close it and try again.'));
+        return;
+      }
+      resolve();
+      return new Promise<never>(() => {}); // held for as long as this page lives
+    });
+  });
+  return databaseHeld;
+}
+
 export async function openAgentStore(): Promise<LocalStore> {
+  await holdDatabase();
   const template = await emptyTemplate();
   db = new PGlite(`idb://${DATABASE}`, template ? { loadDataDir: template } : {});
   return openPgliteStore({ db });

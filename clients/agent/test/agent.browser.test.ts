@@ -75,6 +75,14 @@ test('an agent syncs, works offline through a reload and a closed tab, and sees 
   await page.getByRole('region', { name: 'Route' }).getByRole('listitem').first().waitFor();
   await saveScreenshot(page, 'agent-route');
 
+  // One tab at a time: PGlite in IndexedDB cannot be shared between tabs (each would overwrite the
+  // other's writes), so a second tab is told to use the first, and offered no reset.
+  const second = await context.newPage();
+  await second.goto(`${platform.origin}/agent/`);
+  await second.getByRole('heading', { name: 'The app is open in another tab' }).waitFor();
+  expect(await second.getByRole('button', { name: 'Reset this device' }).count()).toBe(0);
+  await second.close();
+
   // The service worker has the app; a reload while online puts the page under its control.
   // (Expressions as text: this file type-checks without the DOM's types.)
   await page.evaluate('navigator.serviceWorker.ready.then(() => true)');

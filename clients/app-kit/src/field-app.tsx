@@ -126,18 +126,21 @@ function DeviceRevoked(props: { readonly appTitle: string; readonly onReset: () 
 function StoreFailure(props: { readonly error: unknown; readonly onReset: () => void }) {
   const corrupt = props.error instanceof LocalStoreError && props.error.code === 'STORE_CORRUPT';
   const quota = props.error instanceof LocalStoreError && props.error.code === 'STORE_QUOTA';
+  const elsewhere = props.error instanceof LocalStoreError && props.error.code === 'STORE_IN_USE';
   return (
     <main className="first-sync" role="alert">
-      <h1>The app's database could not be opened</h1>
+      <h1>{elsewhere ? 'The app is open in another tab' : "The app's database could not be opened"}</h1>
       <p>{props.error instanceof Error ? props.error.message : String(props.error)}</p>
       {quota && <p>This device is out of storage: free some space (other sites' data, downloads) and reload.</p>}
       {corrupt && <p>The database on this device is damaged. Resetting deletes it and downloads your data again; changes not yet sent are lost.</p>}
       <button type="button" onClick={() => window.location.reload()}>
         Try again
       </button>
-      <button type="button" className="danger" onClick={props.onReset}>
-        Reset this device
-      </button>
+      {!elsewhere && (
+        <button type="button" className="danger" onClick={props.onReset}>
+          Reset this device
+        </button>
+      )}
     </main>
   );
 }

@@ -106,11 +106,14 @@ export interface LocalStore {
   close(): Promise<void>;
 }
 
-/** The store cannot be read or written (corrupt, quota, closed); `cause` is the engine's error. */
+/**
+ * The store cannot be read or written (corrupt, quota, closed, or in use by another tab that
+ * cannot share it); `cause` is the engine's error.
+ */
 export class LocalStoreError extends Error {
   override readonly name = 'LocalStoreError';
   constructor(
-    readonly code: 'STORE_CORRUPT' | 'STORE_QUOTA' | 'STORE_CLOSED' | 'STORE_FAILED',
+    readonly code: 'STORE_CORRUPT' | 'STORE_QUOTA' | 'STORE_CLOSED' | 'STORE_FAILED' | 'STORE_IN_USE',
     message: string,
     options?: { cause?: unknown },
   ) {
