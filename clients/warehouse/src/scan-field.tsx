@@ -4,7 +4,7 @@
  * other field has the focus goes into it. Where the browser has BarcodeDetector, a button opens the
  * camera. A scanner's quick repeat of the same code is dropped here, before any screen sees it.
  */
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { isRepeat, normalizeCode, type LastScan, type ScanSource } from './scan-rules.ts';
 import { playScanSound } from './scan-sound.ts';
 
@@ -79,7 +79,8 @@ export function ScanField(props: ScanFieldProps) {
     [onScan],
   );
 
-  useEffect(() => {
+  // Before the field is painted: a scan that starts the moment it shows must not lose a key.
+  useLayoutEffect(() => {
     input.current?.focus();
     const onKey = (event: KeyboardEvent) => {
       if (event.ctrlKey || event.metaKey || event.altKey || event.key.length !== 1) return;

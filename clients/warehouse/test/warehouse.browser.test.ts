@@ -176,6 +176,7 @@ test('a picker picks a whole list and counts a bin offline, and the server’s o
   await page.getByRole('heading', { name: 'To receive' }).waitFor();
   await saveScreenshot(page, 'warehouse-transfers');
   await tab(page, 'Lookup').click();
+  await page.getByRole('heading', { name: 'Product lookup' }).waitFor();
   await scan(page, exact.barcode);
   await page.getByRole('region', { name: 'Product' }).getByText(bin!.code).waitFor();
   await saveScreenshot(page, 'warehouse-lookup');
@@ -272,6 +273,8 @@ test('bad input is refused with a clear message and sends nothing; a transfer is
 
   // An unknown barcode, wherever it is scanned.
   await tab(page, 'Lookup').click();
+  // The pick screen has a scan field too: scan only once the lookup screen shows.
+  await page.getByRole('heading', { name: 'Product lookup' }).waitFor();
   await scan(page, '12345678');
   await until(async () => expect(await textOf(page.getByTestId('scan-message'))).toBe('No product has barcode 12345678'));
   expect(await page.getByTestId('scan-message').getAttribute('role')).toBe('alert');
