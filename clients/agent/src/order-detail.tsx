@@ -1,6 +1,7 @@
 /** One order: its status (and why), its lines as allocated, and whether it still waits to be sent. */
 import { formatMoney, useDevice } from '@niaga/app-kit';
 import { useSql } from './local-db.ts';
+import { OrderPayments } from './order-payments.tsx';
 import { OrderStatus, orderSummarySql, type OrderSummary } from './orders-screen.tsx';
 import { usePendingOrderIDs } from './pending-orders.ts';
 
@@ -57,6 +58,7 @@ export function OrderDetail(props: { readonly orderID: string }) {
       <p>
         Total <strong>{formatMoney(order.total_minor, order.currency)}</strong>
       </p>
+      <OrderPayments orderID={order.id} totalMinor={Number(order.total_minor)} currency={order.currency} payable={!['cancelled', 'rejected'].includes(order.status)} />
     </section>
   );
 }

@@ -1,4 +1,4 @@
-/** What an agent's device syncs: its territory's customers, its own orders and routes, the catalogue and availability. */
+/** What an agent's device syncs: its territory's customers, its own orders (with their payments) and routes, the catalogue and availability. */
 export const agentTables = [
   'catalog.categories',
   'catalog.products',
@@ -8,6 +8,7 @@ export const agentTables = [
   'customers.addresses',
   'orders.orders',
   'orders.order_items',
+  'orders.payments',
   'agents.agents',
   'agents.routes',
 ] as const;
@@ -19,5 +20,6 @@ export const agentIndexes: Readonly<Record<string, readonly string[]>> = {
   'customers.addresses': ['customer_id'],
   'orders.orders': ['customer_id'],
   'orders.order_items': ['order_id'],
+  'orders.payments': ['order_id'],
   'agents.routes': ['planned_for'],
 };

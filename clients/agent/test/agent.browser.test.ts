@@ -161,6 +161,24 @@ test('an agent syncs, works offline through a reload and a closed tab, and sees 
   expect(await query('select name, territory_id from customers.customers where id = $1', [newCustomerID])).toEqual([{ name: 'Toko Offline Baru', territory_id: agent!.territory_id }]);
   expect(await query('select city, is_default from customers.addresses where customer_id = $1', [newCustomerID])).toEqual([{ city: 'Jakarta', is_default: true }]);
 
+  // Payment taken at the shop: more than is owed is refused on the device; the full amount is
+  // recorded, and the server processes it.
+  await again.goto(`${platform.origin}/agent/#/orders/${orderID}`).catch(() => undefined);
+  const payments = again.getByRole('region', { name: 'Payments' });
+  await payments.getByTestId('outstanding').waitFor();
+  const total = Number((await query<{ total_minor: string }>('select total_minor from orders.orders where id = $1', [orderID]))[0]!.total_minor);
+  await payments.getByLabel('Amount taken').fill(((total + 100) / 100).toFixed(2));
+  await payments.getByRole('button', { name: 'Record payment' }).click();
+  await payments.getByText(/is left to pay on this order/).waitFor();
+  await payments.getByLabel('Amount taken').fill((total / 100).toFixed(2));
+  await payments.getByLabel('Receipt or slip number (optional)').fill('R-001');
+  await payments.getByRole('button', { name: 'Record payment' }).click();
+  await expect.poll(() => payments.getByTestId('outstanding').textContent()).toBe('Paid in full.');
+  await expect.poll(() => query('select status, method, provider_ref from orders.payments where order_id = $1', [orderID]), { timeout: 30_000 }).toEqual([{ status: 'processed', method: 'cash', provider_ref: 'R-001' }]);
+  expect(await query(`select count(*)::int as n from events.outbox where type = 'payment.processed' and payload->>'orderID' = $1`, [orderID])).toEqual([{ n: 1 }]);
+  await expect.poll(() => payments.getByRole('listitem').first().textContent(), { timeout: 30_000 }).toMatch(/processed$/);
+  await saveScreenshot(again, 'agent-payment');
+
   expect([...errors, ...reopened.errors]).toEqual([]);
   await context.close();
 }, 180_000);
