@@ -3,7 +3,8 @@
  * connect (pull now: pokes sent while disconnected were missed), then `poke` whenever the change
  * log grows with a change to the caller's view (judged by the change feed exactly as for live
  * shapes), at most once per `throttleMs`; keep-alive comments in between. It ends after
- * `maxStreamMs` (the client reconnects, with a fresh token) and when the server closes.
+ * `maxStreamMs` (the client reconnects, with a fresh token), when the server closes, and, at the
+ * next poke or keep-alive, once `stillAllowed` says no (the session was revoked).
  */
 import { PokeEvent } from '@niaga/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -24,7 +25,14 @@ const sawNothing: ShapeHandle = { handle: 'poke', definitionHash: '', snapshotLs
 
 const event = (name: string) => `event: ${name}\ndata: {}\n\n`;
 
-export async function streamPokes(request: FastifyRequest, reply: FastifyReply, feed: ChangeFeed, view: ClientView, options: PokeStreamOptions): Promise<void> {
+export async function streamPokes(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  feed: ChangeFeed,
+  view: ClientView,
+  options: PokeStreamOptions,
+  stillAllowed: () => boolean = () => true,
+): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
@@ -61,7 +69,7 @@ export async function streamPokes(request: FastifyRequest, reply: FastifyReply, 
         clearTimeout(timer);
       }
       for (const waiter of waiters) waiter.cancel();
-      if (!open || feed.closed) break;
+      if (!open || feed.closed || !stillAllowed()) break;
       if (outcome === 'changed') {
         // The pull this poke causes reads at least this far; later changes make the next round poke.
         after = feed.latestLsn;

@@ -4,7 +4,7 @@
  * keep-alives, and a clean end when the server closes.
  */
 import { randomUUID } from 'node:crypto';
-import { authGuard, createTokenService } from '@niaga/domain/auth';
+import { authGuard, createTokenService, RevokedSessions } from '@niaga/domain/auth';
 import { createHttpApp } from '@niaga/domain/shared';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ChangeFeed } from '../shapes/change-feed.ts';
@@ -106,21 +106,39 @@ test('EventSource clients may give the token as access_token; no token or a bad 
   expect(await unknownParam.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
 });
 
-test('the stream sends keep-alives while nothing changes and ends cleanly when the server closes', async () => {
+test('the stream sends keep-alives while nothing changes, ends at the next one once its session is revoked, and ends cleanly when the server closes', async () => {
   const tokens = createTokenService('poke-test-secret-with-more-than-32-characters', 3600);
+  const revoked = new RevokedSessions(backend.database.db, 3600, 100);
   const app = createHttpApp();
-  await app.register(authGuard, { tokens });
+  await app.register(authGuard, { tokens, revoked });
   const feed = new ChangeFeed(backend.database.db);
   await feed.start();
   app.addHook('preClose', () => feed.close());
   const catalog = await loadTableCatalog(backend.database.db, syncedTables);
-  await app.register(pullRoutes, { db: backend.database.db, catalog, feed, tokens, poke: { heartbeatMs: 50, throttleMs: 10, maxStreamMs: 60_000 } });
+  await app.register(pullRoutes, { db: backend.database.db, catalog, feed, tokens, revoked, poke: { heartbeatMs: 50, throttleMs: 10, maxStreamMs: 60_000 } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const { token } = await tokens.sign({ sub: randomUUID(), sid: randomUUID(), role: 'customer', customer_id: randomUUID(), agent_id: null, territory_id: null, warehouse_id: null });
   const listener = await listen(`http://127.0.0.1:${port}/api/v1/sync/poke`, { authorization: `Bearer ${token}` });
   await waitFor(() => listener.received.filter((line) => line.startsWith(': keep-alive')).length >= 2, 'two keep-alives');
+
+  // A session revoked (here by another instance: straight in the table) loses its open stream.
+  const revokedUser = randomUUID();
+  const [doomed] = (
+    await backend.database.db.query<{ family_id: string }>(
+      `with u as (insert into auth.users (id, email, password_hash, name, role, customer_id) values ($1, $2, 'x', 'Gone', 'customer', $3) returning id)
+       insert into auth.sessions (family_id, user_id, token_hash, expires_at) select gen_random_uuid(), id, $4, now() + interval '1 day' from u returning family_id`,
+      [revokedUser, `gone-${revokedUser.slice(0, 8)}@niaga.test`, randomUUID(), randomUUID()],
+    )
+  ).rows;
+  const doomedToken = (await tokens.sign({ sub: revokedUser, sid: doomed!.family_id, role: 'customer', customer_id: randomUUID(), agent_id: null, territory_id: null, warehouse_id: null })).token;
+  const doomedListener = await listen(`http://127.0.0.1:${port}/api/v1/sync/poke`, { authorization: `Bearer ${doomedToken}` });
+  await waitFor(() => doomedListener.received.length >= 2, 'the doomed stream to start');
+  await backend.database.db.query(`update auth.sessions set revoked_at = now(), revoked_reason = 'admin' where family_id = $1`, [doomed!.family_id]);
+  await doomedListener.ended;
+  expect(listener.received.length).toBeGreaterThan(2); // the other stream goes on
+
   const closedAt = Date.now();
   await app.close();
   await listener.ended;

@@ -91,7 +91,7 @@ export const pullRoutes: FastifyPluginAsync<PullRoutesOptions> = async (app, opt
     },
     async (request, reply) => {
       const user = await pokeUser(request);
-      await streamPokes(request, reply, feed, clientViewOf(user, catalog), pokeOptions);
+      await streamPokes(request, reply, feed, clientViewOf(user, catalog), pokeOptions, () => revoked?.reasonFor(user.sid) === undefined);
     },
   );
 };
