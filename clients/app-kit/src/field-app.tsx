@@ -5,7 +5,7 @@
  * stops syncing (the bar asks for a login), never the work.
  */
 import type { Role } from '@niaga/protocol';
-import { createSyncClient, LocalStoreError, type LocalStore, type SessionTokens, type SyncClient } from '@niaga/sync';
+import { createSyncClient, localStorageJournal, LocalStoreError, type LocalStore, type SessionTokens, type SyncClient } from '@niaga/sync';
 import { useSyncStatus } from '@niaga/sync/react';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { appBuild } from './app-build.ts';
@@ -30,6 +30,9 @@ export interface FieldAppProps {
 
 type Boot = { readonly kind: 'opening' } | { readonly kind: 'failed'; readonly error: unknown } | { readonly kind: 'open'; readonly client: SyncClient; readonly store: LocalStore };
 
+/** Unsent mutations kept outside the database too (one per app), so deleting a corrupt database loses none. */
+const journal = localStorageJournal(`niaga-unsent:${import.meta.env.BASE_URL}`);
+
 export function FieldApp(props: FieldAppProps) {
   const [boot, setBoot] = useState<Boot>({ kind: 'opening' });
   const { openStore, tables, indexes } = props;
@@ -42,7 +45,7 @@ export function FieldApp(props: FieldAppProps) {
     (async () => {
       const store = await openStore();
       opened = { store };
-      const client = await createSyncClient({ serverURL: window.location.origin, store, tables, ...(indexes ? { indexes } : {}) });
+      const client = await createSyncClient({ serverURL: window.location.origin, store, tables, journal, ...(indexes ? { indexes } : {}) });
       opened = { store, client };
       if (cancelled) return;
       setBoot({ kind: 'open', client, store });
@@ -58,18 +61,20 @@ export function FieldApp(props: FieldAppProps) {
     };
   }, [openStore, tables, indexes]);
 
-  const reset = async () => {
+  /** Deletes the device's database; the unsent work too, unless it is kept for the new one (a corrupt database). */
+  const reset = async (keepUnsent: boolean) => {
     if (boot.kind === 'open') {
       await boot.client.stop();
       await boot.store.close();
     }
+    if (!keepUnsent) journal.write(undefined);
     await props.deleteStore();
     window.location.reload();
   };
 
   if (boot.kind === 'opening') return <main className="first-sync">Opening {props.appTitle}…</main>;
-  if (boot.kind === 'failed') return <StoreFailure error={boot.error} onReset={() => void reset()} />;
-  return <OpenApp {...props} client={boot.client} store={boot.store} onReset={() => void reset()} />;
+  if (boot.kind === 'failed') return <StoreFailure error={boot.error} onReset={() => void reset(true)} />;
+  return <OpenApp {...props} client={boot.client} store={boot.store} onReset={() => void reset(false)} />;
 }
 
 function OpenApp(props: FieldAppProps & { readonly client: SyncClient; readonly store: LocalStore; readonly onReset: () => void }) {
@@ -132,7 +137,7 @@ function StoreFailure(props: { readonly error: unknown; readonly onReset: () => 
       <h1>{elsewhere ? 'The app is open in another tab' : "The app's database could not be opened"}</h1>
       <p>{props.error instanceof Error ? props.error.message : String(props.error)}</p>
       {quota && <p>This device is out of storage: free some space (other sites' data, downloads) and reload.</p>}
-      {corrupt && <p>The database on this device is damaged. Resetting deletes it and downloads your data again; changes not yet sent are lost.</p>}
+      {corrupt && <p>The database on this device is damaged. Resetting deletes it and downloads your data again; changes not yet sent are kept and sent once you log in.</p>}
       <button type="button" onClick={() => window.location.reload()}>
         Try again
       </button>

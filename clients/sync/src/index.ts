@@ -5,3 +5,4 @@ export { DeviceRevokedError, DifferentUserError, SessionExpiredError, type Sessi
 export { LocalStoreError, type ColumnSpec, type LocalRow, type LocalStore, type PendingMutation, type StoreTx, type TableSpec, type UndoEntry } from './local-store.ts';
 export { TransactionAligner, type Commit, type ShapeCursor } from './transaction-aligner.ts';
 export { CLIENTS_TABLE } from './rebase.ts';
+export { localStorageJournal, memoryJournal, type JournalRecord, type QueueJournal } from './queue-journal.ts';

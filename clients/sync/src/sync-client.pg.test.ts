@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { openDexieStore } from './dexie/index.ts';
 import type { LocalStore } from './local-store.ts';
 import { emptyDatabase, openPgliteStore } from './pglite/index.ts';
+import { memoryJournal, type QueueJournal } from './queue-journal.ts';
 import { createSyncClient, type SyncClient } from './sync-client.ts';
 import type { SessionTokens } from './session.ts';
 import { TestNetwork } from './test-support/network.ts';
@@ -52,11 +53,11 @@ type Kind = 'pglite' | 'dexie';
 const openStore = (kind: Kind) => (kind === 'pglite' ? openPgliteStore({ template }) : openDexieStore({ name: `device-${randomUUID()}`, indexedDB, IDBKeyRange: fakeIDB.IDBKeyRange }));
 
 /** A device; without `session`, a new picker's login, or (with a `store` that has one) the session saved in it. */
-async function device(kind: Kind, session?: SessionTokens, store?: LocalStore) {
+async function device(kind: Kind, session?: SessionTokens, store?: LocalStore, journal?: QueueJournal) {
   const network = new TestNetwork();
   const local = store ?? (await openStore(kind));
   const tokens = session ?? (store ? undefined : { accessToken: await backend.server.token('warehouse', { warehouse_id: warehouseID }), refreshToken: 'unused' });
-  const client = await createSyncClient({ serverURL: backend.server.baseUrl, store: local, tables, ...(tokens ? { session: tokens } : {}), fetch: network.fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
+  const client = await createSyncClient({ serverURL: backend.server.baseUrl, store: local, tables, ...(tokens ? { session: tokens } : {}), ...(journal ? { journal } : {}), fetch: network.fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
   devices.push({ client, store: local });
   return { client, store: local, network };
 }
@@ -194,6 +195,27 @@ test('a device told it was revoked that stopped before deleting its data deletes
   for (const table of tables) expect(await store.transaction((tx) => tx.list(table, {})), table).toEqual([]);
   expect(await store.transaction((tx) => tx.listPending())).toEqual([]);
   expect(await store.transaction((tx) => tx.getMeta('auth:session'))).toBeUndefined();
+});
+
+test('a corrupt database deleted with unsent work loses none of it: a new one takes the queue over from the journal and sends it once', async () => {
+  const picker = { warehouse_id: warehouseID, sub: randomUUID() };
+  const journal = memoryJournal();
+  const first = await device('dexie', { accessToken: await backend.server.token('warehouse', picker), refreshToken: 'unused' }, undefined, journal);
+  await first.client.ready();
+  first.network.down();
+  const before = await serverStock(products[0]!);
+  for (const delta of [1, 2, 3]) await first.client.mutate('stock.adjust', adjust(products[0]!, delta));
+  expect(journal.read()?.mutations.map((mutation) => mutation.id)).toEqual([1, 2, 3]);
+  await first.client.stop();
+  // The database cannot be opened any more and is deleted: a new, empty one, the same journal.
+  const { client } = await device('dexie', undefined, await openStore('dexie'), journal);
+  expect(client.status).toMatchObject({ pending: 3, needsLogin: true });
+  // Only the user whose work it is may send it.
+  await expect(client.login({ accessToken: await backend.server.token('warehouse', { warehouse_id: warehouseID }), refreshToken: 'unused' })).rejects.toMatchObject({ code: 'DIFFERENT_USER' });
+  await client.login({ accessToken: await backend.server.token('warehouse', picker), refreshToken: 'unused' });
+  await until(() => client.status.pending, (pending) => pending === 0, 'the restored queue to drain');
+  expect(await serverStock(products[0]!)).toBe(before + 6);
+  await until(() => journal.read(), (record) => record === undefined, 'the journal to empty once the server has everything');
 });
 
 test('a device resuming from an offset the server compacted away refetches (409) and ends with the server’s rows', async () => {

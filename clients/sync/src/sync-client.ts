@@ -6,7 +6,8 @@
 import type { BackoffPolicy } from '@niaga/protocol';
 import type { Actor, MutationPolicy } from '@niaga/mutators';
 import { runOnDevice } from './device-mutation.ts';
-import type { ColumnSpec, LocalStore, StoreTx, TableSpec } from './local-store.ts';
+import type { ColumnSpec, LocalStore, PendingMutation, StoreTx, TableSpec } from './local-store.ts';
+import type { QueueJournal } from './queue-journal.ts';
 import { PushLoop, type PushResult } from './push-loop.ts';
 import { applyCommit, CLIENTS_TABLE, metaKeys, type RebaseResult } from './rebase.ts';
 import { DeviceRevokedError, Session, SESSION_META_KEY, SessionExpiredError, type SessionTokens } from './session.ts';
@@ -39,6 +40,11 @@ export interface SyncClientOptions {
   readonly leader?: LeaderLock;
   /** Indexes for local queries, per table (used by stores that need them declared, e.g. Dexie). */
   readonly indexes?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * A copy of the unsent mutations outside the store (e.g. `localStorageJournal(…)`): a new, empty
+   * store takes them over, so deleting a corrupt database loses no unsent work.
+   */
+  readonly journal?: QueueJournal;
 }
 
 export interface MutationReceipt {
@@ -91,6 +97,8 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const tables = [...new Set([...options.tables, CLIENTS_TABLE, RESULTS_TABLE])];
   const status = new StatusHolder();
+  const { journal } = options;
+  if (journal) await restoreFromJournal(store, journal);
   const session = await Session.load(
     {
       serverURL: options.serverURL,
@@ -134,6 +142,14 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     work = next.catch(() => undefined);
     return next;
   };
+  /** The journal follows the queue (after each mutation, and each commit that confirmed some). */
+  const writeJournal = (unsent: readonly PendingMutation[], lastMutationID?: number) => {
+    const actor = session.knownActor;
+    if (!journal || !actor) return;
+    const mutations = unsent.map(({ id, clientID: client, name, args, createdAt }) => ({ id, clientID: client, name, args, createdAt }));
+    const last = lastMutationID ?? journal.read()?.lastMutationID ?? Math.max(0, ...mutations.map((mutation) => mutation.id));
+    journal.write(mutations.length === 0 ? undefined : { clientGroupID, clientID, lastMutationID: last, actor, mutations });
+  };
   /** How mutators run on this device: as the session's user, over the tables it has. */
   const deviceContext = () => ({ actor: session.actor(), localTables: new Set(known.keys()), ...(options.policy ? { policy: options.policy } : {}) });
 
@@ -149,7 +165,11 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         await store.ensureTables(specs);
         for (const spec of specs) known.set(spec.name, spec);
       }
-      const result: RebaseResult = await store.transaction((tx) => applyCommit(tx, current, { ...deviceContext(), clientID, tableOf: (shape) => shape }, new Date().toISOString()));
+      const { result, unsent } = await store.transaction(async (tx) => {
+        const applied: RebaseResult = await applyCommit(tx, current, { ...deviceContext(), clientID, tableOf: (shape) => shape }, new Date().toISOString());
+        return { result: applied, unsent: journal && applied.confirmed > 0 ? await tx.listPending() : undefined };
+      });
+      if (unsent) writeJournal(unsent);
       for (const change of current.changes) {
         const outcome = change.shape === RESULTS_TABLE && change.operation !== 'delete' ? outcomeOf(change.row) : undefined;
         if (outcome) for (const listener of [...outcomeListeners]) listener(outcome);
@@ -307,6 +327,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
           for (const key of keys) await tx.setMeta(key, undefined);
         }),
       );
+      journal?.write(undefined);
       status.update({ revoked: true, needsLogin: true, pending: 0, lastSyncedAt: null, phase: 'stopped' });
       status.error(error.code, error.message);
       tabs.post('revoked');
@@ -333,12 +354,13 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
           const mutation = { id, clientID, name, args, createdAt: new Date().toISOString() };
           await tx.putPending({ ...mutation, ...(await runOnDevice(tx, mutation, deviceContext())) });
           await tx.setMeta(identityKeys.lastMutationID, id);
-          return { clientID, id };
+          return { clientID, id, unsent: journal ? await tx.listPending() : [] };
         });
+        writeJournal(receipt.unsent, receipt.id);
         status.update({ pending: status.current.pending + 1 });
         if (leader.isLeader()) pushLoop.wake();
         else tabs.post('pending-changed');
-        return receipt;
+        return { clientID: receipt.clientID, id: receipt.id };
       }),
     outcomes: () => store.transaction(readOutcomes),
     actor: () => session.knownActor,
@@ -374,6 +396,25 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       status.update({ phase: 'stopped' });
     },
   };
+}
+
+/**
+ * A store with no device identity (new, or a corrupt one deleted) takes over the unsent mutations
+ * the journal kept, with the identity they were made under and whose they are (only that user's
+ * login sends them, as on any device holding another user's unsent work).
+ */
+async function restoreFromJournal(store: LocalStore, journal: QueueJournal): Promise<void> {
+  const record = journal.read();
+  if (!record || record.mutations.length === 0) return;
+  await store.transaction(async (tx) => {
+    if (await tx.getMeta(identityKeys.clientGroupID)) return;
+    await tx.setMeta(identityKeys.clientGroupID, record.clientGroupID);
+    await tx.setMeta(identityKeys.clientID, record.clientID);
+    await tx.setMeta(identityKeys.lastMutationID, record.lastMutationID);
+    // No optimistic effects to undo: the new store has none of them; the server's rows bring them.
+    for (const mutation of record.mutations) await tx.putPending({ ...mutation, undo: [], reads: { keys: [], lists: [] } });
+    if (!(await tx.getMeta(SESSION_META_KEY))) await tx.setMeta(SESSION_META_KEY, { tokens: null, actor: record.actor });
+  });
 }
 
 async function ensureID(tx: StoreTx, key: string): Promise<string> {
