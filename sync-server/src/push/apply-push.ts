@@ -33,26 +33,24 @@ export interface PushContext {
   readonly log: { error(details: object, message: string): void };
 }
 
-/** Creates the client group on first use; a group of another user is refused. */
-async function claimClientGroup(tx: Queryable, clientGroupID: string, userID: string): Promise<void> {
-  await tx.query('insert into sync.client_groups (id, user_id) values ($1, $2) on conflict (id) do nothing', [clientGroupID, userID]);
-  const { rows } = await tx.query<{ user_id: string }>('select user_id::text from sync.client_groups where id = $1', [clientGroupID]);
-  if (rows[0]!.user_id !== userID) throw new DomainError('FORBIDDEN', `Client group ${clientGroupID} belongs to another user`);
-}
+type Claim = { status: 'apply' | 'skip' | 'gap'; lastMutationID: number; clockOffsetMs: number };
 
-/** The client's row (created at 0 on first use), locked for this transaction. */
-async function claimClient(tx: Queryable, clientID: string, clientGroupID: string, userID: string): Promise<{ lastMutationID: number; clockOffsetMs: number }> {
-  await tx.query(
-    'insert into sync.clients (id, client_group_id, user_id) values ($1, $2, $3) on conflict (id) do nothing',
-    [clientID, clientGroupID, userID],
+/**
+ * Claims the mutation in one round trip (sync.claim_mutation, migration 0026): the client group
+ * and client are created on first use, one of another user refused, the client's row locked, and
+ * the id advanced when it is the next expected. The effects then run after a savepoint, so a
+ * business failure still leaves the id advanced and a transient one rolls the advance back too.
+ */
+async function claimMutation(tx: Queryable, ctx: PushContext, mutation: PushMutation): Promise<Claim> {
+  const { rows } = await tx.query<{ status: string; last_id: number | null; offset_ms: number | null }>(
+    'select status, last_id, offset_ms from sync.claim_mutation($1, $2, $3, $4, $5)',
+    [ctx.clientGroupID, mutation.clientID, ctx.actor.sub, mutation.id, ctx.clockOffsetMs ?? null],
   );
-  const { rows } = await tx.query<{ client_group_id: string; last_mutation_id: number; clock_offset_ms: number }>(
-    'select client_group_id, last_mutation_id, clock_offset_ms from sync.clients where id = $1 for update',
-    [clientID],
-  );
-  const client = rows[0]!;
-  if (client.client_group_id !== clientGroupID) throw new DomainError('FORBIDDEN', `Client ${clientID} belongs to another client group`);
-  return { lastMutationID: Number(client.last_mutation_id), clockOffsetMs: client.clock_offset_ms };
+  const { status, last_id, offset_ms } = rows[0]!;
+  if (status === 'group_forbidden') throw new DomainError('FORBIDDEN', `Client group ${ctx.clientGroupID} belongs to another user`);
+  if (status === 'client_forbidden') throw new DomainError('FORBIDDEN', `Client ${mutation.clientID} belongs to another client group`);
+  if (status !== 'apply' && status !== 'skip' && status !== 'gap') throw new Error(`sync.claim_mutation answered ${status}`);
+  return { status, lastMutationID: Number(last_id), clockOffsetMs: Number(offset_ms) };
 }
 
 /**
@@ -100,20 +98,20 @@ const DEADLOCK_RETRIES = 3;
  */
 async function applyMutation(ctx: PushContext, mutation: PushMutation): Promise<{ lastMutationID: number; gap: boolean }> {
   return ctx.db.transaction(async (tx) => {
-    await claimClientGroup(tx, ctx.clientGroupID, ctx.actor.sub);
-    const client = await claimClient(tx, mutation.clientID, ctx.clientGroupID, ctx.actor.sub);
-    const expected = client.lastMutationID + 1;
+    const claim = await claimMutation(tx, ctx, mutation);
     // Already applied (a resend): skip. Skipping ahead: stop, the caller reports the gap.
-    if (mutation.id !== expected) return { lastMutationID: client.lastMutationID, gap: mutation.id > expected };
-    const offsetMs = ctx.clockOffsetMs ?? client.clockOffsetMs;
-    const outcome = await runOne(ctx, tx, mutation, offsetMs);
-    await tx.query('update sync.clients set last_mutation_id = $2, clock_offset_ms = $3, updated_at = now() where id = $1', [mutation.clientID, mutation.id, offsetMs]);
+    if (claim.status !== 'apply') return { lastMutationID: claim.lastMutationID, gap: claim.status === 'gap' };
+    const outcome = await runOne(ctx, tx, mutation, claim.clockOffsetMs);
     if (outcome.status !== 'applied') await recordResult(tx, ctx, mutation, outcome);
     return { lastMutationID: mutation.id, gap: false };
   });
 }
 
-/** Runs one mutation inside a savepoint; a business failure rolls back only it and becomes its outcome. */
+/**
+ * Runs one mutation after a savepoint; a business failure rolls back only it (not the id the claim
+ * advanced) and becomes its outcome. The savepoint is not released: COMMIT ends it, one round trip
+ * fewer.
+ */
 async function runOne(ctx: PushContext, tx: Queryable, mutation: PushMutation, offsetMs: number): Promise<MutationOutcome> {
   const now = Date.now();
   await tx.query('savepoint mutation');
@@ -133,7 +131,6 @@ async function runOne(ctx: PushContext, tx: Queryable, mutation: PushMutation, o
         await writeEvent(tx, { type, payload, clientID: mutation.clientID, mutationID: mutation.id });
       },
     });
-    await tx.query('release savepoint mutation');
     return outcome;
   } catch (error) {
     if (isTransientError(error)) throw error;

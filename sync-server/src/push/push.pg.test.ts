@@ -170,6 +170,15 @@ describe('bad input', () => {
     expect(await countOf('select 1 from orders.orders where id = $1', [(stolen.args as { orderID: string }).orderID])).toBe(0);
   });
 
+  test('a client id already in another client group is 403 and applies nothing', async () => {
+    const client = randomUUID();
+    expect((await push(randomUUID(), [placeOrder(client, 1)])).status).toBe(200);
+    const moved = placeOrder(client, 2);
+    expect(await push(randomUUID(), [moved])).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    expect(await countOf('select 1 from orders.orders where id = $1', [(moved.args as { orderID: string }).orderID])).toBe(0);
+    expect(await lastMutationID(client)).toBe(1);
+  });
+
   test('ids going backwards are skipped; an id skipping ahead is a 409 naming the last applied id', async () => {
     const group = randomUUID();
     const client = randomUUID();
@@ -368,6 +377,64 @@ test('a shopper adding to their cart from several devices at once loses no item'
   );
   const { rows } = await database.db.query<{ qty: number }>('select qty from orders.cart_items where customer_id = $1', [shopperID]);
   expect(rows).toEqual([{ qty: 12 }]);
+});
+
+test('a push without the device-time header corrects times by the offset measured last', async () => {
+  const group = randomUUID();
+  const client = randomUUID();
+  const deviceNow = Date.now() - 3_600_000; // an hour behind
+  expect((await push(group, [placeOrder(client, 1)], { headers: { 'niaga-device-time': new Date(deviceNow).toISOString() } })).status).toBe(200);
+  const later = placeOrder(client, 2);
+  (later.args as { occurredAt: string }).occurredAt = new Date(deviceNow - 60_000).toISOString(); // "a minute ago" on the device
+  expect((await push(group, [later])).status).toBe(200);
+  const { rows } = await database.db.query<{ ago_ms: number }>('select (extract(epoch from now() - occurred_at) * 1000)::int as ago_ms from orders.orders where id = $1', [
+    (later.args as { orderID: string }).orderID,
+  ]);
+  expect(rows[0]!.ago_ms).toBeGreaterThan(50_000);
+  expect(rows[0]!.ago_ms).toBeLessThan(70_000);
+});
+
+test('a connection lost mid-mutation, after its id was claimed, advances nothing; the resend applies it once', async () => {
+  const warehouseID = randomUUID();
+  await database.db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-L', 'L')`, [warehouseID]);
+  await database.db.query('insert into inventory.stock_items (warehouse_id, product_id, on_hand) values ($1, $2, 10)', [warehouseID, productID]);
+  const picker = await server.token('warehouse', { warehouse_id: warehouseID });
+  const group = randomUUID();
+  const client = randomUUID();
+  const adjust = (id: number, delta: number): Mutation => ({
+    clientID: client,
+    id,
+    name: 'stock.adjust',
+    args: { adjustmentID: randomUUID(), warehouseID, productID, delta, reason: 'lost connection', occurredAt: new Date().toISOString() },
+    timestamp: id,
+  });
+  const mutations = [adjust(1, 1), adjust(2, 2)];
+  expect((await push(group, mutations.slice(0, 1), { token: picker })).status).toBe(200);
+
+  // Hold the stock row, so mutation 2 waits on it after its claim advanced the id, then cut its connection.
+  const cut = await database.db.transaction(async (tx) => {
+    await tx.query('select 1 from inventory.stock_items where warehouse_id = $1 for update', [warehouseID]);
+    const pending = push(group, mutations, { token: picker });
+    let waiting: number | undefined;
+    for (let waited = 0; waiting === undefined && waited < 10_000; waited += 10) {
+      // Outside the transaction: pg_stat_activity is a snapshot taken once per transaction.
+      const { rows } = await database.db.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%stock_items%'`);
+      waiting = rows[0]?.pid;
+      if (waiting === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(waiting).toBeDefined();
+    await database.db.query('select pg_terminate_backend($1)', [waiting]);
+    return pending;
+  });
+  expect(cut).toMatchObject({ status: 503, body: { code: 'UNAVAILABLE' } });
+  expect(await lastMutationID(client)).toBe(1);
+  expect(await countOf('select 1 from inventory.movements where client_id = $1', [client])).toBe(1);
+
+  expect(await push(group, mutations, { token: picker })).toEqual({ status: 200, body: { lastMutationIDs: { [client]: 2 } } });
+  expect(await countOf('select 1 from inventory.movements where client_id = $1', [client])).toBe(2);
+  const { rows } = await database.db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where warehouse_id = $1', [warehouseID]);
+  expect(rows).toEqual([{ on_hand: 13 }]);
+  expect(await countOf(`select 1 from events.outbox where client_id = $1 and type = 'inventory.updated'`, [client])).toBe(2);
 });
 
 test('a device clock a month off is corrected as far as the column holds, and its pushes still apply', async () => {
