@@ -53,7 +53,7 @@ export const confirmPick = defineMutator('pick.confirm', confirmPickArgs, async 
   }
   if (args.qty > 0) {
     // The goods leave with what was held for this line (no more: other orders' holds stay).
-    await lockStockItem(ctx, String(line.warehouse_id), String(line.product_id));
+    const stockItem = await lockStockItem(ctx, String(line.warehouse_id), String(line.product_id));
     const [reservation] = await tx.list('inventory.reservations', { order_item_id: String(line.order_item_id), status: 'active' }, { lock: true });
     const consumed = Math.min(args.qty, num(reservation?.qty));
     if (reservation && consumed > 0) await tx.update('inventory.reservations', String(reservation.id), { qty: num(reservation.qty) - consumed, updated_at: ctx.now });
@@ -70,6 +70,7 @@ export const confirmPick = defineMutator('pick.confirm', confirmPickArgs, async 
         occurredAt: args.occurredAt,
       },
       -consumed,
+      stockItem,
     );
     await ctx.emit('inventory.updated', { warehouseID: line.warehouse_id, productID: line.product_id, ...stock });
   }

@@ -41,17 +41,16 @@ export async function movementsAfter(ctx: MutatorContext, warehouseID: string, p
 }
 
 /**
- * Changes on-hand and reserved of a stock row by the given deltas (under its lock), and returns
- * the new quantities. `available` is derived by a trigger on the server; the device
- * has no trigger, so it is written here too.
+ * Changes on-hand and reserved of a stock row by the given deltas, and returns the new quantities.
+ * `item` is the row lockStockItem returned in this mutation, with no stock change since: it is
+ * read once, under its lock. `available` is derived by a trigger on the server; the device has
+ * no trigger, so it is written here too.
  */
 export async function changeStock(
   ctx: MutatorContext,
-  warehouseID: string,
-  productID: string,
+  item: Row,
   change: { onHand?: number; reserved?: number; setOnHand?: number },
 ): Promise<{ onHand: number; reserved: number; available: number }> {
-  const item = await lockStockItem(ctx, warehouseID, productID);
   const onHand = change.setOnHand ?? num(item.on_hand) + (change.onHand ?? 0);
   const reserved = Math.max(0, num(item.reserved) + (change.reserved ?? 0));
   await ctx.tx.update('inventory.stock_items', String(item.id), { on_hand: onHand, reserved, available: onHand - reserved, version: num(item.version) + 1, updated_at: ctx.now });
@@ -96,10 +95,11 @@ async function insertMovement(ctx: MutatorContext, movement: Movement, affectsOn
 /**
  * Records a movement in the ledger and applies it to on hand unless the latest count was taken
  * after it occurred; then that count's expected quantity learns of it instead. `reserved` (a
- * reservation the movement consumes, e.g. a pick) changes either way.
+ * reservation the movement consumes, e.g. a pick) changes either way. A caller that has locked the
+ * item already (and not changed its stock since) passes the row it got.
  */
-export async function applyMovement(ctx: MutatorContext, movement: Movement, reservedChange = 0): Promise<{ onHand: number; reserved: number; available: number }> {
-  await lockStockItem(ctx, movement.warehouseID, movement.productID);
+export async function applyMovement(ctx: MutatorContext, movement: Movement, reservedChange = 0, locked?: Row): Promise<{ onHand: number; reserved: number; available: number }> {
+  const item = locked ?? (await lockStockItem(ctx, movement.warehouseID, movement.productID));
   const count = await latestCount(ctx, movement.warehouseID, movement.productID);
   const affectsOnHand = !count || instant(movement.occurredAt) > instant(count.occurred_at);
   await insertMovement(ctx, movement, affectsOnHand);
@@ -107,7 +107,7 @@ export async function applyMovement(ctx: MutatorContext, movement: Movement, res
     const expected = num(count.expected_qty) + movement.quantity;
     await ctx.tx.update('inventory.count_lines', String(count.id), { expected_qty: expected, variance: num(count.counted_qty) - expected, updated_at: ctx.now });
   }
-  return changeStock(ctx, movement.warehouseID, movement.productID, { onHand: affectsOnHand ? movement.quantity : 0, reserved: reservedChange });
+  return changeStock(ctx, item, { onHand: affectsOnHand ? movement.quantity : 0, reserved: reservedChange });
 }
 
 /** Records the count's own ledger row (its variance), which never counts as a movement after a count. */

@@ -27,19 +27,21 @@ export const countStockArgs = Type.Object(
 /**
  * Makes `count` the one that sets on hand: counted + every movement that occurred after it. The
  * count it replaces becomes superseded, so whatever order counts arrive in, one ends applied.
+ * `stock` is the item's row as lockStockItem returned it in this mutation.
  */
-async function applyCount(ctx: MutatorContext, count: Row, replaces: Row | undefined): Promise<void> {
+async function applyCount(ctx: MutatorContext, count: Row, replaces: Row | undefined, stock: Row): Promise<void> {
   const warehouseID = String(count.warehouse_id);
   const productID = String(count.product_id);
   if (replaces) await ctx.tx.update('inventory.count_lines', String(replaces.id), { status: 'superseded', updated_at: ctx.now });
   const after = await movementsAfter(ctx, warehouseID, productID, instant(count.occurred_at));
-  const stock = await changeStock(ctx, warehouseID, productID, { setOnHand: num(count.counted_qty) + after });
-  await ctx.emit('inventory.updated', { warehouseID, productID, ...stock });
+  const changed = await changeStock(ctx, stock, { setOnHand: num(count.counted_qty) + after });
+  await ctx.emit('inventory.updated', { warehouseID, productID, ...changed });
 }
 
 export const countStock = defineMutator('stock.count', countStockArgs, async (ctx, args) => {
   requireWarehouseAccess(ctx.actor, args.warehouseID);
-  if (await ctx.tx.get('inventory.count_lines', args.countID)) reject('INVALID_STATE', `Count ${args.countID} was recorded already`);
+  // On the server the primary key refuses a reused id (INVALID_STATE) without a read first.
+  if (ctx.tx.location === 'device' && (await ctx.tx.get('inventory.count_lines', args.countID))) reject('INVALID_STATE', `Count ${args.countID} was recorded already`);
   await requireRow(ctx.tx, 'catalog.products', args.productID, 'Product');
   const line = {
     id: args.countID,
@@ -59,7 +61,7 @@ export const countStock = defineMutator('stock.count', countStockArgs, async (ct
   if (ctx.tx.location === 'device') {
     // What the picker saw is what their screen shows until the server has reconciled the count.
     await ctx.tx.insert('inventory.count_lines', { ...line, expected_qty: null, variance: null, status: 'pending' });
-    await changeStock(ctx, args.warehouseID, args.productID, { setOnHand: args.countedQty });
+    await changeStock(ctx, stock, { setOnHand: args.countedQty });
     return applied;
   }
 
@@ -83,7 +85,7 @@ export const countStock = defineMutator('stock.count', countStockArgs, async (ct
     return adjusted('COUNT_AWAITING_APPROVAL', `The count differs from the ledger by ${variance}; it waits for an admin to approve it`, { expected, variance });
   }
   if (variance !== 0) await recordCountMovement(ctx, { warehouseID: args.warehouseID, productID: args.productID, binID: args.binID ?? null, quantity: variance, referenceType: 'count', referenceID: args.countID, occurredAt: args.occurredAt });
-  await applyCount(ctx, count, latest);
+  await applyCount(ctx, count, latest, stock);
   return applied;
 });
 
@@ -97,7 +99,7 @@ export const reviewCount = defineMutator('count.review', reviewCountArgs, async 
   if (ctx.actor.role !== 'admin') reject('FORBIDDEN', 'Only admins approve or void counts');
   const found = await requireRow(ctx.tx, 'inventory.count_lines', args.countID, 'Count');
   // The item's stock first (as every stock change takes it), then the count, re-read under the lock.
-  await lockStockItem(ctx, String(found.warehouse_id), String(found.product_id));
+  const stock = await lockStockItem(ctx, String(found.warehouse_id), String(found.product_id));
   const count = (await ctx.tx.get('inventory.count_lines', args.countID, { lock: true }))!;
   if (count.status !== 'awaiting_approval') reject('INVALID_STATE', `This count is ${String(count.status)}, not awaiting approval`);
   if (args.decision === 'void') {
@@ -118,7 +120,7 @@ export const reviewCount = defineMutator('count.review', reviewCountArgs, async 
     referenceID: args.countID,
     occurredAt: String(count.occurred_at),
   });
-  await applyCount(ctx, count, latest);
+  await applyCount(ctx, count, latest, stock);
 });
 
 export const adjustStockArgs = Type.Object(
@@ -136,7 +138,8 @@ export const adjustStockArgs = Type.Object(
 export const adjustStock = defineMutator('stock.adjust', adjustStockArgs, async (ctx, args) => {
   requireWarehouseAccess(ctx.actor, args.warehouseID);
   if (args.delta === 0) reject('INVALID_ARGS', 'An adjustment of 0 changes nothing; send the signed change');
-  if (await ctx.tx.get('inventory.movements', args.adjustmentID)) reject('INVALID_STATE', `Adjustment ${args.adjustmentID} was recorded already`);
+  // On the server the primary key refuses a reused id (INVALID_STATE) without a read first.
+  if (ctx.tx.location === 'device' && (await ctx.tx.get('inventory.movements', args.adjustmentID))) reject('INVALID_STATE', `Adjustment ${args.adjustmentID} was recorded already`);
   await requireRow(ctx.tx, 'catalog.products', args.productID, 'Product');
   const stock = await applyMovement(ctx, { id: args.adjustmentID, warehouseID: args.warehouseID, productID: args.productID, kind: 'adjustment', quantity: args.delta, reason: args.reason, occurredAt: args.occurredAt });
   await ctx.emit('inventory.updated', { warehouseID: args.warehouseID, productID: args.productID, ...stock });
