@@ -11,7 +11,7 @@ import { appendTransactions, type LoggableTransaction } from './log-appender.ts'
 import { formatLsn, parseLsn } from './lsn.ts';
 import { RawTextPgoutputPlugin, toAssemblerInput } from './pgoutput-decoder.ts';
 import { initialAssemblerState, stepAssembler, type AssembledTransaction } from './transaction-assembler.ts';
-import { widenXid } from './xid.ts';
+import { isAtOrPast, widenXid } from './xid.ts';
 
 /** A transaction truncated synced tables. Nothing is logged for it (a truncate has no rows); shapes of these tables must start over. */
 export interface TruncateEvent {
@@ -64,10 +64,24 @@ async function confirmedFlush(db: Executor, slotName: string): Promise<bigint> {
   return lsn ? parseLsn(lsn) : 0n;
 }
 
-/** The next xid8 to be assigned: at or above every committed transaction's xid8. */
-async function xidReference(db: Executor): Promise<bigint> {
-  const { rows } = await db.query<{ xmax: string }>('select pg_snapshot_xmax(pg_current_snapshot())::text as xmax');
-  return BigInt(rows[0]!.xmax);
+/**
+ * An xid8 above every transaction of the batch, to widen their 32-bit xids against: the snapshot's
+ * xmax (the latest completed xid + 1). A commit is decoded a moment before its backend completes
+ * it in the proc array, so under load the batch can hold an xid at or past that xmax (seen with
+ * bench/push-throughput.ts: "xid 79424 is newer than the reference xid8 79423"); then wait for it.
+ */
+async function xidReference(db: Executor, xid32s: readonly number[], timeoutMs: number): Promise<bigint> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, 50)) {
+    const { rows } = await db.query<{ xmax: string }>('select pg_snapshot_xmax(pg_current_snapshot())::text as xmax');
+    const reference = BigInt(rows[0]!.xmax);
+    const ahead = xid32s.filter((xid32) => isAtOrPast(xid32, reference));
+    if (ahead.length === 0) return reference;
+    if (Date.now() > deadline) {
+      throw new CaptureError(CaptureErrorCode.visibilityTimeout, `Transactions ${ahead.join(', ')} were decoded but not completed after ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
 }
 
 /**
@@ -124,7 +138,7 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
 
   const appendAndAcknowledge = async (batch: readonly AssembledTransaction[]) => {
     if (finished) return;
-    const reference = await xidReference(db);
+    const reference = await xidReference(db, batch.map((transaction) => transaction.xid32), options.visibilityTimeoutMs);
     const loggable: LoggableTransaction[] = batch.map((transaction) => ({
       lsn: transaction.lsn,
       xid: widenXid(transaction.xid32, reference),

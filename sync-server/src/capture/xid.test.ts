@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { CaptureError } from './capture-error.ts';
 import { formatLsn, parseLsn } from './lsn.ts';
-import { widenXid } from './xid.ts';
+import { isAtOrPast, widenXid } from './xid.ts';
 
 const maxXid8 = (1n << 63n) - 1n;
 
@@ -39,6 +39,26 @@ describe('widenXid', () => {
     expect(() => widenXid(1000, 999n)).toThrow(CaptureError);
     expect(() => widenXid(-1, 999n)).toThrow(RangeError);
     expect(() => widenXid(2 ** 32, 999n)).toThrow(RangeError);
+  });
+});
+
+describe('isAtOrPast', () => {
+  test('an xid decoded before the snapshot xmax counts it is at or past the xmax, in any epoch; an older one is not', () => {
+    expect(isAtOrPast(79_424, 79_423n)).toBe(true);
+    expect(isAtOrPast(79_423, 79_423n)).toBe(true);
+    expect(isAtOrPast(79_422, 79_423n)).toBe(false);
+    expect(isAtOrPast(2, (3n << 32n) + 0xffff_fffen)).toBe(true); // just past an epoch boundary
+    expect(isAtOrPast(0xffff_fff0, (3n << 32n) + 5n)).toBe(false); // just before one
+  });
+
+  test('exactly the xids that widenXid would place below the reference are not at or past it', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n << 32n, max: maxXid8 }), fc.bigInt({ min: -(1n << 31n) + 1n, max: (1n << 31n) - 1n }), (reference, offset) => {
+        const xid8 = reference + offset;
+        expect(isAtOrPast(Number(xid8 & 0xffff_ffffn), reference)).toBe(offset >= 0n);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

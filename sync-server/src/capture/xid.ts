@@ -23,3 +23,14 @@ export function widenXid(xid32: number, referenceXid8: bigint): bigint {
   }
   return widened;
 }
+
+/**
+ * Whether the transaction `xid32` is at or past `referenceXid8` (up to 2^31 ahead, the other half
+ * of the circle being older ones). A snapshot's xmax is the latest completed xid + 1, and a commit
+ * is decodable from the WAL a moment before its backend completes it there: such a reference is
+ * too old to widen that transaction against yet.
+ */
+export function isAtOrPast(xid32: number, referenceXid8: bigint): boolean {
+  const distance = (xid32 - Number(referenceXid8 & 0xffff_ffffn) + 2 ** 32) % 2 ** 32;
+  return distance < 2 ** 31;
+}
