@@ -4,8 +4,11 @@ import { go } from './hash-route.ts';
 
 export function SectionTabs(props: { readonly tabs: readonly (readonly [id: string, label: string])[]; readonly current: string }) {
   const currentTab = useRef<HTMLButtonElement>(null);
-  // On a narrow phone the bar scrolls sideways: keep the current section's tab in view.
-  useEffect(() => currentTab.current?.scrollIntoView({ block: 'nearest', inline: 'nearest' }), [props.current]);
+  // On a narrow phone the bar scrolls sideways: keep the current section's tab in view. (A block
+  // body: Chromium's scrollIntoView returns a promise, which React would call as the cleanup.)
+  useEffect(() => {
+    void currentTab.current?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [props.current]);
   return (
     <nav className="tabs" aria-label="Sections">
       {props.tabs.map(([id, label]) => (
