@@ -53,8 +53,28 @@ export interface PendingMutation {
   readonly reads: ReadSet;
 }
 
+/**
+ * How a store keeps and selects rows, so the engine can hold a transaction's writes in memory and
+ * still answer reads exactly as the store would (the rebase's replay, `row-overlay.ts`). Each
+ * answer is either exact or undefined ("ask the store").
+ */
+export interface RowModel {
+  /** The row get() returns after put(table, row), or undefined when only the store can tell (or it would refuse the row). */
+  stored(table: string, row: LocalRow): LocalRow | undefined;
+  /**
+   * What list(table, where, options) returns when the table's rows matching `where` are among
+   * `rows` (rows in stored form; others may be there too), or undefined when only the store can
+   * evaluate that query exactly.
+   */
+  select(table: string, rows: readonly LocalRow[], where: LocalRow, options: ListOptions): LocalRow[] | undefined;
+}
+
 export interface StoreTx {
+  /** See RowModel. */
+  readonly model: RowModel;
   get(table: string, id: string): Promise<LocalRow | undefined>;
+  /** get() of each id, in one call: the rows in the order of `ids`, undefined where there is none. */
+  getMany(table: string, ids: readonly string[]): Promise<(LocalRow | undefined)[]>;
   /**
    * Same semantics as MutationTx.list (an array value matches any item; `after`, `orderBy`,
    * `limit`); `lock` is ignored. Ties, and lists without `orderBy`, come in id order (as on the
@@ -66,6 +86,8 @@ export interface StoreTx {
   /** Many puts at once: the fast path for snapshot pages (COPY or multi-row statements, bulkPut). */
   putMany(table: string, rows: readonly LocalRow[]): Promise<void>;
   delete(table: string, id: string): Promise<void>;
+  /** delete() of each id, in one call. */
+  deleteMany(table: string, ids: readonly string[]): Promise<void>;
   /**
    * Runs `work` so that, if it throws, the transaction stays usable (a savepoint in SQL stores;
    * stores whose failed writes do not spoil the transaction may just run it). The engine undoes
@@ -83,6 +105,8 @@ export interface StoreTx {
   listPending(): Promise<PendingMutation[]>;
   /** Inserts or replaces (by id) a pending mutation. */
   putPending(mutation: PendingMutation): Promise<void>;
+  /** putPending() of each mutation, in one call. */
+  putPendingMany(mutations: readonly PendingMutation[]): Promise<void>;
   /** Removes the pending mutations with id ≤ `lastMutationID`. */
   deletePendingThrough(lastMutationID: number): Promise<void>;
 }

@@ -14,7 +14,7 @@ import { MemoryTx, type ListOptions } from '@niaga/mutators';
 import type { LocalRow, TableSpec } from '../local-store.ts';
 import { comparable, stock as stockTemplate, stockItem, uuid, type Harness } from './contract-fixtures.ts';
 
-const rowsTable: TableSpec = {
+export const rowsTable: TableSpec = {
   name: 'test.rows',
   columns: [
     { name: 'id', type: 'text' },
@@ -53,7 +53,7 @@ const rowArbitrary = fc.record(
 );
 
 /** Rows with distinct ids, in a shuffled order (so insertion order is not id order). */
-const rowsArbitrary = fc
+export const rowsArbitrary = fc
   .shuffledSubarray(ids)
   .chain((chosen) => fc.tuple(...chosen.map((id) => rowArbitrary.map((row): LocalRow => ({ id, ...row })))))
   .map((rows): LocalRow[] => rows);
@@ -66,11 +66,11 @@ const whereValues: Record<string, fc.Arbitrary<unknown>> = {
   n: valueOrList(numbers),
   b: fc.constantFrom(true, false, null),
 };
-const whereArbitrary = fc
+export const whereArbitrary = fc
   .subarray(Object.keys(whereValues), { maxLength: 2 })
   .chain((columns) => fc.tuple(...columns.map((column) => whereValues[column]!)).map((values): LocalRow => Object.fromEntries(columns.map((column, index) => [column, values[index]]))));
 
-const optionsArbitrary = fc
+export const optionsArbitrary = fc
   .record({
     after: fc.option(fc.oneof(fc.tuple(fc.constant('k'), fc.constantFrom(...texts)), fc.tuple(fc.constant('t'), fc.constantFrom(...instants).map((ms) => new Date(ms).toISOString()))), { nil: undefined }),
     orderBy: fc.option(fc.tuple(fc.constantFrom('k', 'n', 't'), fc.constantFrom('asc' as const, 'desc' as const)), { nil: undefined }),

@@ -26,9 +26,11 @@
  * atomicity; and no store may be called from inside its own transaction (it would wait for it).
  */
 import { describe } from 'vitest';
+import { bulkContract } from './bulk-contract.ts';
 import { harness, type OpenStore } from './contract-fixtures.ts';
 import { listContract } from './list-contract.ts';
 import { queueContract } from './queue-contract.ts';
+import { rowModelContract } from './row-model-contract.ts';
 import { rowsContract } from './rows-contract.ts';
 import { tablesContract } from './tables-contract.ts';
 import { transactionContract } from './transaction-contract.ts';
@@ -40,6 +42,8 @@ export function describeStoreContract(adapterName: string, openStore: OpenStore)
     const h = harness(openStore);
     tablesContract(h);
     rowsContract(h);
+    bulkContract(h);
+    rowModelContract(h);
     listContract(h);
     queueContract(h);
     transactionContract(h);

@@ -5,7 +5,7 @@
  */
 import type { Table, Transaction } from 'dexie';
 import { selectRows, type ListOptions } from '@niaga/mutators';
-import { LocalStoreError, type LocalRow, type PendingMutation, type StoreTx } from '../local-store.ts';
+import { LocalStoreError, type LocalRow, type PendingMutation, type RowModel, type StoreTx } from '../local-store.ts';
 import { toLocalStoreError } from './dexie-errors.ts';
 import { metaStore, pendingStore, storeOf } from './dexie-schema.ts';
 
@@ -30,6 +30,19 @@ const asJSON = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 const select = (rows: LocalRow[], where: LocalRow, options: ListOptions | undefined): LocalRow[] => selectRows(rows.sort(byID), where, options);
 
 export class DexieStoreTx implements StoreTx {
+  /** IndexedDB keeps a structured clone of each row, and list() is selectRows over the rows in id order. */
+  readonly model: RowModel = {
+    stored: (table, row) => {
+      if (typeof row.id !== 'string' || !this.transaction.storeNames.includes(storeOf(table))) return undefined;
+      try {
+        return structuredClone(row);
+      } catch {
+        return undefined;
+      }
+    },
+    select: (_table, rows, where, options) => select([...rows], where, options),
+  };
+
   constructor(
     private readonly transaction: Transaction,
     /** The synced tables this transaction wrote, for subscribers once it commits. */
@@ -58,6 +71,10 @@ export class DexieStoreTx implements StoreTx {
 
   get(table: string, id: string): Promise<LocalRow | undefined> {
     return this.call(`get from ${table}`, () => this.rows(table).get(id));
+  }
+
+  getMany(table: string, ids: readonly string[]): Promise<(LocalRow | undefined)[]> {
+    return this.call(`get from ${table}`, () => this.rows(table).bulkGet([...ids]));
   }
 
   list(table: string, where: LocalRow, options?: ListOptions): Promise<LocalRow[]> {
@@ -110,6 +127,12 @@ export class DexieStoreTx implements StoreTx {
     return this.call(`delete from ${table}`, () => this.write(table).delete(id));
   }
 
+  deleteMany(table: string, ids: readonly string[]): Promise<void> {
+    return this.call(`delete from ${table}`, async () => {
+      if (ids.length > 0) await this.write(table).bulkDelete([...ids]);
+    });
+  }
+
   clear(table: string): Promise<void> {
     return this.call(`clear ${table}`, () => this.write(table).clear());
   }
@@ -131,9 +154,14 @@ export class DexieStoreTx implements StoreTx {
   }
 
   putPending(mutation: PendingMutation): Promise<void> {
-    return this.call(`put pending mutation ${mutation.id}`, async () => {
-      if (!Number.isSafeInteger(mutation.id)) throw new LocalStoreError('STORE_FAILED', `A pending mutation needs an integer id, got ${JSON.stringify(mutation.id)}`);
-      await this.transaction.table<PendingMutation, number>(pendingStore).put(asJSON(mutation));
+    return this.putPendingMany([mutation]);
+  }
+
+  putPendingMany(mutations: readonly PendingMutation[]): Promise<void> {
+    return this.call(`put ${mutations.length} pending mutation(s)`, async () => {
+      const bad = mutations.find((mutation) => !Number.isSafeInteger(mutation.id));
+      if (bad) throw new LocalStoreError('STORE_FAILED', `A pending mutation needs an integer id, got ${JSON.stringify(bad.id)}`);
+      if (mutations.length > 0) await this.transaction.table<PendingMutation, number>(pendingStore).bulkPut(mutations.map(asJSON));
     });
   }
 

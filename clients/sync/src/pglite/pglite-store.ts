@@ -5,7 +5,8 @@
  */
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { ListOptions } from '@niaga/mutators';
-import { LocalStoreError, type ColumnSpec, type LocalRow, type LocalStore, type PendingMutation, type StoreTx, type TableSpec } from '../local-store.ts';
+import { LocalStoreError, type ColumnSpec, type LocalRow, type LocalStore, type PendingMutation, type RowModel, type StoreTx, type TableSpec } from '../local-store.ts';
+import { pgliteRowModel, storedType, type PgliteSession } from './pglite-row-model.ts';
 
 export interface PgliteStoreOptions {
   /** `idb://name` or `opfs-ahp://name` in a browser, a folder in Node, nothing for memory; or an open PGlite. */
@@ -27,8 +28,6 @@ const parsers = {
   1700: (value: string) => value,
 };
 
-/** Types created as they are; anything else (enums, domains, types PGlite lacks) is stored as text. */
-const knownTypes = new Set(['uuid', 'text', 'varchar', 'bpchar', 'int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'bool', 'date', 'time', 'timestamp', 'timestamptz', 'interval', 'json', 'jsonb', 'bytea']);
 const BULK_ROWS = 5_000;
 
 const bootstrap = `
@@ -50,7 +49,16 @@ export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise
     throw failed.code === 'STORE_FAILED' ? new LocalStoreError('STORE_CORRUPT', `${failed.message}; it may be corrupt: delete it and sync again`, { cause: error }) : failed;
   }
   const { rows } = await db.query<{ spec: TableSpec }>('select spec from niaga_sync.tables');
-  return new PgliteStore(db, new Map(rows.map(({ spec }) => [spec.name, new Set(spec.columns.map((column) => column.name))])));
+  const [settings] = (
+    await db.query<{ zone: string; style: string; collation: string }>(
+      "select current_setting('TimeZone') as zone, current_setting('DateStyle') as style, (select datcollate from pg_database where datname = current_database()) as collation",
+    )
+  ).rows;
+  const session: PgliteSession = {
+    utcISO: /^(Etc\/)?(UTC|UCT|GMT0?|GMT[+-]0|Universal|Zulu)$/.test(settings?.zone ?? '') && /^ISO\b/.test(settings?.style ?? ''),
+    codePointOrder: settings?.collation === 'C' || settings?.collation === 'POSIX',
+  };
+  return new PgliteStore(db, new Map(rows.map(({ spec }) => [spec.name, spec.columns])), session);
 }
 
 class PgliteStore implements LocalStore {
@@ -58,11 +66,16 @@ class PgliteStore implements LocalStore {
   private readonly listeners = new Set<(tables: ReadonlySet<string>) => void>();
   private closed = false;
 
+  private readonly model: RowModel;
+
   /** @param columns the columns of each local table (a row's other keys are not stored). */
   constructor(
     private readonly db: PGlite,
-    private readonly columns: Map<string, ReadonlySet<string>>,
-  ) {}
+    private readonly columns: Map<string, readonly ColumnSpec[]>,
+    session: PgliteSession,
+  ) {
+    this.model = pgliteRowModel((table) => this.columns.get(table), session);
+  }
 
   async ensureTables(tables: readonly TableSpec[]): Promise<void> {
     await this.run(async (tx) => {
@@ -77,7 +90,7 @@ class PgliteStore implements LocalStore {
         const before = rows[0]?.spec.columns ?? [];
         const merged: TableSpec = { ...spec, columns: [...before, ...spec.columns.filter((column) => !before.some((old) => old.name === column.name))] };
         await tx.query('insert into niaga_sync.tables (name, spec) values ($1, $2) on conflict (name) do update set spec = excluded.spec', [spec.name, JSON.stringify(merged)]);
-        this.columns.set(spec.name, new Set(merged.columns.map((column) => column.name)));
+        this.columns.set(spec.name, merged.columns);
       }
     });
   }
@@ -88,7 +101,7 @@ class PgliteStore implements LocalStore {
 
   async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
     const written = new Set<string>();
-    const result = await this.run((tx) => work(new PgliteStoreTx(tx, written, this.columns)));
+    const result = await this.run((tx) => work(new PgliteStoreTx(tx, written, this.columns, this.model)));
     if (written.size > 0) for (const listener of [...this.listeners]) listener(written);
     return result;
   }
@@ -122,12 +135,20 @@ class PgliteStoreTx implements StoreTx {
   constructor(
     private readonly tx: Transaction,
     private readonly written: Set<string>,
-    private readonly columns: ReadonlyMap<string, ReadonlySet<string>>,
+    private readonly columns: ReadonlyMap<string, readonly ColumnSpec[]>,
+    readonly model: RowModel,
   ) {}
 
   async get(table: string, id: string): Promise<LocalRow | undefined> {
     const { rows } = await this.tx.query<LocalRow>(`select * from ${qualified(table)} where id = $1`, [id]);
     return rows[0];
+  }
+
+  async getMany(table: string, ids: readonly string[]): Promise<(LocalRow | undefined)[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.tx.query<LocalRow>(`select * from ${qualified(table)} where id = any($1)`, [[...new Set(ids)]]);
+    const byID = new Map(rows.map((row) => [String(row.id), row]));
+    return ids.map((id) => byID.get(id));
   }
 
   async list(table: string, where: LocalRow, options: ListOptions = {}): Promise<LocalRow[]> {
@@ -158,7 +179,7 @@ class PgliteStoreTx implements StoreTx {
     const known = this.columns.get(table);
     if (!known) throw new LocalStoreError('STORE_FAILED', `${table} is not a local table (not synced to this device)`);
     // A put replaces the whole row: columns a row leaves out become null.
-    const columns = [...known].filter((column) => column !== 'id');
+    const columns = known.map((column) => column.name).filter((column) => column !== 'id');
     const updates = columns.length ? `do update set ${columns.map((column) => `${ident(column)} = excluded.${ident(column)}`).join(', ')}` : 'do nothing';
     const sql = `insert into ${qualified(table)} select * from json_populate_recordset(null::${qualified(table)}, $1) on conflict (id) ${updates}`;
     for (let start = 0; start < rows.length; start += BULK_ROWS) await this.tx.query(sql, [JSON.stringify(rows.slice(start, start + BULK_ROWS))]);
@@ -180,6 +201,12 @@ class PgliteStoreTx implements StoreTx {
   async delete(table: string, id: string): Promise<void> {
     this.written.add(table);
     await this.tx.query(`delete from ${qualified(table)} where id = $1`, [id]);
+  }
+
+  async deleteMany(table: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    this.written.add(table);
+    await this.tx.query(`delete from ${qualified(table)} where id = any($1)`, [[...ids]]);
   }
 
   async clear(table: string): Promise<void> {
@@ -211,6 +238,20 @@ class PgliteStoreTx implements StoreTx {
     );
   }
 
+  async putPendingMany(mutations: readonly PendingMutation[]): Promise<void> {
+    if (mutations.length === 0) return;
+    if (mutations.length === 1) return this.putPending(mutations[0]!);
+    this.written.add('niaga_sync.pending');
+    // One statement; each value as putPending binds it (args as JSON text or null).
+    const rows = mutations.map((mutation) => ({ id: mutation.id, client_id: mutation.clientID, name: mutation.name, args: mutation.args === undefined ? null : JSON.stringify(mutation.args), created_at: mutation.createdAt, undo: mutation.undo, reads: mutation.reads }));
+    await this.tx.query(
+      `insert into niaga_sync.pending (id, client_id, name, args, created_at, undo, reads)
+       select id, client_id, name, args::jsonb, created_at, undo, reads from jsonb_to_recordset($1::jsonb) as m(id bigint, client_id text, name text, args text, created_at text, undo jsonb, reads jsonb)
+       on conflict (id) do update set client_id = excluded.client_id, name = excluded.name, args = excluded.args, created_at = excluded.created_at, undo = excluded.undo, reads = excluded.reads`,
+      [JSON.stringify(rows)],
+    );
+  }
+
   async deletePendingThrough(lastMutationID: number): Promise<void> {
     this.written.add('niaga_sync.pending');
     await this.tx.query('delete from niaga_sync.pending where id <= $1', [lastMutationID]);
@@ -218,8 +259,7 @@ class PgliteStoreTx implements StoreTx {
 }
 
 function columnType(column: ColumnSpec): string {
-  const base = knownTypes.has(column.type) ? column.type : 'text';
-  return base + '[]'.repeat(column.dims ?? 0);
+  return storedType(column) + '[]'.repeat(column.dims ?? 0);
 }
 
 function ident(name: string): string {
