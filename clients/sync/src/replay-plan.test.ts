@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import type { PendingMutation } from './local-store.ts';
 import { ChangedRows, planReplay } from './replay-plan.ts';
@@ -40,4 +41,33 @@ test('a refetched table affects every mutation that touched it', () => {
   const changed = new ChangedRows();
   changed.addTable('catalog.products');
   expect(planReplay([mutation(1), mutation(2, { keys: ['catalog.products/p1'] })], 0, changed).replayed.map((m) => m.id)).toEqual([2]);
+});
+
+/** What `affects` decided before changed rows were indexed: every list against every changed image of its table. */
+function affectsByScan(images: readonly { table: string; row: Record<string, unknown> }[], mutation: PendingMutation): boolean {
+  const same = (a: unknown, b: unknown) => {
+    if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
+    const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+    return text(a) === text(b);
+  };
+  const mayMatch = (where: Record<string, unknown>, row: Record<string, unknown>) =>
+    Object.entries(where).every(([column, value]) => !(column in row) || (Array.isArray(value) ? value.some((item) => same(item, row[column])) : same(value, row[column])));
+  return mutation.reads.lists.some(({ table, where }) => images.some((image) => image.table === table && mayMatch(where, image.row)));
+}
+
+test('the indexed list check decides as a scan of every changed image would, for random images and predicates', () => {
+  const value = fc.constantFrom<unknown>('a', 'b', 5, '5', null, undefined, true, 'true', [1]);
+  const columns = ['x', 'y', 'z'];
+  const row = fc.dictionary(fc.constantFrom(...columns), value, { maxKeys: 3 });
+  const where = fc.dictionary(fc.constantFrom(...columns), fc.oneof(value, fc.array(value, { maxLength: 3 })), { maxKeys: 3 });
+  const table = fc.constantFrom('t1', 't2');
+  fc.assert(
+    fc.property(fc.array(fc.record({ table, row }), { maxLength: 12 }), fc.array(fc.record({ table, where }), { maxLength: 4 }), (images, lists) => {
+      const changed = new ChangedRows();
+      images.forEach((image, index) => changed.add(image.table, `r${index}`, image.row));
+      const listing = mutation(1, { lists });
+      expect(changed.affects(listing)).toBe(affectsByScan(images, listing));
+    }),
+    { numRuns: 500 },
+  );
 });
