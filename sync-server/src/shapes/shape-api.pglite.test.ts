@@ -209,4 +209,25 @@ describe('paginated snapshots', () => {
       await paged.close();
     }
   });
+
+  test('a snapshot of exactly a whole number of pages ends with an empty page, and the client gets every row once', async () => {
+    const paged = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '13' });
+    const offsets: string[] = [];
+    const fetchClient: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      offsets.push(String(new URL(String(input instanceof Request ? input.url : input)).searchParams.get('offset')));
+      return response;
+    };
+    const stream = new ShapeStream({ url: paged.shapeUrl, params: { table: 'catalog.categories' }, headers: { Authorization: `Bearer ${await paged.token('admin')}` }, fetchClient });
+    const shape = shapeOf(stream);
+    try {
+      const rows = await shape.rows;
+      expect(rows).toHaveLength(26); // the 25 and 'Late' of the test before
+      expect(new Set(rows.map((row) => row.slug)).size).toBe(26);
+      expect(offsets.slice(0, 3)).toEqual(['-1', '0_1', '0_2']);
+    } finally {
+      stream.unsubscribeAll();
+      await paged.close();
+    }
+  });
 });

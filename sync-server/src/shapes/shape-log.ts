@@ -8,6 +8,7 @@ import type { Executor, Queryable } from '@niaga/db';
 import { changesFor, keyPrefix, type ChangeMessage, type LogEntry, type TextRow } from './change-messages.ts';
 import { parsePgSnapshot, visibleInSnapshot, type PgSnapshot } from './pg-snapshot.ts';
 import { compileRuleFilter } from './rule-filter.ts';
+import { SnapshotPageStream, type SnapshotPage } from './snapshot-pages.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
 import { compileWhere } from './where/index.ts';
 
@@ -20,9 +21,8 @@ export interface ShapeHandle {
 
 export interface Snapshot {
   readonly handle: ShapeHandle;
-  /** The snapshot's insert messages as JSON text, comma-joined (no brackets), page by page; none when empty. */
-  readonly pages: readonly string[];
-  readonly rows: number;
+  /** Its pages: the first is read when takeSnapshot resolves, the rest follow. */
+  readonly pages: SnapshotPageStream;
 }
 
 export interface LogRead {
@@ -53,27 +53,25 @@ function newHandle(shape: ShapeDefinition): string {
   return `${shape.hash}-${Date.now()}${randomBytes(3).toString('hex')}`;
 }
 
+const snapshotCursor = 'niaga_snapshot_rows';
+
 /**
- * Builds each row's message JSON in SQL and joins them into pages of `pageRows` messages there
- * too: the server only passes strings along.
+ * A cursor over the shape's rows, each as its insert message's JSON built in SQL: the server only
+ * joins strings. No order: a snapshot's rows may come in any order, and a sequential scan is the
+ * fastest read of a whole table.
  */
-function snapshotSql(shape: ShapeDefinition, pageRows: number): { sql: string; values: unknown[] } {
+function declareSnapshotCursor(shape: ShapeDefinition): { sql: string; values: unknown[] } {
   const { table } = shape;
   const rule = compileRuleFilter(shape.rule, table, 1);
   const where = shape.where ? compileWhere(shape.where, rule.values.length + 1) : undefined;
   const key = [literal(keyPrefix(table)), ...table.primaryKey.map((column) => `'/"' || replace(${quote(column)}::text, '/', '//') || '"'`)].join(' || ');
   const value = shape.columns.map((column) => `${literal(column.name)}, ${quote(column.name)}::text`).join(', ');
   const headers = `json_build_object('operation', 'insert', 'relation', json_build_array(${literal(table.schema)}, ${literal(table.table)}))`;
-  const order = table.primaryKey.map(quote).join(', ');
-  const values = [...rule.values, ...(where?.values ?? [])];
-  const sql = `select count(*)::int as rows, string_agg(m, ',' order by n) as body
-    from (select json_build_object('key', ${key}, 'value', json_build_object(${value}), 'headers', ${headers})::text as m,
-                 row_number() over (order by ${order}) - 1 as n
-            from ${quote(table.schema)}.${quote(table.table)}
-           where ${rule.sql}${where ? ` and ${where.sql}` : ''}) rows
-    group by n / $${values.length + 1}
-    order by n / $${values.length + 1}`;
-  return { sql, values: [...values, pageRows] };
+  const sql = `declare ${snapshotCursor} no scroll cursor for
+    select json_build_object('key', ${key}, 'value', json_build_object(${value}), 'headers', ${headers})::text as m
+      from ${quote(table.schema)}.${quote(table.table)}
+     where ${rule.sql}${where ? ` and ${where.sql}` : ''}`;
+  return { sql, values: [...rule.values, ...(where?.values ?? [])] };
 }
 
 /**
@@ -97,23 +95,40 @@ async function saveHandle(tx: Queryable, handle: ShapeHandle, table: string): Pr
   );
 }
 
-/** Takes the shape's snapshot, or with `rowsToo: false` only marks the current position (offset=now). */
+/**
+ * Takes the shape's snapshot (with `rowsToo: false` only marks the current position: offset=now).
+ * Resolves once the first page is read; the later pages follow on `pages` while the transaction
+ * goes on reading. The last page is published only after the transaction has committed, so by the
+ * time a client has the whole snapshot its handle is visible to every instance.
+ */
 export async function takeSnapshot(db: Executor, shape: ShapeDefinition, rowsToo = true, pageRows = 10_000): Promise<Snapshot> {
-  return repeatableRead(db, async (tx) => {
+  if (!Number.isSafeInteger(pageRows) || pageRows < 1) throw new RangeError(`pageRows must be a positive integer, not ${pageRows}`);
+  const pages = new SnapshotPageStream();
+  let taken: (handle: ShapeHandle) => void = () => {};
+  const handleTaken = new Promise<ShapeHandle>((resolve) => (taken = resolve));
+  const reading = repeatableRead(db, async (tx): Promise<SnapshotPage> => {
     const { rows: [current] } = await tx.query<{ snapshot: string }>('select pg_current_snapshot()::text as snapshot');
     const position = await logPosition(tx);
-    let rows = 0;
-    let pages: string[] = [];
-    if (rowsToo) {
-      const { sql, values } = snapshotSql(shape, pageRows);
-      const result = await tx.query<{ rows: number; body: string }>(sql, values);
-      rows = result.rows.reduce((sum, page) => sum + page.rows, 0);
-      pages = result.rows.map((page) => page.body);
-    }
     const handle: ShapeHandle = { handle: newHandle(shape), definitionHash: shape.hash, snapshotLsn: position.lsn, snapshot: parsePgSnapshot(current!.snapshot) };
     await saveHandle(tx, handle, shape.table.name);
-    return { handle, pages, rows };
+    taken(handle);
+    if (!rowsToo) return { body: '', rows: 0, last: true };
+    const { sql, values } = declareSnapshotCursor(shape);
+    await tx.query(sql, values);
+    for (;;) {
+      const { rows } = await tx.query<{ m: string }>(`fetch forward ${pageRows} from ${snapshotCursor}`);
+      const page = { body: rows.map((row) => row.m).join(','), rows: rows.length, last: rows.length < pageRows };
+      if (page.last) return page;
+      pages.push(page);
+    }
   });
+  reading.then(
+    (last) => pages.push(last),
+    (error: unknown) => pages.fail(error),
+  );
+  const handle = await Promise.race([handleTaken, reading.then(() => handleTaken)]);
+  await pages.page(0); // the first page, or the reading's failure
+  return { handle, pages };
 }
 
 /** Records that a client still uses this handle (compaction keeps handles used within the retention window). */

@@ -11,7 +11,7 @@ import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './o
 import { resolveShape, type ShapeDefinition } from './shape-definition.ts';
 import { CompactedError, findHandle, readShapeLog, takeSnapshot, touchHandle, type LogRead, type ShapeHandle } from './shape-log.ts';
 import { parseShapeRequest, ShapeRequestError, type ShapeRequest } from './shape-request.ts';
-import { SnapshotPages } from './snapshot-pages.ts';
+import { SnapshotPages, type SnapshotPage } from './snapshot-pages.ts';
 import { streamSse } from './sse-stream.ts';
 import { schemaEntry, type TableInfo } from './table-catalog.ts';
 
@@ -112,9 +112,9 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
       // The snapshot saw the whole log up to its lsn, so it is already up to date there.
       upToDate(handle.snapshotLsn),
     ];
-    /** One page of a snapshot: 0-based `index`, `last` ends it (up-to-date, then the live log). */
-    const sendSnapshotPage = (handle: ShapeHandle, page: string | undefined, index: number, last: boolean) => {
-      const parts = [...(page ? [page] : []), ...(last ? snapshotEndMessages(handle) : [])];
+    /** One page of a snapshot: 0-based `index`, the last ends it (up-to-date, then the live log). */
+    const sendSnapshotPage = (handle: ShapeHandle, { body, last }: SnapshotPage, index: number) => {
+      const parts = [...(body ? [body] : []), ...(last ? snapshotEndMessages(handle) : [])];
       void reply
         .header('electric-handle', handle.handle)
         .header('electric-offset', last ? formatOffset(logOffset(handle.snapshotLsn)) : `0_${index + 1}`)
@@ -127,8 +127,9 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
       const snapshot = await takeSnapshot(db, shape, offset.kind === 'before-all', snapshotPageRows);
       onSnapshot?.(shape.table.name);
       remember(snapshot.handle, Date.now());
-      if (snapshot.pages.length > 1) snapshotPages.put(snapshot.handle.handle, snapshot.pages);
-      return sendSnapshotPage(snapshot.handle, snapshot.pages[0], 0, snapshot.pages.length <= 1);
+      const first = (await snapshot.pages.page(0))!;
+      if (!first.last) snapshotPages.put(snapshot.handle.handle, snapshot.pages);
+      return sendSnapshotPage(snapshot.handle, first, 0);
     }
 
     const handle = await lookupHandle(shapeRequest.handle!);
@@ -140,11 +141,14 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
       return mustRefetch(reply, `${shape.table.name} was truncated; the shape must be fetched again`);
     }
     if (offset.kind === 'log' && offset.lsn === 0n && offset.op > 0) {
-      // A later page of a paginated snapshot (0_1 = after the first page).
-      const page = snapshotPages.get(handle.handle, offset.op);
+      // A later page of a paginated snapshot (0_1 = after the first page), once it is read.
+      const page = await snapshotPages.get(handle.handle, offset.op).catch((error: unknown) => {
+        request.log.warn({ err: error, handle: handle.handle }, 'reading a snapshot failed');
+        return undefined;
+      });
       if (!page) return mustRefetch(reply, 'This snapshot page is no longer available; start the shape again');
       if (page.last) snapshotPages.forget(handle.handle);
-      return sendSnapshotPage(handle, page.page, offset.op, page.last);
+      return sendSnapshotPage(handle, page, offset.op);
     }
     if (offset.kind === 'log' && offset.lsn < handle.snapshotLsn) {
       return mustRefetch(reply, 'The offset is older than the shape handle');
