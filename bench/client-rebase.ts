@@ -192,15 +192,16 @@ const cases: Case[] = [
 ];
 
 /**
- * Time per StoreTx method (ms), and calls. `attempt` (a savepoint around each mutator run) is
- * counted but not timed: its work is the calls made inside it. A store's own inner calls (put →
- * putMany) go to the store, not through here, so nothing is counted twice.
+ * Time per StoreTx method (ms), and calls. `attempt` (a savepoint) is counted but not timed: its
+ * work is the calls made inside it. The rebase takes one around its prefetch and one per store
+ * call a replayed mutator needs (before 2026-12-06: one per mutator run). A store's own inner
+ * calls (put → putMany) go to the store, not through here, so nothing is counted twice.
  */
 type CallTimes = Map<string, { ms: number; calls: number }>;
 
 function timedTx(tx: StoreTx, times: CallTimes): StoreTx {
   const timed = Object.create(tx) as Record<string, unknown>;
-  for (const method of ['get', 'list', 'put', 'putMany', 'delete', 'clear', 'getMeta', 'setMeta', 'listPending', 'putPending', 'deletePendingThrough', 'attempt'] as const) {
+  for (const method of ['get', 'getMany', 'list', 'put', 'putMany', 'delete', 'deleteMany', 'clear', 'getMeta', 'setMeta', 'listPending', 'putPending', 'putPendingMany', 'deletePendingThrough', 'attempt'] as const) {
     const original = (tx[method] as (...args: unknown[]) => Promise<unknown>).bind(tx);
     timed[method] = async (...args: unknown[]) => {
       const start = performance.now();
@@ -359,7 +360,7 @@ runBenchmark('client-rebase', async () => {
             inCalls += ms;
             return `${method} ${fmt(ms)} (${count})`;
           });
-        console.log(`  ${kind} ${which.key} ${label.padEnd(8)} total ${fmt(run.ms)}: applyCommit ${fmt(run.applyMs)} = ${calls.join(', ')}, JS ${fmt(run.applyMs - inCalls)}; tx ${fmt(run.ms - run.applyMs)}; mutator runs ${run.times.get('attempt')?.calls ?? 0}`);
+        console.log(`  ${kind} ${which.key} ${label.padEnd(8)} total ${fmt(run.ms)}: applyCommit ${fmt(run.applyMs)} = ${calls.join(', ')}, JS ${fmt(run.applyMs - inCalls)}; tx ${fmt(run.ms - run.applyMs)}; attempts (savepoints) ${run.times.get('attempt')?.calls ?? 0}`);
       }
     }
   }

@@ -1,7 +1,8 @@
 /** Running a shared mutator on the device: optimistic, over the local store, undoable. */
 import { defaultPolicy, runMutation, type Actor, type MutationPolicy } from '@niaga/mutators';
-import type { PendingMutation, StoreTx } from './local-store.ts';
+import type { PendingMutation } from './local-store.ts';
 import { applyUndo, RecordingTx } from './recording-tx.ts';
+import type { RowAccess } from './row-overlay.ts';
 
 export interface DeviceContext {
   readonly actor: Actor;
@@ -16,7 +17,7 @@ export interface DeviceContext {
  * throws (a rejection the device can already see), whatever it wrote is undone before the error
  * propagates (the store's savepoint, then the recorded images): the store is as it was.
  */
-export async function runOnDevice(tx: StoreTx, mutation: Omit<PendingMutation, 'undo' | 'reads'>, context: DeviceContext): Promise<Pick<PendingMutation, 'undo' | 'reads'>> {
+export async function runOnDevice(tx: RowAccess, mutation: Omit<PendingMutation, 'undo' | 'reads'>, context: DeviceContext): Promise<Pick<PendingMutation, 'undo' | 'reads'>> {
   const recording = new RecordingTx(tx, context.localTables);
   try {
     // In a savepoint: a statement that fails inside the mutator must not spoil the local transaction.

@@ -3,10 +3,11 @@
  * optimistic effects undone around it and replayed on top (see SPEC.md, "Rebase").
  */
 import type { LocalRow, PendingMutation, StoreTx } from './local-store.ts';
-import { applyUndo } from './recording-tx.ts';
 import type { Commit } from './transaction-aligner.ts';
 import { runOnDevice, type DeviceContext } from './device-mutation.ts';
 import { ChangedRows, planReplay, type ReplayPlan } from './replay-plan.ts';
+import { RowOverlay } from './row-overlay.ts';
+import { undoInBulk } from './undo-in-bulk.ts';
 
 export const CLIENTS_TABLE = 'sync.clients';
 
@@ -37,8 +38,8 @@ export async function applyCommit(tx: StoreTx, commit: Commit, context: RebaseCo
   const rows = finalRows(commit, context);
   const pending = await tx.listPending();
   const plan = pending.length === 0 ? undefined : await planFor(tx, pending, rows, commit, context);
-  // Newest first: replayed ones (the highest ids), then the confirmed prefix; kept ones stay.
-  if (plan) for (const mutation of [...plan.confirmed, ...plan.replayed].reverse()) await applyUndo(tx, mutation.undo);
+  // The confirmed prefix and the replayed ones (the highest ids); kept ones stay.
+  if (plan) await undoInBulk(tx, [...plan.confirmed, ...plan.replayed]);
 
   for (const shape of commit.refetched) await tx.clear(context.tableOf(shape));
   await applyRows(tx, rows);
@@ -59,12 +60,27 @@ async function planFor(tx: StoreTx, pending: readonly PendingMutation[], rows: R
   const changed = new ChangedRows();
   for (const [table, byID] of rows) for (const [id, row] of byID) changed.add(table, id, row);
   for (const shape of commit.refetched) changed.addTable(context.tableOf(shape));
-  for (const mutation of pending) {
-    if (mutation.id > lastMutationID) break;
-    // Undoing a confirmed mutation changes its rows back: from what it wrote to what it found.
-    for (const entry of mutation.undo) changed.add(entry.table, entry.id, entry.before, await tx.get(entry.table, entry.id));
-  }
+  // Undoing a confirmed mutation changes its rows back: from what they are now to what it found.
+  const entries = pending.filter((mutation) => mutation.id <= lastMutationID).flatMap((mutation) => mutation.undo);
+  const current = await currentImages(tx, entries);
+  entries.forEach((entry, index) => changed.add(entry.table, entry.id, entry.before, current[index]));
   return planReplay(pending, lastMutationID, changed);
+}
+
+/** The rows' images in the store now, in their order: one getMany per table. */
+async function currentImages(tx: StoreTx, rows: readonly { table: string; id: string }[]): Promise<(LocalRow | undefined)[]> {
+  const idsByTable = new Map<string, string[]>();
+  for (const { table, id } of rows) {
+    const ids = idsByTable.get(table);
+    if (ids) ids.push(id);
+    else idsByTable.set(table, [id]);
+  }
+  const found = new Map<string, LocalRow | undefined>();
+  for (const [table, ids] of idsByTable) {
+    const images = await tx.getMany(table, ids);
+    ids.forEach((id, index) => found.set(`${table}/${id}`, images[index]));
+  }
+  return rows.map(({ table, id }) => found.get(`${table}/${id}`));
 }
 
 type RowsByTable = Map<string, Map<string, LocalRow | null>>;
@@ -83,28 +99,45 @@ function finalRows(commit: Commit, context: RebaseContext): RowsByTable {
   return byTable;
 }
 
-/** Puts go in bulk per table. */
+/** Deletes and puts go in bulk per table. */
 async function applyRows(tx: StoreTx, rows: RowsByTable): Promise<void> {
   for (const [table, byID] of rows) {
     const puts: LocalRow[] = [];
+    const deletes: string[] = [];
     for (const [id, row] of byID) {
       if (row) puts.push(row);
-      else await tx.delete(table, id);
+      else deletes.push(id);
     }
-    if (puts.length > 0) await tx.putMany(table, puts);
+    await tx.deleteMany(table, deletes);
+    await tx.putMany(table, puts);
   }
 }
 
+/**
+ * Runs the mutations again, in id order, over a RowOverlay of the store (prefetched with what they
+ * read and wrote last time), then writes their rows and their queue entries in bulk.
+ */
 async function replay(tx: StoreTx, mutations: readonly PendingMutation[], context: DeviceContext): Promise<number[]> {
+  if (mutations.length === 0) return [];
+  const overlay = new RowOverlay(tx);
+  const local = (table: string) => context.localTables.has(table);
+  const rows = mutations.flatMap((mutation) => [
+    ...mutation.reads.keys.map((key) => ({ table: key.slice(0, key.indexOf('/')), id: key.slice(key.indexOf('/') + 1) })),
+    ...mutation.undo.map(({ table, id }) => ({ table, id })),
+  ]);
+  await overlay.prefetch(rows.filter((row) => local(row.table)), mutations.flatMap((mutation) => mutation.reads.lists).filter((list) => local(list.table)));
   const refused: number[] = [];
+  const queued: PendingMutation[] = [];
   for (const mutation of mutations) {
     let effect: Pick<PendingMutation, 'undo' | 'reads'> = { undo: [], reads: mutation.reads };
     try {
-      effect = await runOnDevice(tx, mutation, context);
+      effect = await runOnDevice(overlay, mutation, context);
     } catch {
       refused.push(mutation.id);
     }
-    await tx.putPending({ ...mutation, ...effect });
+    queued.push({ ...mutation, ...effect });
   }
+  await overlay.flush();
+  await tx.putPendingMany(queued);
   return refused;
 }

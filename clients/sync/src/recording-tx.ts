@@ -4,7 +4,8 @@
  * effect can be undone exactly (rebase, or a mutator that throws half-way).
  */
 import type { ListOptions, MutableTable, MutationTx, ReadableTable, Row } from '@niaga/mutators';
-import type { LocalRow, ReadSet, StoreTx, UndoEntry } from './local-store.ts';
+import type { LocalRow, ReadSet, UndoEntry } from './local-store.ts';
+import type { RowAccess } from './row-overlay.ts';
 
 export class RecordingTx implements MutationTx {
   readonly location = 'device' as const;
@@ -15,7 +16,7 @@ export class RecordingTx implements MutationTx {
 
   /** @param localTables the tables the device syncs: others read as empty and ignore writes (the server has them). */
   constructor(
-    private readonly tx: StoreTx,
+    private readonly tx: RowAccess,
     private readonly localTables: ReadonlySet<string>,
   ) {}
 
@@ -76,7 +77,7 @@ export class RecordingTx implements MutationTx {
 }
 
 /** Puts every row back as it was before the entries were recorded (newest first). */
-export async function applyUndo(tx: StoreTx, entries: readonly UndoEntry[]): Promise<void> {
+export async function applyUndo(tx: RowAccess, entries: readonly UndoEntry[]): Promise<void> {
   for (let index = entries.length - 1; index >= 0; index--) {
     const entry = entries[index]!;
     if (entry.before) await tx.put(entry.table, entry.before);
