@@ -9,8 +9,17 @@ export interface QueryResult<Row> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * A fixed query text run often (no values spliced in): Postgres keeps it parsed (a named
+   * prepared statement per connection), so later calls skip parsing and usually planning. Only
+   * for a bounded set of texts: each stays prepared for the connection's life. PGlite ignores it.
+   */
+  readonly prepare?: boolean;
+}
+
 export interface Queryable {
-  query: <Row = Record<string, unknown>>(text: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
+  query: <Row = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions) => Promise<QueryResult<Row>>;
   /** Runs a script of several statements with no parameters (migrations, DDL). */
   exec: (script: string) => Promise<void>;
 }

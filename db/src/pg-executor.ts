@@ -1,13 +1,24 @@
 import pg from 'pg';
-import type { Executor, Queryable, QueryResult } from './executor.ts';
+import type { Executor, Queryable, QueryOptions, QueryResult } from './executor.ts';
 
 // int8 and numeric arrive as strings by default; counts and money fit in JS numbers here.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+/** One statement name per prepared text, the same on every connection (pg requires a name to keep its text). */
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `niaga_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
-      const result = await client.query(text, [...params]);
+    async query<Row>(text: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<QueryResult<Row>> {
+      const result = options.prepare ? await client.query({ name: statementName(text), text, values: [...params] }) : await client.query(text, [...params]);
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     },
     async exec(script: string): Promise<void> {

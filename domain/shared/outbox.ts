@@ -19,6 +19,7 @@ export async function writeEvent(tx: Queryable, event: NewEvent): Promise<string
   const { rows } = await tx.query<{ id: string }>(
     'insert into events.outbox (type, payload, client_id, mutation_id) values ($1, $2, $3, $4) returning id',
     [event.type, JSON.stringify(event.payload), event.clientID ?? null, event.mutationID ?? null],
+    { prepare: true },
   );
   return rows[0]!.id;
 }

@@ -45,6 +45,7 @@ async function claimMutation(tx: Queryable, ctx: PushContext, mutation: PushMuta
   const { rows } = await tx.query<{ status: string; last_id: number | null; offset_ms: number | null }>(
     'select status, last_id, offset_ms from sync.claim_mutation($1, $2, $3, $4, $5)',
     [ctx.clientGroupID, mutation.clientID, ctx.actor.sub, mutation.id, ctx.clockOffsetMs ?? null],
+    { prepare: true },
   );
   const { status, last_id, offset_ms } = rows[0]!;
   if (status === 'group_forbidden') throw new DomainError('FORBIDDEN', `Client group ${ctx.clientGroupID} belongs to another user`);
@@ -144,6 +145,7 @@ async function recordResult(tx: Queryable, ctx: PushContext, mutation: PushMutat
     `insert into sync.mutation_results (client_id, mutation_id, user_id, name, status, code, message, details)
      values ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [mutation.clientID, mutation.id, ctx.actor.sub, mutation.name, outcome.status, outcome.code ?? null, outcome.message ?? '', outcome.details === undefined ? null : JSON.stringify(outcome.details)],
+    { prepare: true },
   );
 }
 

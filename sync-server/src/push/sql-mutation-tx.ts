@@ -10,6 +10,12 @@ import { loadTableCatalog, type TableInfo } from '../shapes/table-catalog.ts';
 
 const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
 
+/**
+ * Every text below is a shape (table, columns, options) with the values as parameters: a bounded
+ * set, so Postgres keeps each one prepared instead of parsing and planning it on every call.
+ */
+const prepared = { prepare: true } as const;
+
 export class MutationTables {
   private constructor(private readonly tables: ReadonlyMap<string, TableInfo>) {}
 
@@ -38,7 +44,7 @@ export class SqlMutationTx implements MutationTx {
 
   async get(table: ReadableTable, id: string, options: { lock?: boolean } = {}): Promise<Row | undefined> {
     const name = this.tables.resolve(table, ['id']);
-    const { rows } = await this.tx.query<{ row: Row }>(`select to_jsonb(t) as row from ${name} t where id = $1${options.lock ? ' for update' : ''}`, [id]);
+    const { rows } = await this.tx.query<{ row: Row }>(`select to_jsonb(t) as row from ${name} t where id = $1${options.lock ? ' for update' : ''}`, [id], prepared);
     return rows[0]?.row;
   }
 
@@ -62,6 +68,7 @@ export class SqlMutationTx implements MutationTx {
     const { rows } = await this.tx.query<{ row: Row }>(
       `select to_jsonb(t) as row from ${name} t${conditions.length > 0 ? ` where ${conditions.join(' and ')}` : ''} order by ${order}${limit}${options.lock ? ' for update' : ''}`,
       values,
+      prepared,
     );
     return rows.map((row) => row.row);
   }
@@ -72,6 +79,7 @@ export class SqlMutationTx implements MutationTx {
     await this.tx.query(
       `insert into ${name} (${columns.map(quote).join(', ')}) values (${columns.map((_, index) => `$${index + 1}`).join(', ')})${options.ifAbsent ? ' on conflict do nothing' : ''}`,
       Object.values(row),
+      prepared,
     );
   }
 
@@ -79,11 +87,11 @@ export class SqlMutationTx implements MutationTx {
     const columns = Object.keys(patch);
     if (columns.length === 0) return;
     const name = this.tables.resolve(table, columns);
-    await this.tx.query(`update ${name} set ${columns.map((column, index) => `${quote(column)} = $${index + 2}`).join(', ')} where id = $1`, [id, ...Object.values(patch)]);
+    await this.tx.query(`update ${name} set ${columns.map((column, index) => `${quote(column)} = $${index + 2}`).join(', ')} where id = $1`, [id, ...Object.values(patch)], prepared);
   }
 
   async delete(table: MutableTable, id: string): Promise<void> {
     const name = this.tables.resolve(table, ['id']);
-    await this.tx.query(`delete from ${name} where id = $1`, [id]);
+    await this.tx.query(`delete from ${name} where id = $1`, [id], prepared);
   }
 }
