@@ -39,14 +39,17 @@ export async function placeOrderFor(ctx: MutatorContext, args: PlaceOrderArgs): 
   const customer = await requireRow(tx, 'customers.customers', args.customerID, 'Customer');
   if (actor.role === 'agent' && customer.territory_id !== actor.territory_id) reject('FORBIDDEN', 'This customer is outside your territory');
   // Only now, once the caller may order for this customer: an id clash says nothing to others.
-  if (await tx.get('orders.orders', args.orderID)) reject('INVALID_STATE', `Order ${args.orderID} exists already`);
+  // On the server the primary key refuses a reused id (INVALID_STATE) without a read first.
+  if (tx.location === 'device' && (await tx.get('orders.orders', args.orderID))) reject('INVALID_STATE', `Order ${args.orderID} exists already`);
   if (customer.active === false) reject('INVALID_STATE', `Customer ${args.customerID} is not active`);
   if (args.warehouseID) await requireRow(tx, 'inventory.warehouses', args.warehouseID, 'Warehouse');
 
   const products: Row[] = [];
   const variants: (Row | undefined)[] = [];
+  // The lines' products in one read; each line is still checked in order.
+  const catalogue = new Map((await tx.list('catalog.products', { id: args.lines.map((line) => line.productID) })).map((product) => [String(product.id), product]));
   for (const line of args.lines) {
-    const product = await requireRow(tx, 'catalog.products', line.productID, 'Product');
+    const product = catalogue.get(line.productID) ?? reject('NOT_FOUND', `Product ${line.productID} does not exist`, { table: 'catalog.products', id: line.productID });
     if (product.active === false) reject('INVALID_STATE', `Product ${String(product.sku)} is no longer sold`, { productID: line.productID });
     const variant = line.variantID ? await requireRow(tx, 'catalog.variants', line.variantID, 'Variant') : undefined;
     if (variant && variant.product_id !== line.productID) reject('INVALID_ARGS', `Variant ${String(variant.sku)} is not a variant of ${String(product.sku)}`);

@@ -158,6 +158,35 @@ describe('rejections', () => {
   });
 });
 
+test('an adjustment or an order sent again under a new mutation id is rejected (its id is taken) and changes nothing', async () => {
+  const warehouseID = randomUUID();
+  await database.db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-D', 'D')`, [warehouseID]);
+  const admin = await server.token('admin');
+  const group = randomUUID();
+  const client = randomUUID();
+  const adjustment = { adjustmentID: randomUUID(), warehouseID, productID, delta: 4, reason: 'found', occurredAt: new Date().toISOString() };
+  const order = placeOrder(client, 2);
+  const mutations: Mutation[] = [
+    { clientID: client, id: 1, name: 'stock.adjust', args: adjustment, timestamp: 1 },
+    order,
+    { clientID: client, id: 3, name: 'stock.adjust', args: adjustment, timestamp: 3 },
+    { ...order, id: 4 },
+  ];
+  expect(await push(group, mutations, { token: admin })).toEqual({ status: 200, body: { lastMutationIDs: { [client]: 4 } } });
+  const { rows } = await database.db.query<{ mutation_id: number; status: string; code: string }>(
+    'select mutation_id::int, status, code from sync.mutation_results where client_id = $1 order by mutation_id',
+    [client],
+  );
+  expect(rows).toEqual([
+    { mutation_id: 3, status: 'rejected', code: 'INVALID_STATE' },
+    { mutation_id: 4, status: 'rejected', code: 'INVALID_STATE' },
+  ]);
+  const { rows: stock } = await database.db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where warehouse_id = $1', [warehouseID]);
+  expect(stock).toEqual([{ on_hand: 4 }]);
+  expect(await countOf('select 1 from events.outbox where client_id = $1 and mutation_id > 2', [client])).toBe(0);
+  expect(await countOf('select 1 from orders.orders where id = $1', [(order.args as { orderID: string }).orderID])).toBe(1);
+});
+
 describe('bad input', () => {
   test('a client group of another user is 403 and applies nothing', async () => {
     const group = randomUUID();
