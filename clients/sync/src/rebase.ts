@@ -7,7 +7,6 @@ import type { Commit } from './transaction-aligner.ts';
 import { runOnDevice, type DeviceContext } from './device-mutation.ts';
 import { ChangedRows, planReplay, type ReplayPlan } from './replay-plan.ts';
 import { RowOverlay } from './row-overlay.ts';
-import { undoInBulk } from './undo-in-bulk.ts';
 
 export const CLIENTS_TABLE = 'sync.clients';
 
@@ -38,18 +37,25 @@ export async function applyCommit(tx: StoreTx, commit: Commit, context: RebaseCo
   const rows = finalRows(commit, context);
   const pending = await tx.listPending();
   const plan = pending.length === 0 ? undefined : await planFor(tx, pending, rows, commit, context);
+  // The undo, and the replay's writes, are held in the overlay and written once, at the end.
+  const overlay = new RowOverlay(tx);
   // The confirmed prefix and the replayed ones (the highest ids); kept ones stay.
-  if (plan) await undoInBulk(tx, [...plan.confirmed, ...plan.replayed]);
+  if (plan) await overlay.undo([...plan.confirmed, ...plan.replayed]);
 
-  for (const shape of commit.refetched) await tx.clear(context.tableOf(shape));
+  for (const shape of commit.refetched) {
+    await tx.clear(context.tableOf(shape));
+    overlay.forgetTable(context.tableOf(shape));
+  }
   await applyRows(tx, rows);
+  for (const [table, byID] of rows) overlay.forget(table, byID.keys());
   for (const [shape, cursor] of commit.cursors) await tx.setMeta(metaKeys.cursor(shape), cursor);
   await tx.setMeta(metaKeys.lsn, commit.lsn.toString());
   if (commit.changes.length > 0 || commit.initial) await tx.setMeta(metaKeys.lastSyncedAt, now);
 
   if (!plan) return { confirmed: 0, pending: 0, replayed: 0, refusedOnReplay: [] };
   if (plan.confirmed.length > 0) await tx.deletePendingThrough(plan.confirmed.at(-1)!.id);
-  const refusedOnReplay = await replay(tx, plan.replayed, context);
+  const refusedOnReplay = await replay(tx, overlay, plan.replayed, context);
+  await overlay.flush();
   return { confirmed: plan.confirmed.length, pending: plan.kept.length + plan.replayed.length, replayed: plan.replayed.length, refusedOnReplay };
 }
 
@@ -114,12 +120,11 @@ async function applyRows(tx: StoreTx, rows: RowsByTable): Promise<void> {
 }
 
 /**
- * Runs the mutations again, in id order, over a RowOverlay of the store (prefetched with what they
- * read and wrote last time), then writes their rows and their queue entries in bulk.
+ * Runs the mutations again, in id order, over the overlay (prefetched with what they read and
+ * wrote last time), then writes their queue entries in one call. Their rows stay in the overlay.
  */
-async function replay(tx: StoreTx, mutations: readonly PendingMutation[], context: DeviceContext): Promise<number[]> {
+async function replay(tx: StoreTx, overlay: RowOverlay, mutations: readonly PendingMutation[], context: DeviceContext): Promise<number[]> {
   if (mutations.length === 0) return [];
-  const overlay = new RowOverlay(tx);
   const local = (table: string) => context.localTables.has(table);
   const rows = mutations.flatMap((mutation) => [
     ...mutation.reads.keys.map((key) => ({ table: key.slice(0, key.indexOf('/')), id: key.slice(key.indexOf('/') + 1) })),
@@ -137,7 +142,6 @@ async function replay(tx: StoreTx, mutations: readonly PendingMutation[], contex
     }
     queued.push({ ...mutation, ...effect });
   }
-  await overlay.flush();
   await tx.putPendingMany(queued);
   return refused;
 }

@@ -9,11 +9,15 @@
  *   ordered and limited by the store's own RowModel;
  * - where the model cannot answer exactly, the store does: a write goes to the store at once and
  *   is read back, a list first flushes its table's dirty rows.
+ * The undo of the pending mutations goes into the overlay too (each row's oldest image), so a row
+ * undone and replayed is written once; the commit's rows, written to the store in between,
+ * replace the overlay's images of those rows (`forget`).
  * `flush()` writes the dirty rows: one putMany and one deleteMany per table. The store's calls
  * made while a mutator runs are each in `attempt`, as the mutator's own would have been.
  */
 import type { ListOptions } from '@niaga/mutators';
-import type { LocalRow, StoreTx } from './local-store.ts';
+import type { LocalRow, PendingMutation, StoreTx } from './local-store.ts';
+import { imagesBefore } from './undo-in-bulk.ts';
 
 /** What a mutator's RecordingTx reads and writes through: a StoreTx, or a RowOverlay over one. */
 export type RowAccess = Pick<StoreTx, 'get' | 'list' | 'put' | 'delete' | 'attempt'>;
@@ -34,6 +38,39 @@ function whereKey(where: LocalRow): string | undefined {
   return values.every((value) => plain(value) || (Array.isArray(value) && value.every(plain))) ? JSON.stringify(Object.entries(where)) : undefined;
 }
 
+/**
+ * The where clauses by table, grouped so that each group's clauses agree on every column but one;
+ * `mergedWhere` of a group then matches every row any of them matches.
+ */
+function mergedLists(lists: readonly { table: string; where: LocalRow }[]): { table: string; wheres: LocalRow[] }[] {
+  const groups = new Map<string, { table: string; wheres: LocalRow[] }>();
+  const seen = new Set<string>();
+  for (const { table, where } of lists) {
+    const whole = whereKey(where);
+    if (whole === undefined || seen.has(`${table}/${whole}`)) continue;
+    seen.add(`${table}/${whole}`);
+    const columns = Object.keys(where).sort();
+    // The first column whose value may vary: clauses agreeing on all the others go together.
+    const varying = columns.find((column) => where[column] !== null) ?? '';
+    const fixed = columns.filter((column) => column !== varying).map((column) => [column, where[column]]);
+    const key = JSON.stringify([table, varying, columns, fixed]);
+    const group = groups.get(key);
+    if (group) group.wheres.push(where);
+    else groups.set(key, { table, wheres: [where] });
+  }
+  return [...groups.values()];
+}
+
+/** One where clause matching every row one of `wheres` (same columns, differing in one non-null column at most) matches. */
+function mergedWhere(wheres: readonly LocalRow[]): LocalRow {
+  const first = wheres[0]!;
+  const varying = Object.keys(first).sort().find((column) => first[column] !== null);
+  if (wheres.length === 1 || varying === undefined) return first;
+  const values = new Map<string, unknown>();
+  for (const where of wheres) for (const value of [where[varying]].flat()) values.set(JSON.stringify(value), value);
+  return { ...first, [varying]: [...values.values()] };
+}
+
 const copy = (row: LocalRow | null | undefined): LocalRow | undefined => (row ? { ...row } : undefined);
 
 export class RowOverlay implements RowAccess {
@@ -41,7 +78,44 @@ export class RowOverlay implements RowAccess {
 
   constructor(private readonly tx: StoreTx) {}
 
-  /** Reads these rows (one call per table) and the store's rows matching these where clauses (one call each). */
+  /** Undoes the mutations' optimistic effects (given in id order): each row they wrote back to its oldest image. */
+  async undo(mutations: readonly PendingMutation[]): Promise<void> {
+    for (const [table, images] of imagesBefore(mutations)) {
+      const state = this.rows(table);
+      for (const [id, before] of images) {
+        const stored = before ? this.tx.model.stored(table, before) : null;
+        if (stored !== undefined) {
+          state.known.set(id, stored);
+          state.dirty.add(id);
+        } else {
+          // Only the store knows what it keeps of this image: it takes it now, and reads give what it kept.
+          state.known.delete(id);
+          state.dirty.delete(id);
+          await this.tx.put(table, before!);
+        }
+      }
+    }
+  }
+
+  /** The store's rows of these ids are newer than what the overlay holds (the commit wrote or deleted them). */
+  forget(table: string, ids: Iterable<string>): void {
+    const state = this.tables.get(table);
+    if (!state) return;
+    for (const id of ids) {
+      state.known.delete(id);
+      state.dirty.delete(id);
+    }
+  }
+
+  /** The store's table was cleared (a refetch): nothing the overlay holds of it stands. */
+  forgetTable(table: string): void {
+    this.tables.delete(table);
+  }
+
+  /**
+   * Reads these rows (one call per table) and the store's rows matching these where clauses: one
+   * call per group of clauses that differ in one column only (asked as any of its values).
+   */
   async prefetch(rows: readonly { table: string; id: string }[], lists: readonly { table: string; where: LocalRow }[]): Promise<void> {
     const ids = new Map<string, Set<string>>();
     for (const { table, id } of rows) {
@@ -57,10 +131,12 @@ export class RowOverlay implements RowAccess {
           const found = await this.tx.getMany(table, wanted);
           wanted.forEach((id, index) => this.rows(table).known.set(id, found[index] ?? null));
         }
-        for (const { table, where } of lists) {
-          const key = whereKey(where);
+        for (const { table, wheres } of mergedLists(lists)) {
           const state = this.rows(table);
-          if (key !== undefined && !state.matching.has(key)) state.matching.set(key, await this.tx.list(table, where));
+          const keys = wheres.map(whereKey).filter((key): key is string => key !== undefined && !state.matching.has(key));
+          if (keys.length === 0) continue;
+          const rows = await this.tx.list(table, mergedWhere(wheres));
+          for (const key of keys) state.matching.set(key, rows);
         }
       });
     } catch {
