@@ -143,6 +143,21 @@ describe('rejections', () => {
     expect(await countOf('select 1 from events.outbox where client_id = $1 and mutation_id < 4', [client])).toBe(0); // rejected: no events
   });
 
+  test('rejected mutations pushed by several tabs at once are each recorded once', async () => {
+    const group = randomUUID();
+    const client = randomUUID();
+    const mutations = Array.from({ length: 8 }, (_, index) => {
+      const mutation = placeOrder(client, index + 1);
+      if (index % 2 === 0) (mutation.args as { customerID: string }).customerID = randomUUID(); // NOT_FOUND
+      return mutation;
+    });
+    const results = await Promise.all(Array.from({ length: 4 }, () => push(group, mutations)));
+    expect(results).toEqual(Array.from({ length: 4 }, () => ({ status: 200, body: { lastMutationIDs: { [client]: 8 } } })));
+    const { rows } = await database.db.query<{ mutation_id: number; code: string }>('select mutation_id::int, code from sync.mutation_results where client_id = $1 order by mutation_id', [client]);
+    expect(rows).toEqual([1, 3, 5, 7].map((id) => ({ mutation_id: id, code: 'NOT_FOUND' })));
+    expect(await countOf(`select 1 from events.outbox where client_id = $1 and type = 'order.created'`, [client])).toBe(4);
+  });
+
   test('a mutation that breaks a constraint half-way leaves none of its writes', async () => {
     const group = randomUUID();
     const client = randomUUID();
