@@ -3,9 +3,9 @@
 -- a group of another user (or a client of another group) is refused, the client's row is locked
 -- for the transaction, and when the mutation is the next one expected its id is advanced (with
 -- the clock offset measured on this push, or the last one when none was) before the mutation
--- runs. Advancing first is still exactly once: the mutation runs after a savepoint, so a business
--- failure rolls back only its effects (the id stays advanced, as a rejection must), and anything
--- else rolls back the whole transaction, the advance included.
+-- runs. Advancing first is still exactly once: the advance commits only with the mutation's
+-- effects; a failure rolls both back (a refused mutation's outcome is then recorded by a second
+-- transaction that claims the id again).
 --
 -- status: 'apply' (advanced: run it), 'skip' (applied already: a resend), 'gap' (an id skipped
 -- ahead: stop), 'group_forbidden', 'client_forbidden'. last_id is the last applied id before this
