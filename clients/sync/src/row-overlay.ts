@@ -31,11 +31,14 @@ interface TableRows {
   readonly matching: Map<string, LocalRow[]>;
 }
 
-/** A where clause's cache key, or undefined for one too unusual to cache (its values not plain JSON). */
+/**
+ * A where clause's cache key, whatever the order of its columns (a read set kept as jsonb comes
+ * back with its keys reordered), or undefined for one too unusual to cache (values not plain JSON).
+ */
 function whereKey(where: LocalRow): string | undefined {
   const plain = (value: unknown) => value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
-  const values = Object.values(where);
-  return values.every((value) => plain(value) || (Array.isArray(value) && value.every(plain))) ? JSON.stringify(Object.entries(where)) : undefined;
+  const entries = Object.entries(where).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.every(([, value]) => plain(value) || (Array.isArray(value) && value.every(plain))) ? JSON.stringify(entries) : undefined;
 }
 
 /**
@@ -140,8 +143,7 @@ export class RowOverlay implements RowAccess {
         }
       });
     } catch {
-      // Only an optimisation: whatever failed is read when a mutator asks for it (and fails there, as it would have).
-      this.tables.clear();
+      // Only an optimisation: what was read is exact; what failed is read when a mutator asks for it (and fails there, as it would have).
     }
   }
 
