@@ -1,7 +1,6 @@
 /**
- * Drains events.outbox to the bus: unsent rows in seq order, a batch per transaction, each event
- * published (and acknowledged by the bus) before the next, then the batch marked sent in the same
- * transaction.
+ * Drains events.outbox to the bus: unsent rows in seq order, a batch per transaction, published
+ * (and acknowledged by the bus), then marked sent in the same transaction.
  *
  * One relay at a time: each batch transaction first takes a transaction-scoped advisory lock and
  * does nothing if another instance holds it. That is simpler than `for update skip locked` and
@@ -14,10 +13,15 @@
  * sequence the outbox recorded are marked sent instead of published again. Anything that slips
  * past that is deduplicated by the JetStream message id within the duplicate window.
  *
- * Failures (bus down, timeouts): the batch stops at the first event that fails (nothing after it
- * is published, which keeps the order), the published ones are marked, the failed one gets
- * attempts + 1 and last_error, and the relay backs off (exponential, capped, jittered) — commits
- * and polls do not cut a backoff short, the bus reconnecting does.
+ * A batch is published at once (in seq order) and its acks awaited together.
+ *
+ * Failures (bus down, timeouts): the events before the first that failed are marked, the failed
+ * one gets attempts + 1 and last_error, and the relay backs off (exponential, capped, jittered) —
+ * commits and polls do not cut a backoff short, the bus reconnecting does. Events after the failed
+ * one may have reached the stream too (their acks came back): the reconcile that follows any
+ * failure marks them, so they are not published twice. Only then can the stream hold them ahead
+ * of the failed one, which is published again after them; with the bus down or timing out, all of
+ * the batch after the first failure normally fails as well.
  */
 import type { Executor, Queryable } from '@niaga/db';
 import { Alarm, backoffDelay, type BackoffPolicy } from '@niaga/protocol';
@@ -114,16 +118,17 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
       if (rows.length === 0) return { kind: 'idle' };
       const sent: { id: string; streamSeq: number | undefined }[] = [];
       let failure: { id: string; error: unknown } | undefined;
-      for (const row of rows) {
-        if (stopped) break;
-        try {
-          const result = await bus.publish(envelopeOf(row));
-          sent.push({ id: row.id, streamSeq: result.streamSeq });
-          options.onPublished?.(row.id, result);
-        } catch (error) {
-          failure = { id: row.id, error };
+      // All published at once, in seq order (one connection keeps it), their acks awaited together:
+      // one round trip per batch instead of per event.
+      const results = stopped ? [] : await Promise.allSettled(rows.map((row) => bus.publish(envelopeOf(row))));
+      for (const [index, result] of results.entries()) {
+        const row = rows[index]!;
+        if (result.status === 'rejected') {
+          failure = { id: row.id, error: result.reason };
           break;
         }
+        sent.push({ id: row.id, streamSeq: result.value.streamSeq });
+        options.onPublished?.(row.id, result.value);
       }
       if (sent.length > 0) await options.beforeMark?.(sent.map((event) => event.id));
       if (sent.length > 0) {
