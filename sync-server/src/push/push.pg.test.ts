@@ -212,6 +212,11 @@ describe('bad input', () => {
     const response = await push(group, [stolen], { token: otherAgent });
     expect(response).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
     expect(await countOf('select 1 from orders.orders where id = $1', [(stolen.args as { orderID: string }).orderID])).toBe(0);
+    // The owner's own client, pushed under another user's token, is refused as well.
+    const hijacked = placeOrder(client, 2);
+    expect(await push(group, [hijacked], { token: otherAgent })).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    expect(await countOf('select 1 from orders.orders where id = $1', [(hijacked.args as { orderID: string }).orderID])).toBe(0);
+    expect(await lastMutationID(client)).toBe(1);
   });
 
   test('a client id already in another client group is 403 and applies nothing', async () => {
