@@ -17,7 +17,7 @@
  */
 import type { ListOptions } from '@niaga/mutators';
 import type { LocalRow, PendingMutation, StoreTx } from './local-store.ts';
-import { imagesBefore } from './undo-in-bulk.ts';
+import { imagesBefore } from './undo-images.ts';
 
 /** What a mutator's RecordingTx reads and writes through: a StoreTx, or a RowOverlay over one. */
 export type RowAccess = Pick<StoreTx, 'get' | 'list' | 'put' | 'delete' | 'attempt'>;
