@@ -8,4 +8,4 @@ export { requireUser } from './user.ts';
 export type { DomainPluginOptions } from './plugin-options.ts';
 export { createHttpApp, type HttpAppOptions } from './http-app.ts';
 export { registerErrorHandling, toProblem } from './http-errors.ts';
-export { writeEvent, type NewEvent } from './outbox.ts';
+export { eventInsert, writeEvent, type NewEvent } from './outbox.ts';

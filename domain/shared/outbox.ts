@@ -14,13 +14,17 @@ export interface NewEvent {
   readonly mutationID?: number;
 }
 
-/** Writes one event into the outbox inside `tx`; returns its id. */
-export async function writeEvent(tx: Queryable, event: NewEvent): Promise<string> {
-  const { rows } = await tx.query<{ id: string }>(
-    'insert into events.outbox (type, payload, client_id, mutation_id) values ($1, $2, $3, $4) returning id',
-    [event.type, JSON.stringify(event.payload), event.clientID ?? null, event.mutationID ?? null],
-    { prepare: true },
-  );
-  return rows[0]!.id;
+/** The outbox insert of one event, its placeholders numbered from `offset` + 1 (to join other writes in one statement). */
+export function eventInsert(event: NewEvent, offset = 0): { text: string; values: unknown[] } {
+  return {
+    text: `insert into events.outbox (type, payload, client_id, mutation_id) values ($${offset + 1}, $${offset + 2}, $${offset + 3}, $${offset + 4})`,
+    values: [event.type, JSON.stringify(event.payload), event.clientID ?? null, event.mutationID ?? null],
+  };
 }
 
+/** Writes one event into the outbox inside `tx`; returns its id. */
+export async function writeEvent(tx: Queryable, event: NewEvent): Promise<string> {
+  const { text, values } = eventInsert(event);
+  const { rows } = await tx.query<{ id: string }>(`${text} returning id`, values, { prepare: true });
+  return rows[0]!.id;
+}

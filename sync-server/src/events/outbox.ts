@@ -7,7 +7,7 @@ import type { EventEnvelope, EventType } from '@niaga/protocol';
 
 export type { EventEnvelope, EventType } from '@niaga/protocol';
 // Domain code writes events too, so the one function lives with the domain's shared code.
-export { writeEvent, type NewEvent } from '@niaga/domain/shared';
+export { eventInsert, writeEvent, type NewEvent } from '@niaga/domain/shared';
 
 /** Channel the outbox insert trigger notifies (migration 0020). */
 export const outboxChannel = 'niaga_outbox';

@@ -11,7 +11,7 @@ import { MutationRejected, runMutation, type Actor, type MutationOutcome, type M
 import { isEventType, type PushMutation } from '@niaga/protocol';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@niaga/domain/shared';
-import { writeEvent } from '../events/outbox.ts';
+import { eventInsert } from '../events/outbox.ts';
 import { SqlMutationTx, type MutationTables } from './sql-mutation-tx.ts';
 import { constraintViolation, isTransientError } from './transient-error.ts';
 
@@ -140,8 +140,9 @@ async function runOne(ctx: PushContext, tx: Queryable, mutation: PushMutation, o
   try {
     const args = correctDeviceTimes(mutation.args, offsetMs, now);
     refuseImplausibleTime(args, now);
-    return await runMutation(mutation.name, args, {
-      tx: new SqlMutationTx(tx, ctx.tables),
+    const mutationTx = new SqlMutationTx(tx, ctx.tables);
+    const outcome = await runMutation(mutation.name, args, {
+      tx: mutationTx,
       actor: ctx.actor,
       clientID: mutation.clientID,
       mutationID: mutation.id,
@@ -150,9 +151,13 @@ async function runOne(ctx: PushContext, tx: Queryable, mutation: PushMutation, o
       policy: ctx.policy,
       emit: async (type, payload) => {
         if (!isEventType(type)) throw new Error(`Mutator ${mutation.name} emitted an unknown event type ${type}`);
-        await writeEvent(tx, { type, payload, clientID: mutation.clientID, mutationID: mutation.id });
+        // Held back with the mutation's other writes, to go in one statement with them.
+        const event = { type, payload, clientID: mutation.clientID, mutationID: mutation.id };
+        await mutationTx.defer('events.outbox', (offset) => eventInsert(event, offset).text, eventInsert(event).values);
       },
     });
+    await mutationTx.flush();
+    return outcome;
   } catch (error) {
     if (isTransientError(error)) throw error;
     throw new Refused(rejectionOf(error, mutation, ctx.log));

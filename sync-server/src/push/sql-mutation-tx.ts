@@ -34,8 +34,26 @@ export class MutationTables {
   }
 }
 
+/** A write not sent yet: its text with its placeholders numbered from `offset` + 1. */
+interface PendingWrite {
+  readonly table: string;
+  readonly id: unknown;
+  readonly text: (offset: number) => string;
+  readonly values: readonly unknown[];
+}
+
+const placeholders = (count: number, offset: number) => Array.from({ length: count }, (_, index) => `$${offset + index + 1}`);
+
+/**
+ * Writes are held back and sent together, as one statement of data-modifying CTEs, before the next
+ * read (which must see them), before a second write of the same row (one statement cannot change a
+ * row twice), and at the end (`flush`, which the caller must await before it commits). A write's
+ * error then surfaces at that statement; the whole mutation is rolled back either way. A
+ * `stock.adjust` sends its movement, stock row and event in one round trip instead of three.
+ */
 export class SqlMutationTx implements MutationTx {
   readonly location = 'server' as const;
+  private pending: PendingWrite[] = [];
 
   constructor(
     private readonly tx: Queryable,
@@ -43,12 +61,14 @@ export class SqlMutationTx implements MutationTx {
   ) {}
 
   async get(table: ReadableTable, id: string, options: { lock?: boolean } = {}): Promise<Row | undefined> {
+    await this.flush();
     const name = this.tables.resolve(table, ['id']);
     const { rows } = await this.tx.query<{ row: Row }>(`select to_jsonb(t) as row from ${name} t where id = $1${options.lock ? ' for update' : ''}`, [id], prepared);
     return rows[0]?.row;
   }
 
   async list(table: ReadableTable, where: Row, options: ListOptions = {}): Promise<Row[]> {
+    await this.flush();
     const columns = Object.keys(where);
     const name = this.tables.resolve(table, [...columns, ...(options.after ? [options.after[0]] : []), ...(options.orderBy ? [options.orderBy[0]] : [])]);
     const values: unknown[] = [];
@@ -76,22 +96,47 @@ export class SqlMutationTx implements MutationTx {
   async insert(table: MutableTable, row: Row, options: { ifAbsent?: boolean } = {}): Promise<void> {
     const columns = Object.keys(row);
     const name = this.tables.resolve(table, columns);
-    await this.tx.query(
-      `insert into ${name} (${columns.map(quote).join(', ')}) values (${columns.map((_, index) => `$${index + 1}`).join(', ')})${options.ifAbsent ? ' on conflict do nothing' : ''}`,
-      Object.values(row),
-      prepared,
-    );
+    await this.write(table, row.id, (offset) => `insert into ${name} (${columns.map(quote).join(', ')}) values (${placeholders(columns.length, offset).join(', ')})${options.ifAbsent ? ' on conflict do nothing' : ''}`, Object.values(row));
   }
 
   async update(table: MutableTable, id: string, patch: Row): Promise<void> {
     const columns = Object.keys(patch);
     if (columns.length === 0) return;
     const name = this.tables.resolve(table, columns);
-    await this.tx.query(`update ${name} set ${columns.map((column, index) => `${quote(column)} = $${index + 2}`).join(', ')} where id = $1`, [id, ...Object.values(patch)], prepared);
+    await this.write(table, id, (offset) => `update ${name} set ${columns.map((column, index) => `${quote(column)} = $${offset + index + 2}`).join(', ')} where id = $${offset + 1}`, [id, ...Object.values(patch)]);
   }
 
   async delete(table: MutableTable, id: string): Promise<void> {
     const name = this.tables.resolve(table, ['id']);
-    await this.tx.query(`delete from ${name} where id = $1`, [id], prepared);
+    await this.write(table, id, (offset) => `delete from ${name} where id = $${offset + 1}`, [id]);
+  }
+
+  /**
+   * Holds back a write of the mutation's transaction that is not through the MutationTx interface
+   * (its outbox event), so it goes with the others. `text` numbers its placeholders from offset + 1.
+   */
+  async defer(table: string, text: (offset: number) => string, values: readonly unknown[]): Promise<void> {
+    await this.write(table, undefined, text, values);
+  }
+
+  /** Sends the writes held back, in the order they were made. */
+  async flush(): Promise<void> {
+    const writes = this.pending;
+    if (writes.length === 0) return;
+    this.pending = [];
+    const values: unknown[] = [];
+    const texts = writes.map((write) => {
+      const text = write.text(values.length);
+      values.push(...write.values);
+      return text;
+    });
+    // Data-modifying CTEs all run, to completion, whether or not the main statement reads them.
+    const text = texts.length === 1 ? texts[0]! : `with ${texts.slice(0, -1).map((write, index) => `w${index} as (${write})`).join(', ')} ${texts.at(-1)!}`;
+    await this.tx.query(text, values, prepared);
+  }
+
+  private async write(table: string, id: unknown, text: (offset: number) => string, values: readonly unknown[]): Promise<void> {
+    if (id !== undefined && this.pending.some((write) => write.table === table && write.id === id)) await this.flush();
+    this.pending.push({ table, id, text, values });
   }
 }
