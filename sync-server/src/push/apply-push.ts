@@ -153,7 +153,7 @@ async function runOne(ctx: PushContext, tx: Queryable, mutation: PushMutation, o
         if (!isEventType(type)) throw new Error(`Mutator ${mutation.name} emitted an unknown event type ${type}`);
         // Held back with the mutation's other writes, to go in one statement with them.
         const event = { type, payload, clientID: mutation.clientID, mutationID: mutation.id };
-        await mutationTx.defer('events.outbox', (offset) => eventInsert(event, offset).text, eventInsert(event).values);
+        await mutationTx.deferInsert('events.outbox', (offset) => eventInsert(event, offset).text, eventInsert(event).values);
       },
     });
     await mutationTx.flush();

@@ -37,7 +37,7 @@ export class MutationTables {
 /** A write not sent yet: its text with its placeholders numbered from `offset` + 1. */
 interface PendingWrite {
   readonly table: string;
-  readonly id: unknown;
+  readonly insert: boolean;
   readonly text: (offset: number) => string;
   readonly values: readonly unknown[];
 }
@@ -46,10 +46,13 @@ const placeholders = (count: number, offset: number) => Array.from({ length: cou
 
 /**
  * Writes are held back and sent together, as one statement of data-modifying CTEs, before the next
- * read (which must see them), before a second write of the same row (one statement cannot change a
- * row twice), and at the end (`flush`, which the caller must await before it commits). A write's
- * error then surfaces at that statement; the whole mutation is rolled back either way. A
- * `stock.adjust` sends its movement, stock row and event in one round trip instead of three.
+ * read (which must see them), and at the end (`flush`, which the caller must await before it
+ * commits). The parts of one statement run in no set order, so two writes of one table go in one
+ * statement only if both are inserts (in any order they end the same, or fail the same way);
+ * otherwise the first is sent before the second (e.g. the old default address cleared before the
+ * new one is set, which a unique index checks row by row). A write's error surfaces at the
+ * statement that sends it; the whole mutation is rolled back either way. A `stock.adjust` sends its
+ * movement, stock row and event in one round trip instead of three.
  */
 export class SqlMutationTx implements MutationTx {
   readonly location = 'server' as const;
@@ -96,27 +99,28 @@ export class SqlMutationTx implements MutationTx {
   async insert(table: MutableTable, row: Row, options: { ifAbsent?: boolean } = {}): Promise<void> {
     const columns = Object.keys(row);
     const name = this.tables.resolve(table, columns);
-    await this.write(table, row.id, (offset) => `insert into ${name} (${columns.map(quote).join(', ')}) values (${placeholders(columns.length, offset).join(', ')})${options.ifAbsent ? ' on conflict do nothing' : ''}`, Object.values(row));
+    await this.write(table, true, (offset) => `insert into ${name} (${columns.map(quote).join(', ')}) values (${placeholders(columns.length, offset).join(', ')})${options.ifAbsent ? ' on conflict do nothing' : ''}`, Object.values(row));
   }
 
   async update(table: MutableTable, id: string, patch: Row): Promise<void> {
     const columns = Object.keys(patch);
     if (columns.length === 0) return;
     const name = this.tables.resolve(table, columns);
-    await this.write(table, id, (offset) => `update ${name} set ${columns.map((column, index) => `${quote(column)} = $${offset + index + 2}`).join(', ')} where id = $${offset + 1}`, [id, ...Object.values(patch)]);
+    await this.write(table, false, (offset) => `update ${name} set ${columns.map((column, index) => `${quote(column)} = $${offset + index + 2}`).join(', ')} where id = $${offset + 1}`, [id, ...Object.values(patch)]);
   }
 
   async delete(table: MutableTable, id: string): Promise<void> {
     const name = this.tables.resolve(table, ['id']);
-    await this.write(table, id, (offset) => `delete from ${name} where id = $${offset + 1}`, [id]);
+    await this.write(table, false, (offset) => `delete from ${name} where id = $${offset + 1}`, [id]);
   }
 
   /**
-   * Holds back a write of the mutation's transaction that is not through the MutationTx interface
-   * (its outbox event), so it goes with the others. `text` numbers its placeholders from offset + 1.
+   * Holds back an insert of the mutation's transaction that is not through the MutationTx
+   * interface (its outbox event), so it goes with the others. `text` numbers its placeholders from
+   * offset + 1.
    */
-  async defer(table: string, text: (offset: number) => string, values: readonly unknown[]): Promise<void> {
-    await this.write(table, undefined, text, values);
+  async deferInsert(table: string, text: (offset: number) => string, values: readonly unknown[]): Promise<void> {
+    await this.write(table, true, text, values);
   }
 
   /** Sends the writes held back, in the order they were made. */
@@ -135,8 +139,8 @@ export class SqlMutationTx implements MutationTx {
     await this.tx.query(text, values, prepared);
   }
 
-  private async write(table: string, id: unknown, text: (offset: number) => string, values: readonly unknown[]): Promise<void> {
-    if (id !== undefined && this.pending.some((write) => write.table === table && write.id === id)) await this.flush();
-    this.pending.push({ table, id, text, values });
+  private async write(table: string, insert: boolean, text: (offset: number) => string, values: readonly unknown[]): Promise<void> {
+    if (this.pending.some((write) => write.table === table && !(write.insert && insert))) await this.flush();
+    this.pending.push({ table, insert, text, values });
   }
 }
