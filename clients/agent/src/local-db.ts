@@ -5,7 +5,7 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import { LocalStoreError, type LocalStore } from '@niaga/sync';
-import { openPgliteStore } from '@niaga/sync/pglite';
+import { openPgliteStore, pgliteParsers } from '@niaga/sync/pglite';
 import { useEffect, useRef, useState } from 'react';
 
 // PGlite 0.5.1 saves and restores `process.exitCode` around every query without checking that
@@ -56,7 +56,8 @@ function holdDatabase(): Promise<void> {
 export async function openAgentStore(): Promise<LocalStore> {
   await holdDatabase();
   const template = await emptyTemplate();
-  db = new PGlite(`idb://${DATABASE}`, template ? { loadDataDir: template } : {});
+  // The store's value forms (dates and timestamps as text), so screens see what mutators see.
+  db = new PGlite(`idb://${DATABASE}`, { parsers: pgliteParsers, ...(template ? { loadDataDir: template } : {}) });
   return openPgliteStore({ db });
 }
 

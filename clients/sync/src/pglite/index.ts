@@ -1,2 +1,2 @@
-export { openPgliteStore, type PgliteStoreOptions } from './pglite-store.ts';
+export { openPgliteStore, pgliteParsers, type PgliteStoreOptions } from './pglite-store.ts';
 export { emptyDatabase } from './empty-database.ts';

@@ -19,8 +19,13 @@ export interface PgliteStoreOptions {
   readonly template?: Blob;
 }
 
-/** Values as the shape stream gives them: timestamps, dates and numerics as Postgres text, int8 as numbers. */
-const parsers = {
+/**
+ * Values as the shape stream gives them: timestamps, dates and numerics as Postgres text, int8 as
+ * numbers. The store reads rows with these whoever made the PGlite (the row model compares values
+ * in this form); an app that queries the same database should open it with them too, so its
+ * screens see what its mutators see.
+ */
+export const pgliteParsers = {
   20: (value: string) => Number(value),
   1082: (value: string) => value,
   1114: (value: string) => value,
@@ -39,7 +44,7 @@ create table if not exists niaga_sync.pending (
 );`;
 
 export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise<LocalStore> {
-  const db = options.db ?? new PGlite({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.template ? { loadDataDir: options.template } : {}), parsers });
+  const db = options.db ?? new PGlite({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.template ? { loadDataDir: options.template } : {}), parsers: pgliteParsers });
   try {
     await db.waitReady;
     await db.exec(bootstrap);
@@ -139,14 +144,19 @@ class PgliteStoreTx implements StoreTx {
     readonly model: RowModel,
   ) {}
 
+  /** Rows in the store's value forms (`pgliteParsers`), even from a PGlite opened without them. */
+  private async read<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return (await this.tx.query<T>(sql, params, { parsers: pgliteParsers })).rows;
+  }
+
   async get(table: string, id: string): Promise<LocalRow | undefined> {
-    const { rows } = await this.tx.query<LocalRow>(`select * from ${qualified(table)} where id = $1`, [id]);
+    const rows = await this.read<LocalRow>(`select * from ${qualified(table)} where id = $1`, [id]);
     return rows[0];
   }
 
   async getMany(table: string, ids: readonly string[]): Promise<(LocalRow | undefined)[]> {
     if (ids.length === 0) return [];
-    const { rows } = await this.tx.query<LocalRow>(`select * from ${qualified(table)} where id = any($1)`, [[...new Set(ids)]]);
+    const rows = await this.read<LocalRow>(`select * from ${qualified(table)} where id = any($1)`, [[...new Set(ids)]]);
     const byID = new Map(rows.map((row) => [String(row.id), row]));
     return ids.map((id) => byID.get(id));
   }
@@ -166,7 +176,7 @@ class PgliteStoreTx implements StoreTx {
     // Ties (and unordered lists) in id order, as on the server, so device and server pick the same row.
     sql += options.orderBy ? ` order by ${ident(options.orderBy[0])} ${options.orderBy[1] === 'desc' ? 'desc' : 'asc'}, id` : ' order by id';
     if (options.limit !== undefined) sql += ` limit ${Math.max(0, Math.floor(options.limit))}`;
-    return (await this.tx.query<LocalRow>(sql, params)).rows;
+    return this.read<LocalRow>(sql, params);
   }
 
   async put(table: string, row: LocalRow): Promise<void> {
@@ -225,7 +235,7 @@ class PgliteStoreTx implements StoreTx {
   }
 
   async listPending(): Promise<PendingMutation[]> {
-    const { rows } = await this.tx.query<{ id: number; client_id: string; name: string; args: unknown; created_at: string; undo: PendingMutation['undo']; reads: PendingMutation['reads'] }>('select * from niaga_sync.pending order by id');
+    const rows = await this.read<{ id: number; client_id: string; name: string; args: unknown; created_at: string; undo: PendingMutation['undo']; reads: PendingMutation['reads'] }>('select * from niaga_sync.pending order by id', []);
     return rows.map((row) => ({ id: row.id, clientID: row.client_id, name: row.name, args: row.args ?? undefined, createdAt: row.created_at, undo: row.undo, reads: row.reads }));
   }
 
