@@ -34,6 +34,14 @@ export interface Config {
   changeLogRetentionHours: number;
   /** Shape snapshots with more rows than this are served in pages. */
   snapshotPageRows: number;
+  /**
+   * On Postgres, how many pages a snapshot is read ahead of its client before the reading waits
+   * for it (memory per snapshot stays bounded); PGlite, one connection for everything, always
+   * reads a snapshot to its end at once.
+   */
+  snapshotReadAheadPages: number;
+  /** A snapshot nobody asks the next page of for this long is given up (its transaction ends). */
+  snapshotIdleMs: number;
   /** A stock count off from the ledger by more units than this waits for an admin. */
   countVarianceThreshold: number;
   /** A price quoted by an offline device is honoured if it was the catalogue price this many hours ago. */
@@ -148,6 +156,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     changeLogRetentionHours: read.integer('CHANGE_LOG_RETENTION_HOURS', 14 * 24, 1, 365 * 24),
     snapshotPageRows: read.integer('SHAPE_SNAPSHOT_PAGE_ROWS', 10_000, 1, 1_000_000),
+    snapshotReadAheadPages: read.integer('SHAPE_SNAPSHOT_READ_AHEAD_PAGES', 4, 1, 10_000),
+    snapshotIdleMs: read.integer('SHAPE_SNAPSHOT_IDLE_MS', 30_000, 100, 3_600_000),
     countVarianceThreshold: read.integer('COUNT_VARIANCE_THRESHOLD', 20, 0, 1_000_000_000),
     priceHonourWindowHours: read.integer('PRICE_HONOUR_WINDOW_HOURS', 72, 0, 24 * 365),
   };

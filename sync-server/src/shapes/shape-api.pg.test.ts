@@ -127,3 +127,39 @@ describe('shapes over Postgres logical replication', () => {
   });
 });
 
+
+describe('snapshots that keep pace with their client', () => {
+  test('the official client gets every page of a snapshot read one page ahead of it; one whose client goes away is given up, its transaction and handle with it', async () => {
+    const db = backend.database.db;
+    await db.query(`insert into catalog.categories (name, slug) select 'Paced ' || n, 'paced-' || n from generate_series(1, 95) n`);
+    const paced = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '10', SHAPE_SNAPSHOT_READ_AHEAD_PAGES: '1', SHAPE_SNAPSHOT_IDLE_MS: '400' });
+    const headers = { Authorization: `Bearer ${await paced.token('admin')}` };
+    const snapshotTransactions = async () =>
+      (await db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and state = 'idle in transaction' and query like 'fetch forward % from niaga_snapshot_rows'`)).rows[0]!.n;
+    try {
+      const stream = new ShapeStream({ url: paced.shapeUrl, params: { table: 'catalog.categories' }, headers });
+      try {
+        const rows = await shapeOf(stream).rows;
+        expect(rows.filter((row) => typeof row.slug === 'string' && row.slug.startsWith('paced-'))).toHaveLength(95);
+      } finally {
+        stream.unsubscribeAll();
+      }
+
+      const first = await fetch(`${paced.shapeUrl}?table=catalog.categories&offset=-1`, { headers });
+      expect(first.headers.get('electric-offset')).toBe('0_1');
+      const handle = first.headers.get('electric-handle')!;
+      expect(await snapshotTransactions()).toBe(1); // waiting for the client, in its transaction
+      const deadline = Date.now() + 10_000;
+      while ((await snapshotTransactions()) > 0) {
+        if (Date.now() > deadline) throw new Error('the abandoned snapshot still holds its transaction');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const saved = await db.query('select 1 from sync.shape_handles where handle = $1', [handle]);
+      expect(saved.rows).toHaveLength(0);
+      const late = await fetch(`${paced.shapeUrl}?table=catalog.categories&offset=0_1&handle=${encodeURIComponent(handle)}`, { headers });
+      expect(late.status).toBe(409);
+    } finally {
+      await paced.close();
+    }
+  });
+});

@@ -8,7 +8,7 @@ import type { Executor, Queryable } from '@niaga/db';
 import { changesFor, keyPrefix, type ChangeMessage, type LogEntry, type TextRow } from './change-messages.ts';
 import { parsePgSnapshot, visibleInSnapshot, type PgSnapshot } from './pg-snapshot.ts';
 import { compileRuleFilter } from './rule-filter.ts';
-import { SnapshotPageStream, type SnapshotPage } from './snapshot-pages.ts';
+import { SnapshotPageStream, type SnapshotPacing, type SnapshotPage } from './snapshot-pages.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
 import { compileWhere } from './where/index.ts';
 
@@ -100,11 +100,12 @@ async function saveHandle(tx: Queryable, handle: ShapeHandle, table: string): Pr
  * Takes the shape's snapshot (with `rowsToo: false` only marks the current position: offset=now).
  * Resolves once the first page is read; the later pages follow on `pages` while the transaction
  * goes on reading. The last page is published only after the transaction has committed, so by the
- * time a client has the whole snapshot its handle is visible to every instance.
+ * time a client has the whole snapshot its handle is visible to every instance. The reading keeps
+ * pace with the client (`pacing`, see SnapshotPageStream) and gives up if the client goes away.
  */
-export async function takeSnapshot(db: Executor, shape: ShapeDefinition, rowsToo = true, pageRows = 10_000): Promise<Snapshot> {
+export async function takeSnapshot(db: Executor, shape: ShapeDefinition, rowsToo = true, pageRows = 10_000, pacing?: SnapshotPacing): Promise<Snapshot> {
   if (!Number.isSafeInteger(pageRows) || pageRows < 1) throw new RangeError(`pageRows must be a positive integer, not ${pageRows}`);
-  const pages = new SnapshotPageStream();
+  const pages = new SnapshotPageStream(pacing);
   let taken: (handle: ShapeHandle) => void = () => {};
   const handleTaken = new Promise<ShapeHandle>((resolve) => (taken = resolve));
   const reading = repeatableRead(db, async (tx): Promise<SnapshotPage> => {
@@ -116,7 +117,8 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, rowsToo
     if (!rowsToo) return { body: '', rows: 0, last: true };
     const { sql, values } = declareSnapshotCursor(shape);
     await tx.query(sql, values);
-    for (;;) {
+    for (let index = 0; ; index++) {
+      if (index > 0) await pages.roomForNext();
       const { rows } = await tx.query<{ m: string }>(`fetch forward ${pageRows} from ${snapshotCursor}`);
       const page = { body: rows.map((row) => row.m).join(','), rows: rows.length, last: rows.length < pageRows };
       if (page.last) return page;

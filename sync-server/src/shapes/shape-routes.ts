@@ -11,7 +11,7 @@ import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './o
 import { resolveShape, type ShapeDefinition } from './shape-definition.ts';
 import { CompactedError, findHandle, readShapeLog, takeSnapshot, touchHandle, type LogRead, type ShapeHandle } from './shape-log.ts';
 import { parseShapeRequest, ShapeRequestError, type ShapeRequest } from './shape-request.ts';
-import { SnapshotPages, type SnapshotPage } from './snapshot-pages.ts';
+import { SnapshotGoneError, SnapshotPages, type SnapshotPacing, type SnapshotPage } from './snapshot-pages.ts';
 import { streamSse } from './sse-stream.ts';
 import { schemaEntry, type TableInfo } from './table-catalog.ts';
 
@@ -35,6 +35,8 @@ export interface ShapeRoutesOptions {
   onSnapshot?: (table: string) => void;
   /** Snapshots with more rows than this are served in pages. */
   snapshotPageRows?: number;
+  /** How far a snapshot is read ahead of its client, and how long it waits for it (SnapshotPageStream). */
+  snapshotPacing?: SnapshotPacing;
   /** How often a handle in use is marked used (so compaction keeps it); well under the retention window. */
   touchHandleEveryMs?: number;
 }
@@ -68,7 +70,7 @@ function mustRefetch(reply: FastifyReply, reason: string) {
 }
 
 export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, options) => {
-  const { db, catalog, feed, longPollMs = 20_000, onSnapshot, snapshotPageRows = 10_000, touchHandleEveryMs = 10 * 60_000 } = options;
+  const { db, catalog, feed, longPollMs = 20_000, onSnapshot, snapshotPageRows = 10_000, snapshotPacing, touchHandleEveryMs = 10 * 60_000 } = options;
   const snapshotPages = new SnapshotPages();
   const handles = new Map<string, { handle: ShapeHandle; touchedAt: number }>();
   async function lookupHandle(handle: string): Promise<ShapeHandle | undefined> {
@@ -124,7 +126,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
     };
 
     if (offset.kind === 'before-all' || offset.kind === 'now') {
-      const snapshot = await takeSnapshot(db, shape, offset.kind === 'before-all', snapshotPageRows);
+      const snapshot = await takeSnapshot(db, shape, offset.kind === 'before-all', snapshotPageRows, snapshotPacing);
       onSnapshot?.(shape.table.name);
       remember(snapshot.handle, Date.now());
       const first = (await snapshot.pages.page(0))!;
@@ -143,7 +145,10 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
     if (offset.kind === 'log' && offset.lsn === 0n && offset.op > 0) {
       // A later page of a paginated snapshot (0_1 = after the first page), once it is read.
       const page = await snapshotPages.get(handle.handle, offset.op).catch((error: unknown) => {
-        request.log.warn({ err: error, handle: handle.handle }, 'reading a snapshot failed');
+        // Given up (its client went quiet) or failed: its transaction, and the handle, rolled back.
+        if (!(error instanceof SnapshotGoneError)) request.log.warn({ err: error, handle: handle.handle }, 'reading a snapshot failed');
+        snapshotPages.forget(handle.handle);
+        handles.delete(handle.handle);
         return undefined;
       });
       if (!page) return mustRefetch(reply, 'This snapshot page is no longer available; start the shape again');

@@ -4,6 +4,12 @@
  * and a request for a later page waits for it while the reading goes on. Pages are kept briefly on
  * the instance that took the snapshot; a page asked of an instance that no longer has it is a 409
  * and the client starts over.
+ *
+ * Memory stays bounded whatever the table's size: the reader reads at most `readAhead` pages past
+ * the newest one asked for and then waits for the client (holding its transaction), pages older
+ * than the one before the newest asked for are let go, and a reader nobody asks anything of for
+ * `idleMs` gives up (its transaction rolls back, the handle with it: the client, if it comes back,
+ * gets a 409 and starts over).
  */
 
 export interface SnapshotPage {
@@ -14,14 +20,37 @@ export interface SnapshotPage {
   readonly last: boolean;
 }
 
+export interface SnapshotPacing {
+  /** How many pages may be read ahead of the newest one asked for. */
+  readonly readAhead: number;
+  /** How long the reader waits for the next request before it gives the snapshot up. */
+  readonly idleMs: number;
+}
+
+/** The snapshot was given up: nobody asked for its next page in time, or its page was let go. */
+export class SnapshotGoneError extends Error {
+  override readonly name = 'SnapshotGoneError';
+}
+
+interface Waiter {
+  resolve: (page: SnapshotPage | undefined) => void;
+  reject: (error: Error) => void;
+}
+
 /** The pages of one snapshot, appended by its reader, awaited by the requests for them. */
 export class SnapshotPageStream {
-  private readonly pages: SnapshotPage[] = [];
-  private readonly waiting = new Map<number, { resolve: (page: SnapshotPage | undefined) => void; reject: (error: Error) => void }[]>();
+  /** Read pages; those let go are undefined. */
+  private readonly pages: (SnapshotPage | undefined)[] = [];
+  private readonly waiting = new Map<number, Waiter[]>();
   private failure: Error | undefined;
+  /** The newest page asked for (the first is asked for by whoever takes the snapshot). */
+  private newestAsked = 0;
+  private wakeReader: (() => void) | undefined;
+
+  constructor(private readonly pacing: SnapshotPacing = { readAhead: 4, idleMs: 30_000 }) {}
 
   push(page: SnapshotPage): void {
-    if (this.ended()) throw new Error('The snapshot has ended already');
+    if (this.ended) throw new Error('The snapshot has ended already');
     this.pages.push(page);
     const index = this.pages.length - 1;
     for (const waiter of this.waiting.get(index) ?? []) waiter.resolve(page);
@@ -29,19 +58,48 @@ export class SnapshotPageStream {
     if (page.last) this.settleWaiters((waiter) => waiter.resolve(undefined));
   }
 
-  /** The reading failed: every page not read yet fails with `error`. */
+  /** The reading failed: every page asked for from now on, and every one waited for, fails with `error`. */
   fail(error: unknown): void {
-    if (this.ended()) return;
+    if (this.ended) return;
     const failure = error instanceof Error ? error : new Error(String(error));
     this.failure = failure;
+    this.wakeReader?.();
     this.settleWaiters((waiter) => waiter.reject(failure));
+  }
+
+  /**
+   * For the reader, before it reads another page: resolves once that page is at most `readAhead`
+   * past the newest asked for; rejects with SnapshotGoneError if nothing is asked for within
+   * `idleMs` (the stream fails with it too), or with the failure if the stream failed meanwhile.
+   */
+  async roomForNext(): Promise<void> {
+    while (!this.ended && this.pages.length > this.newestAsked + this.pacing.readAhead) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.wakeReader = resolve;
+        timer = setTimeout(() => this.fail(new SnapshotGoneError(`Nobody asked for the next page of this snapshot for ${this.pacing.idleMs} ms`)), this.pacing.idleMs);
+      });
+      clearTimeout(timer);
+      this.wakeReader = undefined;
+    }
+    if (this.failure) throw this.failure;
   }
 
   /** Page `index` (0-based) once read; undefined if the snapshot has fewer pages. */
   page(index: number): Promise<SnapshotPage | undefined> {
-    if (index < this.pages.length) return Promise.resolve(this.pages[index]);
+    if (index > this.newestAsked) {
+      this.newestAsked = index;
+      // A client asks for the pages in order and may retry the one it asked for last.
+      for (let old = 0; old < Math.min(index - 1, this.pages.length); old++) this.pages[old] = undefined;
+      this.wakeReader?.();
+    }
+    // A snapshot whose reading failed can never be completed: its client must start over.
     if (this.failure) return Promise.reject(this.failure);
-    if (this.ended()) return Promise.resolve(undefined);
+    if (index < this.pages.length) {
+      const page = this.pages[index];
+      return page ? Promise.resolve(page) : Promise.reject(new SnapshotGoneError(`Page ${index} of this snapshot was let go after a later page was asked for`));
+    }
+    if (this.ended) return Promise.resolve(undefined);
     return new Promise((resolve, reject) => {
       const list = this.waiting.get(index) ?? [];
       list.push({ resolve, reject });
@@ -54,40 +112,57 @@ export class SnapshotPageStream {
     return this.pages.length;
   }
 
-  private ended(): boolean {
+  /** Read to its end, or failed: it holds no transaction. */
+  get ended(): boolean {
     return this.failure !== undefined || this.pages.at(-1)?.last === true;
   }
 
-  private settleWaiters(settle: (waiter: { resolve: (page: SnapshotPage | undefined) => void; reject: (error: Error) => void }) => void): void {
+  private settleWaiters(settle: (waiter: Waiter) => void): void {
     for (const list of this.waiting.values()) for (const waiter of list) settle(waiter);
     this.waiting.clear();
   }
 }
 
-/** The later pages of recent snapshots on this instance, by handle, for a limited time. */
+/**
+ * The later pages of recent snapshots on this instance, by handle, each kept until `idleMs` after
+ * its last request. Beyond `maxSnapshots` the oldest snapshot that has ended is dropped; one still
+ * being read is never dropped (each holds a database connection, so the pool bounds them).
+ */
 export class SnapshotPages {
   private readonly entries = new Map<string, { pages: SnapshotPageStream; expiresAt: number }>();
 
   constructor(
-    private readonly ttlMs = 120_000,
+    private readonly idleMs = 120_000,
     private readonly maxSnapshots = 100,
   ) {}
 
   put(handle: string, pages: SnapshotPageStream): void {
     this.evict();
-    if (this.entries.size >= this.maxSnapshots) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(handle, { pages, expiresAt: Date.now() + this.ttlMs });
+    if (this.entries.size >= this.maxSnapshots) {
+      const oldestEnded = [...this.entries].find(([, entry]) => entry.pages.ended)?.[0];
+      if (oldestEnded !== undefined) this.entries.delete(oldestEnded);
+    }
+    this.entries.set(handle, { pages, expiresAt: Date.now() + this.idleMs });
   }
 
-  /** Page `index` (0-based) of the handle's snapshot, once read; undefined if this instance does not have it. */
+  /**
+   * Page `index` (0-based) of the handle's snapshot, once read; undefined if this instance does not
+   * have it. Rejects if the reading failed or the page was let go.
+   */
   async get(handle: string, index: number): Promise<SnapshotPage | undefined> {
     const entry = this.entries.get(handle);
     if (!entry || entry.expiresAt < Date.now()) return undefined;
+    entry.expiresAt = Date.now() + this.idleMs;
     return entry.pages.page(index);
   }
 
   forget(handle: string): void {
     this.entries.delete(handle);
+  }
+
+  /** How many snapshots are kept. */
+  get size(): number {
+    return this.entries.size;
   }
 
   private evict(): void {
