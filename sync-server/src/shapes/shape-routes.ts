@@ -72,6 +72,7 @@ function mustRefetch(reply: FastifyReply, reason: string) {
 export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, options) => {
   const { db, catalog, feed, longPollMs = 20_000, onSnapshot, snapshotPageRows = 10_000, snapshotPacing, touchHandleEveryMs = 10 * 60_000 } = options;
   const snapshotPages = new SnapshotPages();
+  app.addHook('preClose', async () => snapshotPages.close());
   const handles = new Map<string, { handle: ShapeHandle; touchedAt: number }>();
   async function lookupHandle(handle: string): Promise<ShapeHandle | undefined> {
     const cached = handles.get(handle);

@@ -113,3 +113,14 @@ test('a snapshot in use is kept for idleMs after its last request, however long 
   await new Promise((resolve) => setTimeout(resolve, 120));
   expect(await cache.get('h', 3)).toBeUndefined();
 });
+
+test('closing the cache stops every snapshot still being read', async () => {
+  const cache = new SnapshotPages();
+  const pages = new SnapshotPageStream({ readAhead: 0, idleMs: 60_000 });
+  pages.push(page(1));
+  cache.put('h', pages);
+  const room = pages.roomForNext();
+  cache.close();
+  await expect(room).rejects.toBeInstanceOf(SnapshotGoneError);
+  expect(await cache.get('h', 1)).toBeUndefined();
+});

@@ -160,6 +160,12 @@ export class SnapshotPages {
     this.entries.delete(handle);
   }
 
+  /** The server is closing: every snapshot still being read stops (its transaction rolls back). */
+  close(): void {
+    for (const entry of this.entries.values()) entry.pages.fail(new SnapshotGoneError('The server is closing'));
+    this.entries.clear();
+  }
+
   /** How many snapshots are kept. */
   get size(): number {
     return this.entries.size;
