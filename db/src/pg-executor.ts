@@ -4,21 +4,34 @@ import type { Executor, Queryable, QueryOptions, QueryResult } from './executor.
 // int8 and numeric arrive as strings by default; counts and money fit in JS numbers here.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-/** One statement name per prepared text, the same on every connection (pg requires a name to keep its text). */
+/**
+ * One statement name per prepared text, the same on every connection (pg requires a name to keep
+ * its text). A connection keeps each statement it prepared for its whole life (pg cannot forget
+ * one), so only the first `maxPreparedTexts` texts are prepared; later ones run unnamed. Callers
+ * generate their texts from a few patterns (a mutation's held-back writes vary with its lines), so
+ * the common ones come first and stay.
+ */
+const maxPreparedTexts = 500;
 const statementNames = new Map<string, string>();
-function statementName(text: string): string {
+function statementName(text: string): string | undefined {
   let name = statementNames.get(text);
-  if (name === undefined) {
+  if (name === undefined && statementNames.size < maxPreparedTexts) {
     name = `niaga_${statementNames.size + 1}`;
     statementNames.set(text, name);
   }
   return name;
 }
 
+/** How many texts are prepared (at most `maxPreparedTexts`); for tests. */
+export function preparedTextCount(): number {
+  return statementNames.size;
+}
+
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<Row>(text: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<QueryResult<Row>> {
-      const result = options.prepare ? await client.query({ name: statementName(text), text, values: [...params] }) : await client.query(text, [...params]);
+      const name = options.prepare ? statementName(text) : undefined;
+      const result = name ? await client.query({ name, text, values: [...params] }) : await client.query(text, [...params]);
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     },
     async exec(script: string): Promise<void> {
