@@ -172,3 +172,38 @@ test('an expired access token is refreshed with the refresh token, and the new p
   expect(saved?.tokens.refreshToken).not.toBe(refreshToken); // rotated
   expect(saved?.tokens.accessToken).not.toBe(expired);
 });
+
+test('a first sync writes each table’s snapshot rows as they arrive; one cut off midway starts over and keeps no row the server no longer has', async () => {
+  await db.query(`insert into catalog.products (sku, name, price_minor) select 'STG-' || n, 'Staged ' || n, 100 + n from generate_series(1, 30) n`);
+  const paged = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '5' });
+  const store = await openPgliteStore({ template: await emptyDatabase() });
+  try {
+    const session = { accessToken: await paged.token('warehouse', picker), refreshToken: 'unused' };
+    // The network goes at the products' third page: requests for it never answer.
+    const cutOff: typeof fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if (url.searchParams.get('table') === 'catalog.products' && url.searchParams.get('offset') === '0_2') {
+        return new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('The request was aborted', 'AbortError'))));
+      }
+      return fetch(input, init);
+    };
+    const first = await createSyncClient({ serverURL: paged.baseUrl, store, tables, session, fetch: cutOff });
+    const skus = async () => (await store.transaction((tx) => tx.list('catalog.products', {}))).map((row) => String(row.sku)).sort();
+    const early = await until(() => skus().catch(() => []), (rows) => rows.length >= 10, 'the first pages of products in the store');
+    expect(first.status.initialSync.done).toBe(false);
+    await first.stop();
+
+    // Meanwhile the server deletes what the device got so far and adds a product.
+    await db.query(`delete from catalog.products where sku = any($1)`, [early]);
+    await db.query(`insert into catalog.products (sku, name, price_minor) values ('STG-NEW', 'Late', 1)`);
+    const second = await createSyncClient({ serverURL: paged.baseUrl, store, tables, session });
+    await second.ready();
+    await second.stop();
+    const { rows } = await db.query<{ sku: string }>('select sku from catalog.products order by sku');
+    expect(await skus()).toEqual(rows.map((row) => row.sku).sort());
+    expect(await skus()).toContain('STG-NEW');
+  } finally {
+    await store.close();
+    await paged.close();
+  }
+}, 60_000);

@@ -123,7 +123,9 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   const known = new Map((await store.tables()).map((spec) => [spec.name, spec]));
   const resumed = new Set([...cursors.keys()].filter((table) => known.has(table)));
   for (const table of cursors.keys()) if (!resumed.has(table)) cursors.delete(table);
-  const aligner = new TransactionAligner(tables, { lsn, shapes: resumed });
+  // A local table without a cursor holds rows of a first sync that did not finish.
+  const leftovers = new Set(tables.filter((table) => known.has(table) && !resumed.has(table)));
+  const aligner = new TransactionAligner(tables, { lsn, shapes: resumed, leftovers });
   const alreadySynced = resumed.size === tables.length;
   status.update({ pending, lastSyncedAt, phase: alreadySynced ? 'live' : 'initial-sync', initialSync: { rows: 0, bytes: 0, shapes: tables.length, shapesDone: alreadySynced ? tables.length : resumed.size, done: alreadySynced }, needsLogin: !session.loggedIn });
 
@@ -153,18 +155,21 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   /** How mutators run on this device: as the session's user, over the tables it has. */
   const deviceContext = () => ({ actor: session.actor(), localTables: new Set(known.keys()), ...(options.policy ? { policy: options.policy } : {}) });
 
+  /** Creates (or widens) the local tables of `names` whose columns the server gave and the store lacks. */
+  async function ensureLocalTables(names: Iterable<string>): Promise<void> {
+    const specs = [...new Set(names)]
+      .filter((table) => schemas.has(table) && !sameColumns(known.get(table), schemas.get(table)!))
+      .map((table): TableSpec => ({ name: table, columns: schemas.get(table)!, indexes: options.indexes?.[table] ?? [] }));
+    if (specs.length === 0) return;
+    await store.ensureTables(specs);
+    for (const spec of specs) known.set(spec.name, spec);
+  }
+
   async function commitReady(): Promise<void> {
     // A revoked device writes nothing more (its data has been, or is being, deleted).
     for (let commit = aligner.takeCommit(); commit && !forgetting; commit = aligner.takeCommit()) {
       const current = commit;
-      const specs = [...new Set(current.changes.map((change) => change.shape).concat(current.refetched))]
-        .filter((table) => schemas.has(table) && !sameColumns(known.get(table), schemas.get(table)!))
-        .map((table): TableSpec => ({ name: table, columns: schemas.get(table)!, indexes: options.indexes?.[table] ?? [] }));
-      if (current.initial) for (const table of tables) if (!known.has(table) && schemas.has(table) && !specs.some((spec) => spec.name === table)) specs.push({ name: table, columns: schemas.get(table)!, indexes: options.indexes?.[table] ?? [] });
-      if (specs.length > 0) {
-        await store.ensureTables(specs);
-        for (const spec of specs) known.set(spec.name, spec);
-      }
+      await ensureLocalTables([...current.changes.map((change) => change.shape), ...current.refetched, ...(current.initial ? tables.filter((table) => !known.has(table)) : [])]);
       const { result, unsent } = await store.transaction(async (tx) => {
         const applied: RebaseResult = await applyCommit(tx, current, { ...deviceContext(), clientID, tableOf: (shape) => shape }, new Date().toISOString());
         return { result: applied, unsent: journal && applied.confirmed > 0 ? await tx.listPending() : undefined };
@@ -183,6 +188,27 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     }
   }
 
+  /**
+   * A first sync writes each table's snapshot rows as they arrive, while the rest downloads,
+   * instead of holding them all for the first commit. Only with nothing pending (no mutation's
+   * effects to undo and replay around them), and not the library's own tables, whose rows the
+   * first commit reads (confirmations, outcomes).
+   */
+  async function writeSnapshotRows(table: string): Promise<void> {
+    if (table === CLIENTS_TABLE || table === RESULTS_TABLE) return;
+    await serial(async () => {
+      // Decided in turn: a mutation queued before this ran over the rows written so far.
+      if (forgetting || status.current.pending > 0 || !schemas.has(table)) return;
+      const snapshot = aligner.takeSnapshotRows(table);
+      if (!snapshot) return;
+      await ensureLocalTables([table]);
+      await store.transaction(async (tx) => {
+        if (snapshot.clearFirst) await tx.clear(table);
+        await tx.putMany(table, snapshot.rows);
+      });
+    });
+  }
+
   async function onBatch(table: string, messages: readonly ShapeMessage[], cursor: ShapeCursor): Promise<void> {
     try {
       aligner.receive(table, messages, cursor);
@@ -190,6 +216,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         // Counted as they arrive (the aligner's buffer empties at each commit).
         const rows = status.current.initialSync.rows + messages.filter((message) => message.value !== undefined).length;
         status.update({ initialSync: { ...status.current.initialSync, rows, shapesDone: aligner.completeShapes() } });
+        await writeSnapshotRows(table);
       }
       if (status.current.pending === 0) await serial(commitReady);
       else commitSoon();

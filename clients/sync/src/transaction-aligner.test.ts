@@ -10,9 +10,9 @@ const upToDate = (lsn: number): ShapeMessage => ({ headers: { control: 'up-to-da
 /** Server transactions: each touches a non-empty subset of shapes with 1–3 rows each. */
 const transactions = fc.array(fc.subarray([...shapes], { minLength: 1 }).chain((touched) => fc.tuple(fc.constant(touched), fc.integer({ min: 1, max: 3 }))), { minLength: 1, maxLength: 12 });
 
-test('every commit holds whole transactions across shapes, in LSN order, and all of them arrive', () => {
+test('every commit holds whole transactions across shapes, in LSN order, and all of them arrive (snapshot rows taken early or not)', () => {
   fc.assert(
-    fc.property(transactions, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 200, maxLength: 200 }), fc.array(fc.boolean(), { minLength: 200, maxLength: 200 }), (txs, picks, cuts) => {
+    fc.property(transactions, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 200, maxLength: 200 }), fc.array(fc.boolean(), { minLength: 200, maxLength: 200 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 50 }), (txs, picks, cuts, takes) => {
       // What each shape's stream will deliver: snapshot rows, then per transaction its rows (last flagged), up-to-dates in between.
       const lastLsn = txs.length;
       const streams = new Map<string, ShapeMessage[][]>(shapes.map((shape) => [shape, [[change(0, `${shape}-snap`), upToDate(0)]]]));
@@ -33,12 +33,21 @@ test('every commit holds whole transactions across shapes, in LSN order, and all
       }
       const aligner = new TransactionAligner([...shapes]);
       const commits: Commit[] = [];
+      const taken: string[] = [];
       let step = 0;
       let delivered = 0;
       while ([...streams.values()].some((batches) => batches.length > 0)) {
         const open = shapes.filter((shape) => streams.get(shape)!.length > 0);
-        const shape = open[picks[step++ % picks.length]! % open.length]!;
+        const shape = open[picks[step % picks.length]! % open.length]!;
         aligner.receive(shape, streams.get(shape)!.shift()!, cursor(++delivered));
+        // A first sync may write snapshot rows early (sync-client's writeSnapshotRows).
+        if (takes[step++ % takes.length]) {
+          const early = aligner.takeSnapshotRows(shape);
+          if (early) {
+            expect(commits).toHaveLength(0);
+            taken.push(...early.rows.map((row) => String(row.id)));
+          }
+        }
         const commit = aligner.takeCommit();
         if (commit) commits.push(commit);
       }
@@ -46,12 +55,13 @@ test('every commit holds whole transactions across shapes, in LSN order, and all
       const commitOf = new Map<string, number>();
       commits.forEach((commit, index) => commit.changes.forEach((c) => commitOf.set(String(c.row.id), index)));
       for (const [lsn, rows] of rowsOf) expect(new Set(rows.map((id) => commitOf.get(id))).size, `transaction ${lsn}`).toBe(1);
-      // Every row arrives exactly once, snapshot rows in the first (initial) commit.
-      const all = commits.flatMap((commit) => commit.changes.map((c) => String(c.row.id)));
+      // Every row arrives exactly once, snapshot rows taken early or in the first (initial) commit.
+      const all = [...taken, ...commits.flatMap((commit) => commit.changes.map((c) => String(c.row.id)))];
       expect(all.length).toBe(new Set(all).size);
       expect(new Set(all)).toEqual(new Set([...shapes.map((shape) => `${shape}-snap`), ...[...rowsOf.values()].flat()]));
+      expect(taken.every((id) => id.endsWith('-snap'))).toBe(true);
       expect(commits[0]!.initial).toBe(true);
-      expect(commits[0]!.changes.filter((c) => c.lsn === 0n)).toHaveLength(3);
+      expect(commits[0]!.changes.filter((c) => c.lsn === 0n)).toHaveLength(3 - taken.length);
       // Commit LSNs only grow; the final one reached the last transaction.
       for (let i = 1; i < commits.length; i++) expect(commits[i]!.lsn >= commits[i - 1]!.lsn).toBe(true);
       expect(commits.at(-1)!.lsn).toBe(BigInt(lastLsn));
@@ -97,4 +107,39 @@ test('a change replayed after it was committed is dropped', () => {
   expect(aligner.takeCommit()?.changes).toHaveLength(1);
   aligner.receive('a', [change(3, 'x', true), upToDate(3)], cursor(3));
   expect(aligner.takeCommit()?.changes).toEqual([]);
+});
+
+test('a first sync takes snapshot rows early, in order and only up to the first live change; never after a commit', () => {
+  const aligner = new TransactionAligner(['a', 'b']);
+  aligner.receive('a', [change(0, 's1'), change(0, 's2')], cursor(1));
+  expect(aligner.takeSnapshotRows('a')).toEqual({ rows: [{ id: 's1' }, { id: 's2' }], clearFirst: false });
+  expect(aligner.takeSnapshotRows('a')).toBeUndefined();
+  aligner.receive('a', [change(0, 's3'), upToDate(4), change(5, 'live', true)], cursor(2));
+  expect(aligner.takeSnapshotRows('a')?.rows).toEqual([{ id: 's3' }]);
+  aligner.receive('b', [change(0, 'b1'), upToDate(6)], cursor(3));
+  const first = aligner.takeCommit();
+  expect(first?.initial).toBe(true);
+  expect(first?.changes.map((c) => c.row.id)).toEqual(['live', 'b1']);
+  expect(first?.cursors).toEqual(new Map([['a', cursor(2)], ['b', cursor(3)]])); // cursors move only with a commit
+  aligner.receive('b', [{ headers: { control: 'must-refetch' } }, change(0, 'b2'), upToDate(7)], cursor(4));
+  expect(aligner.takeSnapshotRows('b')).toBeUndefined(); // after the first commit, snapshots go in commits
+  expect(aligner.takeCommit()?.refetched).toEqual(['b']);
+});
+
+test('rows left from an interrupted first sync, or voided by a must-refetch, are cleared by the first rows taken, else by the first commit', () => {
+  const leftover = new TransactionAligner(['a', 'b'], { lsn: 0n, shapes: new Set(), leftovers: new Set(['a', 'b']) });
+  leftover.receive('a', [change(0, 'a1')], cursor(1));
+  expect(leftover.takeSnapshotRows('a')).toEqual({ rows: [{ id: 'a1' }], clearFirst: true });
+  leftover.receive('a', [change(0, 'a2'), upToDate(0)], cursor(2));
+  expect(leftover.takeSnapshotRows('a')).toEqual({ rows: [{ id: 'a2' }], clearFirst: false });
+  leftover.receive('b', [upToDate(0)], cursor(3)); // b's snapshot is empty: nothing taken, the commit clears it
+  expect(leftover.takeCommit()?.refetched).toEqual(['b']);
+
+  const refetched = new TransactionAligner(['a']);
+  refetched.receive('a', [change(0, 'old')], cursor(1));
+  expect(refetched.takeSnapshotRows('a')?.clearFirst).toBe(false);
+  refetched.receive('a', [{ headers: { control: 'must-refetch' } }, change(0, 'new')], cursor(2));
+  expect(refetched.takeSnapshotRows('a')).toEqual({ rows: [{ id: 'new' }], clearFirst: true });
+  refetched.receive('a', [upToDate(3)], cursor(3));
+  expect(refetched.takeCommit()?.refetched).toEqual([]);
 });

@@ -66,12 +66,17 @@ export class TransactionAligner {
   /**
    * @param shapeNames every shape the device syncs (a commit waits for all of them)
    * @param resume the LSN of the last local commit and the shapes whose snapshots it holds
-   *   (they resume from saved cursors; the others start with a snapshot)
+   *   (they resume from saved cursors; the others start with a snapshot); `leftovers`: shapes
+   *   whose local rows are left from a sync that did not finish (no cursor saved), cleared as
+   *   after a must-refetch before their snapshot's rows are written
    */
-  constructor(shapeNames: readonly string[], resume: { readonly lsn: bigint; readonly shapes: ReadonlySet<string> } = { lsn: 0n, shapes: new Set() }) {
+  constructor(shapeNames: readonly string[], resume: { readonly lsn: bigint; readonly shapes: ReadonlySet<string>; readonly leftovers?: ReadonlySet<string> } = { lsn: 0n, shapes: new Set() }) {
     this.committedLsn = resume.lsn;
     this.everCommitted = resume.shapes.size > 0;
-    for (const name of shapeNames) this.shapes.set(name, { complete: resume.shapes.has(name) ? resume.lsn : -1n, buffer: [], checkpoints: [], refetched: false });
+    for (const name of shapeNames) {
+      const resumed = resume.shapes.has(name);
+      this.shapes.set(name, { complete: resumed ? resume.lsn : -1n, buffer: [], checkpoints: [], refetched: !resumed && (resume.leftovers?.has(name) ?? false) });
+    }
   }
 
   /** One batch as a shape stream published it, and the stream's cursor after it. */
@@ -108,6 +113,30 @@ export class TransactionAligner {
     }
     state.checkpoints.push({ cursor, lsn: batchLsn });
     return events;
+  }
+
+  /**
+   * During a first sync (nothing committed yet), the snapshot rows a shape has buffered so far,
+   * taken out of the aligner for the caller to write at once, in a local transaction of their own,
+   * while the rest downloads. They are the server's rows as of the snapshot, which every later
+   * change of the shape follows, so writing them early changes nothing but when; no cursor moves,
+   * so an interrupted first sync starts over (its rows are then `leftovers`). `clearFirst`: the
+   * shape's local rows are void (left over, or a must-refetch) and must be cleared first; the
+   * first commit then no longer clears them. Undefined once something was committed, or if the
+   * shape has no such rows buffered.
+   */
+  takeSnapshotRows(shape: string): { readonly rows: readonly Readonly<Record<string, unknown>>[]; readonly clearFirst: boolean } | undefined {
+    const state = this.shapes.get(shape);
+    if (!state) throw new Error(`Unknown shape ${shape}`);
+    if (this.everCommitted) return undefined;
+    let taken = 0;
+    while (taken < state.buffer.length && state.buffer[taken]!.lsn === 0n && state.buffer[taken]!.operation === 'insert') taken++;
+    if (taken === 0) return undefined;
+    const rows = state.buffer.slice(0, taken).map((change) => change.row);
+    state.buffer = state.buffer.slice(taken);
+    const clearFirst = state.refetched;
+    state.refetched = false;
+    return { rows, clearFirst };
   }
 
   /** How many shapes have had their first up-to-date (their snapshot is complete). */
