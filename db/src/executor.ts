@@ -47,3 +47,6 @@ export function pgErrorCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
   return undefined;
 }
+
+/** Code of the error a Postgres executor throws when no pooled connection came free in time. */
+export const POOL_TIMEOUT = 'POOL_TIMEOUT';

@@ -1,2 +1,2 @@
 export type { Executor, Queryable, QueryResult, SqlValue } from './executor.ts';
-export { PgErrorCode, pgErrorCode } from './executor.ts';
+export { PgErrorCode, pgErrorCode, POOL_TIMEOUT } from './executor.ts';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Executor, Queryable, QueryOptions, QueryResult } from './executor.ts';
+import { POOL_TIMEOUT, type Executor, type Queryable, type QueryOptions, type QueryResult } from './executor.ts';
 
 // int8 and numeric arrive as strings by default; counts and money fit in JS numbers here.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -27,15 +27,29 @@ export function preparedTextCount(): number {
   return statementNames.size;
 }
 
-function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+/** pg-pool's own timeout error has no code; this one says what happened and can be told apart. */
+function poolTimeout(error: unknown, waitedMs: number): unknown {
+  if (!(error instanceof Error) || error.message !== 'timeout exceeded when trying to connect') return error;
+  return Object.assign(new Error(`No database connection came free within ${waitedMs} ms (every pooled connection is busy)`, { cause: error }), { code: POOL_TIMEOUT });
+}
+
+function wrap(client: pg.Pool | pg.PoolClient, waitedMs: number): Queryable {
   return {
     async query<Row>(text: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<QueryResult<Row>> {
       const name = options.prepare ? statementName(text) : undefined;
-      const result = name ? await client.query({ name, text, values: [...params] }) : await client.query(text, [...params]);
-      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+      try {
+        const result = name ? await client.query({ name, text, values: [...params] }) : await client.query(text, [...params]);
+        return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+      } catch (error) {
+        throw poolTimeout(error, waitedMs);
+      }
     },
     async exec(script: string): Promise<void> {
-      await client.query(script);
+      try {
+        await client.query(script);
+      } catch (error) {
+        throw poolTimeout(error, waitedMs);
+      }
     },
   };
 }
@@ -45,12 +59,17 @@ export interface PgExecutor extends Executor {
   readonly connectionString: string;
 }
 
-export function createPgExecutor(connectionString: string, options: { max?: number } = {}): PgExecutor {
+/**
+ * `max`: pooled connections (10). `connectionTimeoutMillis`: how long a query or transaction waits
+ * for one before it fails with POOL_TIMEOUT (30 s) rather than queueing without end.
+ */
+export function createPgExecutor(connectionString: string, options: { max?: number; connectionTimeoutMillis?: number } = {}): PgExecutor {
+  const connectionTimeoutMillis = options.connectionTimeoutMillis ?? 30_000;
   // UTC sessions: timestamps render the same in snapshots, in the change log and on every client.
-  const pool = new pg.Pool({ connectionString, max: options.max ?? 10, options: '-c TimeZone=UTC' });
+  const pool = new pg.Pool({ connectionString, max: options.max ?? 10, connectionTimeoutMillis, options: '-c TimeZone=UTC' });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
-  const root = wrap(pool);
+  const root = wrap(pool, connectionTimeoutMillis);
   return {
     dialect: 'postgres',
     pool,
@@ -58,7 +77,9 @@ export function createPgExecutor(connectionString: string, options: { max?: numb
     query: root.query,
     exec: root.exec,
     async transaction(fn) {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((error: unknown) => {
+        throw poolTimeout(error, connectionTimeoutMillis);
+      });
       // A checked-out client whose connection drops between queries emits 'error'; unheard, that
       // would crash the process. The next query fails anyway, and the broken client is discarded.
       let broken: Error | undefined;
@@ -66,7 +87,7 @@ export function createPgExecutor(connectionString: string, options: { max?: numb
       client.on('error', onError);
       try {
         await client.query('BEGIN');
-        const result = await fn(wrap(client));
+        const result = await fn(wrap(client, connectionTimeoutMillis));
         await client.query('COMMIT');
         return result;
       } catch (error) {

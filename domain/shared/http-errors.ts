@@ -2,7 +2,7 @@
  * The one place errors become HTTP answers: `{code, message, details}` with the status from the
  * error catalogue. Anything a client sends maps to a 4xx; only our own faults are 500.
  */
-import { PgErrorCode, pgErrorCode } from '@niaga/db';
+import { PgErrorCode, pgErrorCode, POOL_TIMEOUT } from '@niaga/db';
 import { DomainError } from './errors.ts';
 import { errorCatalogue, type ErrorBody, type ErrorCode } from '@niaga/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -21,7 +21,7 @@ const fastifyCodes: Partial<Record<string, ErrorCode>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
 };
 
-const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '53300']);
+const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', POOL_TIMEOUT, '57P01', '57P02', '57P03', '53300']);
 
 function databaseProblem(error: unknown, method: string): Problem | undefined {
   const code = pgErrorCode(error);

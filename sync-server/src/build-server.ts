@@ -87,7 +87,8 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     feed,
     onSnapshot: (table) => metrics.snapshots.inc({ table }),
     snapshotPageRows: config.snapshotPageRows,
-    snapshotPacing: { readAhead: db.dialect === 'pglite' ? Number.POSITIVE_INFINITY : config.snapshotReadAheadPages, idleMs: config.snapshotIdleMs },
+    snapshotPacing: { readAhead: config.snapshotReadAheadPages, idleMs: config.snapshotIdleMs },
+    pacedSnapshots: config.snapshotMaxPaced,
     touchHandleEveryMs: Math.min(10 * 60_000, retentionMs / 4),
   });
   await app.register(pullRoutes, { db, catalog, feed, tokens, revoked });

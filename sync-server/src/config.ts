@@ -42,6 +42,11 @@ export interface Config {
   snapshotReadAheadPages: number;
   /** A snapshot nobody asks the next page of for this long is given up (its transaction ends). */
   snapshotIdleMs: number;
+  /**
+   * How many snapshots may be paced at once, each keeping a pooled connection (of 10) while it
+   * waits for its client; past it, snapshots are read whole at once.
+   */
+  snapshotMaxPaced: number;
   /** A stock count off from the ledger by more units than this waits for an admin. */
   countVarianceThreshold: number;
   /** A price quoted by an offline device is honoured if it was the catalogue price this many hours ago. */
@@ -158,6 +163,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     snapshotPageRows: read.integer('SHAPE_SNAPSHOT_PAGE_ROWS', 10_000, 1, 1_000_000),
     snapshotReadAheadPages: read.integer('SHAPE_SNAPSHOT_READ_AHEAD_PAGES', 4, 1, 10_000),
     snapshotIdleMs: read.integer('SHAPE_SNAPSHOT_IDLE_MS', 30_000, 100, 3_600_000),
+    snapshotMaxPaced: read.integer('SHAPE_SNAPSHOT_MAX_PACED', 4, 0, 1_000),
     countVarianceThreshold: read.integer('COUNT_VARIANCE_THRESHOLD', 20, 0, 1_000_000_000),
     priceHonourWindowHours: read.integer('PRICE_HONOUR_WINDOW_HOURS', 72, 0, 24 * 365),
   };

@@ -128,14 +128,23 @@ describe('shapes over Postgres logical replication', () => {
 });
 
 
+async function waitUntil(predicate: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const snapshotTransactions = async (db: PgShapeBackend['database']['db']) =>
+  (await db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and state = 'idle in transaction' and query like 'fetch forward % from niaga_snapshot_rows'`)).rows[0]!.n;
+
 describe('snapshots that keep pace with their client', () => {
   test('the official client gets every page of a snapshot read one page ahead of it; one whose client goes away is given up, its transaction and handle with it', async () => {
     const db = backend.database.db;
     await db.query(`insert into catalog.categories (name, slug) select 'Paced ' || n, 'paced-' || n from generate_series(1, 95) n`);
     const paced = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '10', SHAPE_SNAPSHOT_READ_AHEAD_PAGES: '1', SHAPE_SNAPSHOT_IDLE_MS: '400' });
     const headers = { Authorization: `Bearer ${await paced.token('admin')}` };
-    const snapshotTransactions = async () =>
-      (await db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and state = 'idle in transaction' and query like 'fetch forward % from niaga_snapshot_rows'`)).rows[0]!.n;
     try {
       const stream = new ShapeStream({ url: paced.shapeUrl, params: { table: 'catalog.categories' }, headers });
       try {
@@ -148,18 +157,44 @@ describe('snapshots that keep pace with their client', () => {
       const first = await fetch(`${paced.shapeUrl}?table=catalog.categories&offset=-1`, { headers });
       expect(first.headers.get('electric-offset')).toBe('0_1');
       const handle = first.headers.get('electric-handle')!;
-      expect(await snapshotTransactions()).toBe(1); // waiting for the client, in its transaction
-      const deadline = Date.now() + 10_000;
-      while ((await snapshotTransactions()) > 0) {
-        if (Date.now() > deadline) throw new Error('the abandoned snapshot still holds its transaction');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await waitUntil(async () => (await snapshotTransactions(db)) === 1, 'the snapshot to wait for its client, in its transaction');
+      await waitUntil(async () => (await snapshotTransactions(db)) === 0, 'the abandoned snapshot to give its transaction up');
       const saved = await db.query('select 1 from sync.shape_handles where handle = $1', [handle]);
       expect(saved.rows).toHaveLength(0);
       const late = await fetch(`${paced.shapeUrl}?table=catalog.categories&offset=0_1&handle=${encodeURIComponent(handle)}`, { headers });
       expect(late.status).toBe(409);
     } finally {
       await paced.close();
+    }
+  });
+
+  test('only SHAPE_SNAPSHOT_MAX_PACED snapshots wait for their clients, each holding a connection; the others are read whole at once and served all the same', async () => {
+    const db = backend.database.db;
+    await db.query(`insert into catalog.categories (name, slug) select 'Crowd ' || n, 'crowd-' || n from generate_series(1, 45) n`);
+    const server = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '10', SHAPE_SNAPSHOT_READ_AHEAD_PAGES: '1', SHAPE_SNAPSHOT_MAX_PACED: '1', SHAPE_SNAPSHOT_IDLE_MS: '60000' });
+    const headers = { Authorization: `Bearer ${await server.token('admin')}` };
+    try {
+      const firsts = await Promise.all([1, 2, 3].map(() => fetch(`${server.shapeUrl}?table=catalog.categories&offset=-1`, { headers })));
+      expect(firsts.map((response) => response.status)).toEqual([200, 200, 200]);
+      // One snapshot waits for its client in its transaction; the other two have read to their end.
+      await waitUntil(async () => (await snapshotTransactions(db)) === 1, 'one paced snapshot');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await snapshotTransactions(db)).toBe(1);
+      const total = (await db.query<{ n: number }>('select count(*)::int as n from catalog.categories')).rows[0]!.n;
+      for (const first of firsts) {
+        const handle = first.headers.get('electric-handle')!;
+        let rows = ((await first.json()) as { value?: unknown }[]).filter((message) => message.value).length;
+        for (let offset = first.headers.get('electric-offset')!; offset.startsWith('0_'); ) {
+          const next = await fetch(`${server.shapeUrl}?table=catalog.categories&offset=${offset}&handle=${encodeURIComponent(handle)}`, { headers });
+          expect(next.status).toBe(200);
+          rows += ((await next.json()) as { value?: unknown }[]).filter((message) => message.value).length;
+          offset = next.headers.get('electric-offset')!;
+        }
+        expect(rows).toBe(total);
+      }
+      await waitUntil(async () => (await snapshotTransactions(db)) === 0, 'the paced snapshot to end with its last page');
+    } finally {
+      await server.close();
     }
   });
 });

@@ -8,7 +8,7 @@ import type { Executor, Queryable } from '@niaga/db';
 import { changesFor, keyPrefix, type ChangeMessage, type LogEntry, type TextRow } from './change-messages.ts';
 import { parsePgSnapshot, visibleInSnapshot, type PgSnapshot } from './pg-snapshot.ts';
 import { compileRuleFilter } from './rule-filter.ts';
-import { SnapshotPageStream, type SnapshotPacing, type SnapshotPage } from './snapshot-pages.ts';
+import { readWhole, SnapshotPageStream, type PacedReaders, type SnapshotPacing, type SnapshotPage } from './snapshot-pages.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
 import { compileWhere } from './where/index.ts';
 
@@ -114,16 +114,31 @@ async function saveHandle(tx: Queryable, handle: ShapeHandle, table: string): Pr
   );
 }
 
+export interface SnapshotOptions {
+  /** false: only mark the current position (offset=now). */
+  readonly rowsToo?: boolean;
+  readonly pageRows?: number;
+  /** How far ahead of its client the reading may go, and how long it waits for it (Postgres only). */
+  readonly pacing?: SnapshotPacing;
+  /** Bounds the paced readers; a snapshot taken when none is free is read whole at once. */
+  readonly pacedReaders?: PacedReaders;
+}
+
+const defaultPacing: SnapshotPacing = { readAhead: 4, idleMs: 30_000 };
+
 /**
- * Takes the shape's snapshot (with `rowsToo: false` only marks the current position: offset=now).
- * Resolves once the first page is read; the later pages follow on `pages` while the transaction
- * goes on reading. The last page is published only after the transaction has committed, so by the
- * time a client has the whole snapshot its handle is visible to every instance. The reading keeps
- * pace with the client (`pacing`, see SnapshotPageStream) and gives up if the client goes away.
+ * Takes the shape's snapshot. Resolves once the first page is read; the later pages follow on
+ * `pages` while the transaction goes on reading. The last page is published only after the
+ * transaction has committed, so by the time a client has the whole snapshot its handle is visible
+ * to every instance. On Postgres the reading keeps pace with the client (`pacing`, see
+ * SnapshotPageStream) and gives up if the client goes away; PGlite has one connection for
+ * everything, so there a snapshot is always read whole at once.
  */
-export async function takeSnapshot(db: Executor, shape: ShapeDefinition, rowsToo = true, pageRows = 10_000, pacing?: SnapshotPacing): Promise<Snapshot> {
+export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options: SnapshotOptions = {}): Promise<Snapshot> {
+  const { rowsToo = true, pageRows = 10_000, pacing = defaultPacing, pacedReaders } = options;
   if (!Number.isSafeInteger(pageRows) || pageRows < 1) throw new RangeError(`pageRows must be a positive integer, not ${pageRows}`);
-  const pages = new SnapshotPageStream(pacing);
+  const paced = rowsToo && db.dialect !== 'pglite' && Number.isFinite(pacing.readAhead) && (pacedReaders?.tryEnter() ?? true);
+  const pages = new SnapshotPageStream(paced ? pacing : readWhole(pacing));
   let taken: (handle: ShapeHandle) => void = () => {};
   const handleTaken = new Promise<ShapeHandle>((resolve) => (taken = resolve));
   const reading = repeatableRead(db, async (tx): Promise<SnapshotPage> => {
@@ -143,10 +158,11 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, rowsToo
       pages.push(page);
     }
   });
-  reading.then(
-    (last) => pages.push(last),
+  void reading.then(
+    // The stream may have been given up meanwhile (server closing, dropped): then the last page has nobody to go to.
+    (last) => !pages.ended && pages.push(last),
     (error: unknown) => pages.fail(error),
-  );
+  ).finally(() => paced && pacedReaders?.leave());
   const handle = await Promise.race([handleTaken, reading.then(() => handleTaken)]);
   await pages.page(0); // the first page, or the reading's failure
   return { handle, pages };

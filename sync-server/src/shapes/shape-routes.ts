@@ -11,7 +11,7 @@ import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './o
 import { resolveShape, type ShapeDefinition } from './shape-definition.ts';
 import { CompactedError, findHandle, readShapeLog, takeSnapshot, touchHandle, type LogRead, type ShapeHandle } from './shape-log.ts';
 import { parseShapeRequest, ShapeRequestError, type ShapeRequest } from './shape-request.ts';
-import { SnapshotGoneError, SnapshotPages, type SnapshotPacing, type SnapshotPage } from './snapshot-pages.ts';
+import { PacedReaders, SnapshotGoneError, SnapshotPages, type SnapshotPacing, type SnapshotPage } from './snapshot-pages.ts';
 import { streamSse } from './sse-stream.ts';
 import { schemaEntry, type TableInfo } from './table-catalog.ts';
 
@@ -37,6 +37,8 @@ export interface ShapeRoutesOptions {
   snapshotPageRows?: number;
   /** How far a snapshot is read ahead of its client, and how long it waits for it (SnapshotPageStream). */
   snapshotPacing?: SnapshotPacing;
+  /** How many snapshots may wait for their clients at once, each keeping a pooled connection (PacedReaders). */
+  pacedSnapshots?: number;
   /** How often a handle in use is marked used (so compaction keeps it); well under the retention window. */
   touchHandleEveryMs?: number;
 }
@@ -70,8 +72,9 @@ function mustRefetch(reply: FastifyReply, reason: string) {
 }
 
 export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, options) => {
-  const { db, catalog, feed, longPollMs = 20_000, onSnapshot, snapshotPageRows = 10_000, snapshotPacing, touchHandleEveryMs = 10 * 60_000 } = options;
-  const snapshotPages = new SnapshotPages();
+  const { db, catalog, feed, longPollMs = 20_000, onSnapshot, snapshotPageRows = 10_000, snapshotPacing, pacedSnapshots = 4, touchHandleEveryMs = 10 * 60_000 } = options;
+  const snapshotPages = new SnapshotPages(Math.max(120_000, snapshotPacing?.idleMs ?? 0));
+  const pacedReaders = new PacedReaders(pacedSnapshots);
   app.addHook('preClose', async () => snapshotPages.close());
   const handles = new Map<string, { handle: ShapeHandle; touchedAt: number }>();
   async function lookupHandle(handle: string): Promise<ShapeHandle | undefined> {
@@ -127,7 +130,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
     };
 
     if (offset.kind === 'before-all' || offset.kind === 'now') {
-      const snapshot = await takeSnapshot(db, shape, offset.kind === 'before-all', snapshotPageRows, snapshotPacing);
+      const snapshot = await takeSnapshot(db, shape, { rowsToo: offset.kind === 'before-all', pageRows: snapshotPageRows, ...(snapshotPacing ? { pacing: snapshotPacing } : {}), pacedReaders });
       onSnapshot?.(shape.table.name);
       remember(snapshot.handle, Date.now());
       const first = (await snapshot.pages.page(0))!;

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { SnapshotGoneError, SnapshotPageStream, SnapshotPages, type SnapshotPage } from './snapshot-pages.ts';
+import { PacedReaders, SnapshotGoneError, SnapshotPageStream, SnapshotPages, type SnapshotPage } from './snapshot-pages.ts';
 
 const page = (rows: number, last = false): SnapshotPage => ({ body: Array.from({ length: rows }, (_, index) => `{"n":${index}}`).join(','), rows, last });
 
@@ -123,4 +123,32 @@ test('closing the cache stops every snapshot still being read', async () => {
   cache.close();
   await expect(room).rejects.toBeInstanceOf(SnapshotGoneError);
   expect(await cache.get('h', 1)).toBeUndefined();
+});
+
+test('a snapshot the cache drops (forgotten, or idle past its time) stops being read', async () => {
+  const cache = new SnapshotPages(40, 10);
+  const forgotten = new SnapshotPageStream({ readAhead: 0, idleMs: 60_000 });
+  forgotten.push(page(1));
+  cache.put('forgotten', forgotten);
+  const forgottenRoom = forgotten.roomForNext();
+  cache.forget('forgotten');
+  await expect(forgottenRoom).rejects.toBeInstanceOf(SnapshotGoneError);
+
+  const idle = new SnapshotPageStream({ readAhead: 0, idleMs: 60_000 });
+  idle.push(page(1));
+  cache.put('idle', idle);
+  const idleRoom = idle.roomForNext();
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  expect(await cache.get('idle', 1)).toBeUndefined();
+  await expect(idleRoom).rejects.toBeInstanceOf(SnapshotGoneError);
+  expect(idle.ended).toBe(true);
+});
+
+test('paced readers are bounded: past the limit there is no place until one leaves', () => {
+  const readers = new PacedReaders(2);
+  expect([readers.tryEnter(), readers.tryEnter(), readers.tryEnter()]).toEqual([true, true, false]);
+  expect(readers.size).toBe(2);
+  readers.leave();
+  expect(readers.tryEnter()).toBe(true);
+  expect(new PacedReaders(0).tryEnter()).toBe(false);
 });

@@ -9,7 +9,8 @@
  * the newest one asked for and then waits for the client (holding its transaction), pages older
  * than the one before the newest asked for are let go, and a reader nobody asks anything of for
  * `idleMs` gives up (its transaction rolls back, the handle with it: the client, if it comes back,
- * gets a 409 and starts over).
+ * gets a 409 and starts over). A reader waiting for its client keeps a pooled connection, so only a
+ * few may wait at once (PacedReaders); a snapshot taken past that is read whole at once instead.
  */
 
 export interface SnapshotPage {
@@ -30,6 +31,37 @@ export interface SnapshotPacing {
 /** The snapshot was given up: nobody asked for its next page in time, or its page was let go. */
 export class SnapshotGoneError extends Error {
   override readonly name = 'SnapshotGoneError';
+}
+
+/** Read a snapshot to its end at once, whatever its client asks for. */
+export const readWhole = (pacing: SnapshotPacing): SnapshotPacing => ({ ...pacing, readAhead: Number.POSITIVE_INFINITY });
+
+/**
+ * How many snapshots may be paced at once. Each paced reader keeps a pooled connection (and its
+ * transaction) while it waits for its client; unbounded, a crowd of slow first syncs would take
+ * the whole pool from pushes, logins and live reads. Past `max`, snapshots are read whole at once:
+ * they hold their connection only while reading, and their pages in memory until delivered.
+ */
+export class PacedReaders {
+  private active = 0;
+
+  constructor(readonly max: number) {}
+
+  /** A place for one more paced reader, if one is free; give it back with `leave` when the reading ends. */
+  tryEnter(): boolean {
+    if (this.active >= this.max) return false;
+    this.active++;
+    return true;
+  }
+
+  leave(): void {
+    this.active--;
+  }
+
+  /** How many paced readers are running. */
+  get size(): number {
+    return this.active;
+  }
 }
 
 interface Waiter {
@@ -78,6 +110,7 @@ export class SnapshotPageStream {
       await new Promise<void>((resolve) => {
         this.wakeReader = resolve;
         timer = setTimeout(() => this.fail(new SnapshotGoneError(`Nobody asked for the next page of this snapshot for ${this.pacing.idleMs} ms`)), this.pacing.idleMs);
+        timer.unref();
       });
       clearTimeout(timer);
       this.wakeReader = undefined;
@@ -126,7 +159,8 @@ export class SnapshotPageStream {
 /**
  * The later pages of recent snapshots on this instance, by handle, each kept until `idleMs` after
  * its last request. Beyond `maxSnapshots` the oldest snapshot that has ended is dropped; one still
- * being read is never dropped (each holds a database connection, so the pool bounds them).
+ * being read is never dropped (each holds a database connection, so the pool bounds them). A
+ * snapshot dropped while still being read stops (its transaction rolls back).
  */
 export class SnapshotPages {
   private readonly entries = new Map<string, { pages: SnapshotPageStream; expiresAt: number }>();
@@ -140,7 +174,7 @@ export class SnapshotPages {
     this.evict();
     if (this.entries.size >= this.maxSnapshots) {
       const oldestEnded = [...this.entries].find(([, entry]) => entry.pages.ended)?.[0];
-      if (oldestEnded !== undefined) this.entries.delete(oldestEnded);
+      if (oldestEnded !== undefined) this.forget(oldestEnded);
     }
     this.entries.set(handle, { pages, expiresAt: Date.now() + this.idleMs });
   }
@@ -151,12 +185,17 @@ export class SnapshotPages {
    */
   async get(handle: string, index: number): Promise<SnapshotPage | undefined> {
     const entry = this.entries.get(handle);
-    if (!entry || entry.expiresAt < Date.now()) return undefined;
+    if (!entry) return undefined;
+    if (entry.expiresAt < Date.now()) {
+      this.forget(handle);
+      return undefined;
+    }
     entry.expiresAt = Date.now() + this.idleMs;
     return entry.pages.page(index);
   }
 
   forget(handle: string): void {
+    this.entries.get(handle)?.pages.fail(new SnapshotGoneError('This snapshot was dropped from the instance'));
     this.entries.delete(handle);
   }
 
@@ -173,6 +212,6 @@ export class SnapshotPages {
 
   private evict(): void {
     const now = Date.now();
-    for (const [handle, entry] of this.entries) if (entry.expiresAt < now) this.entries.delete(handle);
+    for (const [handle, entry] of this.entries) if (entry.expiresAt < now) this.forget(handle);
   }
 }
