@@ -61,16 +61,21 @@ export class PushLoop {
   private async run(): Promise<void> {
     while (!this.stopped) {
       if (this.blocked) {
-        await this.alarm.sleep(IDLE_MS);
+        await this.pause(IDLE_MS);
         continue;
       }
       const result = await this.pushOnce().catch((error: unknown) => ({ kind: 'failed', code: 'PUSH_FAILED', message: String(error) }) as const);
       if (result) this.options.onResult(result);
-      if (!result) await this.alarm.sleep(IDLE_MS);
+      if (!result) await this.pause(IDLE_MS);
       else if (result.kind === 'pushed') this.failures = 0;
       else if (result.kind === 'session-expired' || result.kind === 'update-needed') this.blocked = true;
-      else await this.alarm.sleep(backoffDelay(this.options.backoff, ++this.failures));
+      else await this.pause(backoffDelay(this.options.backoff, ++this.failures));
     }
+  }
+
+  /** Sleeps until woken or `ms` pass; not at all once stopped (a stop during a push woke no sleep). */
+  private async pause(ms: number): Promise<void> {
+    if (!this.stopped) await this.alarm.sleep(ms);
   }
 
   /** One push of what is unacknowledged; undefined when there is nothing to push. */

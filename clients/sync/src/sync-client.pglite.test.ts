@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PgliteExecutor } from '@niaga/db/pglite';
 import { capturedPglite, hashPassword, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { LocalStore } from './local-store.ts';
 import { openDexieStore } from './dexie/index.ts';
 import { webLocksLeader, type LockManagerLike } from './leader-lock.ts';
@@ -207,3 +207,92 @@ test('a first sync writes each table’s snapshot rows as they arrive; one cut o
     await paged.close();
   }
 }, 60_000);
+
+describe('a first sync shared by two tabs', () => {
+  let paged: ShapeServer;
+  beforeAll(async () => {
+    await db.query(`insert into catalog.products (sku, name, price_minor) select 'TAB-' || n, 'Tabbed ' || n, 100 + n from generate_series(1, 30) n`);
+    paged = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '5' });
+  });
+  afterAll(async () => paged?.close());
+
+  /** A fetch whose requests for the products' pages at `offsets` wait until their `release` (never, if it is not called). */
+  const holdingPages = (...offsets: string[]) => {
+    const held = new Map(
+      offsets.map((offset) => {
+        let release!: () => void;
+        let asked!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        const wasAsked = new Promise<void>((resolve) => (asked = resolve));
+        return [offset, { release, released, asked, wasAsked }] as const;
+      }),
+    );
+    const fetchHolding: typeof fetch = async (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      const hold = url.searchParams.get('table') === 'catalog.products' ? held.get(url.searchParams.get('offset') ?? '') : undefined;
+      if (hold) {
+        hold.asked();
+        const signal = init?.signal;
+        const aborted = new Promise((_, reject) => {
+          const abort = () => reject(new DOMException('The request was aborted', 'AbortError'));
+          if (signal?.aborted) abort();
+          else signal?.addEventListener('abort', abort);
+        });
+        await Promise.race([hold.released, aborted]);
+      }
+      return fetch(input, init);
+    };
+    return { fetch: fetchHolding, page: (offset: string) => held.get(offset)! };
+  };
+
+  const twoTabs = async (fetchOfFirst: typeof fetch) => {
+    const locks = inMemoryLocks();
+    const name = `first-sync-${randomUUID()}`;
+    const shared = { indexedDB: new fakeIDB.IDBFactory(), IDBKeyRange: fakeIDB.IDBKeyRange };
+    const session = { accessToken: await paged.token('warehouse', picker), refreshToken: 'unused' };
+    const tab = async (fetchOfTab: typeof fetch) => {
+      const store = await openDexieStore({ name, ...shared });
+      const leader = webLocksLeader(`tabs:${name}`, locks);
+      const client = await createSyncClient({ serverURL: paged.baseUrl, store, tables, session, leader, fetch: fetchOfTab, pushBackoff: { initialMs: 20, maxMs: 200 } });
+      open.push({ client, store });
+      return { client, store, leader };
+    };
+    // The second tab opens before the first has written anything.
+    const first = await tab(fetchOfFirst);
+    const second = await tab(fetch);
+    expect([first.leader.isLeader(), second.leader.isLeader()]).toEqual([true, false]);
+    return { first, second };
+  };
+  const skusIn = async (store: LocalStore) => (await store.transaction((tx) => tx.list('catalog.products', {})).catch(() => [])).map((row) => String(row.sku)).sort();
+
+  test('a tab that takes over an unfinished first sync clears what the old leader wrote early, though it opened before those rows existed', async () => {
+    const { first, second } = await twoTabs(holdingPages('0_2').fetch);
+    const early = await until(() => skusIn(second.store), (rows) => rows.length >= 10, 'the first pages of products in the shared store');
+    expect(first.client.status.initialSync.done).toBe(false);
+
+    await db.query(`delete from catalog.products where sku = any($1)`, [early]);
+    await first.client.stop();
+    await until(async () => second.leader.isLeader(), (leads) => leads, 'the second tab to lead', 10_000);
+    await second.client.ready();
+    const { rows } = await db.query<{ sku: string }>('select sku from catalog.products order by sku');
+    await until(() => skusIn(second.store), (skus) => skus.length === rows.length, 'the products to settle');
+    expect(await skusIn(second.store)).toEqual(rows.map((row) => row.sku).sort());
+  });
+
+  test('with a mutation pending from another tab, the leader writes no more snapshot rows early (they wait for the first commit, which replays it)', async () => {
+    const held = holdingPages('0_2', '0_3');
+    const { first, second: follower } = await twoTabs(held.fetch);
+    await held.page('0_2').wasAsked;
+    const before = await until(() => skusIn(follower.store), (rows) => rows.length >= 10, 'the first two pages of products in the shared store');
+    const [product] = await follower.store.transaction((tx) => tx.list('catalog.products', { sku: before[0] }));
+    await follower.client.mutate('stock.adjust', { adjustmentID: randomUUID(), warehouseID, productID: product!.id, delta: 1, reason: 'follower during first sync', occurredAt: new Date().toISOString() });
+    held.page('0_2').release();
+    // The stream asks for page 0_3 only once page 0_2 was handled: it was not written.
+    await held.page('0_3').wasAsked;
+    expect(await skusIn(follower.store)).toEqual(before);
+    expect(first.client.status.initialSync.done).toBe(false);
+    held.page('0_3').release();
+    await first.client.ready();
+    await until(() => skusIn(follower.store), (skus) => skus.length > before.length, 'the rest of the products with the first commit');
+  });
+});

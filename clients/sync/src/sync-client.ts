@@ -111,23 +111,46 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     },
     options.session,
   );
-  const { clientID, clientGroupID, cursors, lsn, pending, lastSyncedAt } = await store.transaction(async (tx) => {
-    const ids = { clientID: await ensureID(tx, identityKeys.clientID), clientGroupID: await ensureID(tx, identityKeys.clientGroupID) };
-    const saved = new Map<string, ShapeCursor>();
-    for (const table of tables) {
-      const cursor = await tx.getMeta<ShapeCursor>(metaKeys.cursor(table));
-      if (cursor) saved.set(table, cursor);
-    }
-    return { ...ids, cursors: saved, lsn: BigInt((await tx.getMeta<string>(metaKeys.lsn)) ?? '0'), pending: (await tx.listPending()).length, lastSyncedAt: (await tx.getMeta<string>(metaKeys.lastSyncedAt)) ?? null };
-  });
-  const known = new Map((await store.tables()).map((spec) => [spec.name, spec]));
-  const resumed = new Set([...cursors.keys()].filter((table) => known.has(table)));
-  for (const table of cursors.keys()) if (!resumed.has(table)) cursors.delete(table);
-  // A local table without a cursor holds rows of a first sync that did not finish.
-  const leftovers = new Set(tables.filter((table) => known.has(table) && !resumed.has(table)));
-  const aligner = new TransactionAligner(tables, { lsn, shapes: resumed, leftovers });
-  const alreadySynced = resumed.size === tables.length;
-  status.update({ pending, lastSyncedAt, phase: alreadySynced ? 'live' : 'initial-sync', initialSync: { rows: 0, bytes: 0, shapes: tables.length, shapesDone: alreadySynced ? tables.length : resumed.size, done: alreadySynced }, needsLogin: !session.loggedIn });
+  const { clientID, clientGroupID, pending, lastSyncedAt } = await store.transaction(async (tx) => ({
+    clientID: await ensureID(tx, identityKeys.clientID),
+    clientGroupID: await ensureID(tx, identityKeys.clientGroupID),
+    pending: (await tx.listPending()).length,
+    lastSyncedAt: (await tx.getMeta<string>(metaKeys.lastSyncedAt)) ?? null,
+  }));
+  /** The store's tables, as it has them. */
+  const known = new Map<string, TableSpec>();
+  /** Where each shape's last local commit got to. */
+  const cursors = new Map<string, ShapeCursor>();
+  let aligner!: TransactionAligner;
+  async function loadKnownTables(): Promise<void> {
+    const specs = await store.tables();
+    known.clear();
+    for (const spec of specs) known.set(spec.name, spec);
+  }
+  /**
+   * Picks up where the store's last commit left off: its cursors, and an aligner that continues
+   * from it. At start, and again whenever the streams start (this tab taking over from another
+   * tab's leader, a new login), so that what another tab committed meanwhile, or what was
+   * buffered here but never committed, cannot put the streams and the aligner out of step.
+   */
+  async function resumeFromStore(): Promise<void> {
+    const saved = await store.transaction(async (tx) => ({
+      lsn: BigInt((await tx.getMeta<string>(metaKeys.lsn)) ?? '0'),
+      cursors: await Promise.all(tables.map((table) => tx.getMeta<ShapeCursor>(metaKeys.cursor(table)))),
+    }));
+    await loadKnownTables();
+    cursors.clear();
+    tables.forEach((table, index) => {
+      const cursor = saved.cursors[index];
+      if (cursor && known.has(table)) cursors.set(table, cursor);
+    });
+    // A local table without a cursor holds rows of a first sync that did not finish.
+    const leftovers = new Set(tables.filter((table) => known.has(table) && !cursors.has(table)));
+    aligner = new TransactionAligner(tables, { lsn: saved.lsn, shapes: new Set(cursors.keys()), leftovers });
+  }
+  await resumeFromStore();
+  const alreadySynced = cursors.size === tables.length;
+  status.update({ pending, lastSyncedAt, phase: alreadySynced ? 'live' : 'initial-sync', initialSync: { rows: 0, bytes: 0, shapes: tables.length, shapesDone: alreadySynced ? tables.length : cursors.size, done: alreadySynced }, needsLogin: !session.loggedIn });
 
   let readyResolve!: () => void;
   const readyPromise = new Promise<void>((resolve) => (readyResolve = resolve));
@@ -197,15 +220,19 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   async function writeSnapshotRows(table: string): Promise<void> {
     if (table === CLIENTS_TABLE || table === RESULTS_TABLE) return;
     await serial(async () => {
-      // Decided in turn: a mutation queued before this ran over the rows written so far.
-      if (forgetting || status.current.pending > 0 || !schemas.has(table)) return;
-      const snapshot = aligner.takeSnapshotRows(table);
-      if (!snapshot) return;
-      await ensureLocalTables([table]);
-      await store.transaction(async (tx) => {
-        if (snapshot.clearFirst) await tx.clear(table);
-        await tx.putMany(table, snapshot.rows);
+      if (forgetting || !schemas.has(table)) return;
+      const early = aligner.snapshotRowsToWrite(table);
+      if (!early) return;
+      // Every table whose columns are known by now, at once (Dexie changes its schema by a version upgrade).
+      await ensureLocalTables(tables);
+      const written = await store.transaction(async (tx) => {
+        // Decided in the write's own transaction: a mutation queued by any tab ran over the rows written so far.
+        if ((await tx.listPending()).length > 0) return false;
+        if (early.clearFirst) await tx.clear(table);
+        await tx.putMany(table, early.rows);
+        return true;
       });
+      if (written) early.written();
     });
   }
 
@@ -249,9 +276,14 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       transport?.refresh(aligner.laggingShapes());
     }, NUDGE_MS);
   };
-  const startTransport = () => {
+  /** Counts the transports started: batches of a stopped one are ignored. */
+  let transports = 0;
+  const startTransport = async () => {
     transport?.stop();
-    const saved = new Map(cursors);
+    transport = undefined;
+    const generation = ++transports;
+    await serial(resumeFromStore);
+    if (stopped || forgetting || generation !== transports) return;
     transport = startShapeTransport({
       serverURL: options.serverURL,
       tables,
@@ -259,8 +291,8 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       fetch: doFetch,
       liveSse: options.liveSse ?? false,
       livePokes: options.livePokes ?? true,
-      cursors: saved,
-      onBatch,
+      cursors: new Map(cursors),
+      onBatch: (table, messages, cursor) => (generation === transports ? onBatch(table, messages, cursor) : Promise.resolve()),
       onSchema: (table, columns) => schemas.set(table, columns),
       onResponse: (bytes) => {
         const wasOffline = !status.current.online;
@@ -319,15 +351,16 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     if (!session.loggedIn) return;
     void leader.whenLeader().then(() => {
       if (stopped || !session.loggedIn) return;
-      startTransport();
+      void startTransport().catch(reportApplyError);
       pushLoop.start();
     });
   };
-  // A follower learns from the store what the leader committed: its queue and the first sync.
+  // A follower learns from the store what the leader committed: its queue, the first sync, and
+  // the tables the leader created (its mutations read and write only those).
   const stopFollowing = store.subscribe(() => {
     if (leader.isLeader()) return;
-    void store
-      .transaction(async (tx) => ({ pending: (await tx.listPending()).length, synced: await tx.getMeta<string>(metaKeys.lastSyncedAt), cursors: await Promise.all(tables.map((table) => tx.getMeta(metaKeys.cursor(table)))) }))
+    void loadKnownTables()
+      .then(() => store.transaction(async (tx) => ({ pending: (await tx.listPending()).length, synced: await tx.getMeta<string>(metaKeys.lastSyncedAt), cursors: await Promise.all(tables.map((table) => tx.getMeta(metaKeys.cursor(table)))) })))
       .then(({ pending, synced, cursors }) => {
         status.update({ pending, lastSyncedAt: synced ?? null });
         if (cursors.every(Boolean) && !status.current.initialSync.done) {
@@ -400,7 +433,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       await session.replace(tokens);
       status.update({ needsLogin: false, lastError: null });
       if (leader.isLeader()) {
-        startTransport();
+        void startTransport().catch(reportApplyError);
         pushLoop.start();
         pushLoop.wake();
       } else lead();

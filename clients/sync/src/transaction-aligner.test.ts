@@ -10,9 +10,10 @@ const upToDate = (lsn: number): ShapeMessage => ({ headers: { control: 'up-to-da
 /** Server transactions: each touches a non-empty subset of shapes with 1–3 rows each. */
 const transactions = fc.array(fc.subarray([...shapes], { minLength: 1 }).chain((touched) => fc.tuple(fc.constant(touched), fc.integer({ min: 1, max: 3 }))), { minLength: 1, maxLength: 12 });
 
-test('every commit holds whole transactions across shapes, in LSN order, and all of them arrive (snapshot rows taken early or not)', () => {
+test('every commit holds whole transactions across shapes, in LSN order, and all of them arrive (snapshot rows written early, or their write failing, or not)', () => {
+  // takes: 0 nothing written early, 1 the early rows are written, 2 their write fails.
   fc.assert(
-    fc.property(transactions, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 200, maxLength: 200 }), fc.array(fc.boolean(), { minLength: 200, maxLength: 200 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 50 }), (txs, picks, cuts, takes) => {
+    fc.property(transactions, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 200, maxLength: 200 }), fc.array(fc.boolean(), { minLength: 200, maxLength: 200 }), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 50 }), (txs, picks, cuts, takes) => {
       // What each shape's stream will deliver: snapshot rows, then per transaction its rows (last flagged), up-to-dates in between.
       const lastLsn = txs.length;
       const streams = new Map<string, ShapeMessage[][]>(shapes.map((shape) => [shape, [[change(0, `${shape}-snap`), upToDate(0)]]]));
@@ -41,10 +42,12 @@ test('every commit holds whole transactions across shapes, in LSN order, and all
         const shape = open[picks[step % picks.length]! % open.length]!;
         aligner.receive(shape, streams.get(shape)!.shift()!, cursor(++delivered));
         // A first sync may write snapshot rows early (sync-client's writeSnapshotRows).
-        if (takes[step++ % takes.length]) {
-          const early = aligner.takeSnapshotRows(shape);
-          if (early) {
-            expect(commits).toHaveLength(0);
+        const take = takes[step++ % takes.length]!;
+        const early = take > 0 ? aligner.snapshotRowsToWrite(shape) : undefined;
+        if (early) {
+          expect(commits).toHaveLength(0);
+          if (take === 1) {
+            early.written();
             taken.push(...early.rows.map((row) => String(row.id)));
           }
         }
@@ -109,37 +112,69 @@ test('a change replayed after it was committed is dropped', () => {
   expect(aligner.takeCommit()?.changes).toEqual([]);
 });
 
+/** The rows a first sync would write early for `shape` (checked against `expected`), written. */
+function writeEarly(aligner: TransactionAligner, shape: string, expected: { rows?: unknown[]; clearFirst?: boolean }): void {
+  const early = aligner.snapshotRowsToWrite(shape);
+  expect(early).toMatchObject(expected);
+  early!.written();
+}
+
 test('a first sync takes snapshot rows early, in order and only up to the first live change; never after a commit', () => {
   const aligner = new TransactionAligner(['a', 'b']);
   aligner.receive('a', [change(0, 's1'), change(0, 's2')], cursor(1));
-  expect(aligner.takeSnapshotRows('a')).toEqual({ rows: [{ id: 's1' }, { id: 's2' }], clearFirst: false });
-  expect(aligner.takeSnapshotRows('a')).toBeUndefined();
+  writeEarly(aligner, 'a', { rows: [{ id: 's1' }, { id: 's2' }], clearFirst: false });
+  expect(aligner.snapshotRowsToWrite('a')).toBeUndefined();
   aligner.receive('a', [change(0, 's3'), upToDate(4), change(5, 'live', true)], cursor(2));
-  expect(aligner.takeSnapshotRows('a')?.rows).toEqual([{ id: 's3' }]);
+  writeEarly(aligner, 'a', { rows: [{ id: 's3' }] });
   aligner.receive('b', [change(0, 'b1'), upToDate(6)], cursor(3));
   const first = aligner.takeCommit();
   expect(first?.initial).toBe(true);
   expect(first?.changes.map((c) => c.row.id)).toEqual(['live', 'b1']);
   expect(first?.cursors).toEqual(new Map([['a', cursor(2)], ['b', cursor(3)]])); // cursors move only with a commit
   aligner.receive('b', [{ headers: { control: 'must-refetch' } }, change(0, 'b2'), upToDate(7)], cursor(4));
-  expect(aligner.takeSnapshotRows('b')).toBeUndefined(); // after the first commit, snapshots go in commits
+  expect(aligner.snapshotRowsToWrite('b')).toBeUndefined(); // after the first commit, snapshots go in commits
   expect(aligner.takeCommit()?.refetched).toEqual(['b']);
 });
 
 test('rows left from an interrupted first sync, or voided by a must-refetch, are cleared by the first rows taken, else by the first commit', () => {
   const leftover = new TransactionAligner(['a', 'b'], { lsn: 0n, shapes: new Set(), leftovers: new Set(['a', 'b']) });
   leftover.receive('a', [change(0, 'a1')], cursor(1));
-  expect(leftover.takeSnapshotRows('a')).toEqual({ rows: [{ id: 'a1' }], clearFirst: true });
+  writeEarly(leftover, 'a', { rows: [{ id: 'a1' }], clearFirst: true });
   leftover.receive('a', [change(0, 'a2'), upToDate(0)], cursor(2));
-  expect(leftover.takeSnapshotRows('a')).toEqual({ rows: [{ id: 'a2' }], clearFirst: false });
+  writeEarly(leftover, 'a', { rows: [{ id: 'a2' }], clearFirst: false });
   leftover.receive('b', [upToDate(0)], cursor(3)); // b's snapshot is empty: nothing taken, the commit clears it
   expect(leftover.takeCommit()?.refetched).toEqual(['b']);
 
   const refetched = new TransactionAligner(['a']);
   refetched.receive('a', [change(0, 'old')], cursor(1));
-  expect(refetched.takeSnapshotRows('a')?.clearFirst).toBe(false);
+  writeEarly(refetched, 'a', { clearFirst: false });
   refetched.receive('a', [{ headers: { control: 'must-refetch' } }, change(0, 'new')], cursor(2));
-  expect(refetched.takeSnapshotRows('a')).toEqual({ rows: [{ id: 'new' }], clearFirst: true });
+  writeEarly(refetched, 'a', { rows: [{ id: 'new' }], clearFirst: true });
   refetched.receive('a', [upToDate(3)], cursor(3));
   expect(refetched.takeCommit()?.refetched).toEqual([]);
+});
+
+test('early rows whose write failed stay for the first commit with their clear; rows voided by a must-refetch during their write are not let go', () => {
+  const failed = new TransactionAligner(['a'], { lsn: 0n, shapes: new Set(), leftovers: new Set(['a']) });
+  failed.receive('a', [change(0, 'a1')], cursor(1));
+  expect(failed.snapshotRowsToWrite('a')).toMatchObject({ rows: [{ id: 'a1' }], clearFirst: true }); // its write fails: not written()
+  failed.receive('a', [change(0, 'a2')], cursor(2));
+  writeEarly(failed, 'a', { rows: [{ id: 'a1' }, { id: 'a2' }], clearFirst: true });
+  failed.receive('a', [change(0, 'a3'), upToDate(1)], cursor(3));
+  expect(failed.snapshotRowsToWrite('a')).toMatchObject({ rows: [{ id: 'a3' }], clearFirst: false }); // fails again
+  const first = failed.takeCommit();
+  expect(first?.changes.map((c) => c.row.id)).toEqual(['a3']);
+  expect(first?.refetched).toEqual([]);
+
+  const voided = new TransactionAligner(['a']);
+  voided.receive('a', [change(0, 'old1'), change(0, 'old2')], cursor(1));
+  const early = voided.snapshotRowsToWrite('a')!;
+  // While old1 and old2 are being written, the server voids them and the new snapshot starts.
+  voided.receive('a', [{ headers: { control: 'must-refetch' } }, change(0, 'new1')], cursor(2));
+  early.written();
+  writeEarly(voided, 'a', { rows: [{ id: 'new1' }], clearFirst: true });
+  voided.receive('a', [change(0, 'new2'), upToDate(2)], cursor(3));
+  const commit = voided.takeCommit();
+  expect(commit?.changes.map((c) => c.row.id)).toEqual(['new2']);
+  expect(commit?.refetched).toEqual([]);
 });

@@ -54,6 +54,21 @@ interface ShapeState {
   buffer: AlignedChange[];
   checkpoints: Checkpoint[];
   refetched: boolean;
+  /** Counts must-refetches: rows handed out before one are void. */
+  generation: number;
+}
+
+/** Snapshot rows a first sync may write at once (see snapshotRowsToWrite). */
+export interface EarlySnapshotRows {
+  readonly rows: readonly Readonly<Record<string, unknown>>[];
+  /** The shape's local rows are void (left over, or a must-refetch): clear them before writing these. */
+  readonly clearFirst: boolean;
+  /**
+   * Call once the rows (and the clear) are written and committed: the aligner lets them go, and
+   * the first commit no longer clears the shape. Not called (the write failed), they stay for the
+   * first commit, the clear too.
+   */
+  readonly written: () => void;
 }
 
 export type AlignerEvent = { readonly type: 'must-refetch'; readonly shape: string };
@@ -75,7 +90,7 @@ export class TransactionAligner {
     this.everCommitted = resume.shapes.size > 0;
     for (const name of shapeNames) {
       const resumed = resume.shapes.has(name);
-      this.shapes.set(name, { complete: resumed ? resume.lsn : -1n, buffer: [], checkpoints: [], refetched: !resumed && (resume.leftovers?.has(name) ?? false) });
+      this.shapes.set(name, { complete: resumed ? resume.lsn : -1n, buffer: [], checkpoints: [], refetched: !resumed && (resume.leftovers?.has(name) ?? false), generation: 0 });
     }
   }
 
@@ -93,6 +108,7 @@ export class TransactionAligner {
         state.checkpoints = [];
         state.complete = -1n;
         state.refetched = true;
+        state.generation++;
         batchLsn = 0n;
         events.push({ type: 'must-refetch', shape });
         continue;
@@ -116,27 +132,33 @@ export class TransactionAligner {
   }
 
   /**
-   * During a first sync (nothing committed yet), the snapshot rows a shape has buffered so far,
-   * taken out of the aligner for the caller to write at once, in a local transaction of their own,
-   * while the rest downloads. They are the server's rows as of the snapshot, which every later
-   * change of the shape follows, so writing them early changes nothing but when; no cursor moves,
-   * so an interrupted first sync starts over (its rows are then `leftovers`). `clearFirst`: the
-   * shape's local rows are void (left over, or a must-refetch) and must be cleared first; the
-   * first commit then no longer clears them. Undefined once something was committed, or if the
-   * shape has no such rows buffered.
+   * During a first sync (nothing committed yet), the snapshot rows a shape has buffered so far, for
+   * the caller to write at once, in a local transaction of their own, while the rest downloads.
+   * They are the server's rows as of the snapshot, which every later change of the shape follows,
+   * so writing them early changes nothing but when; no cursor moves, so an interrupted first sync
+   * starts over (its rows are then `leftovers`). They stay buffered until `written()` is called
+   * (a failed write loses nothing); meanwhile the buffer only grows at its end, or a must-refetch
+   * voids it, and them. Undefined once something was committed, or if the shape has no such rows.
    */
-  takeSnapshotRows(shape: string): { readonly rows: readonly Readonly<Record<string, unknown>>[]; readonly clearFirst: boolean } | undefined {
+  snapshotRowsToWrite(shape: string): EarlySnapshotRows | undefined {
     const state = this.shapes.get(shape);
     if (!state) throw new Error(`Unknown shape ${shape}`);
     if (this.everCommitted) return undefined;
-    let taken = 0;
-    while (taken < state.buffer.length && state.buffer[taken]!.lsn === 0n && state.buffer[taken]!.operation === 'insert') taken++;
-    if (taken === 0) return undefined;
-    const rows = state.buffer.slice(0, taken).map((change) => change.row);
-    state.buffer = state.buffer.slice(taken);
+    let count = 0;
+    while (count < state.buffer.length && state.buffer[count]!.lsn === 0n && state.buffer[count]!.operation === 'insert') count++;
+    if (count === 0) return undefined;
+    const { generation } = state;
     const clearFirst = state.refetched;
-    state.refetched = false;
-    return { rows, clearFirst };
+    return {
+      rows: state.buffer.slice(0, count).map((change) => change.row),
+      clearFirst,
+      written: () => {
+        // A must-refetch came meanwhile: these rows are void and the shape is to be cleared again.
+        if (state.generation !== generation || this.everCommitted) return;
+        state.buffer.splice(0, count);
+        if (clearFirst) state.refetched = false;
+      },
+    };
   }
 
   /** How many shapes have had their first up-to-date (their snapshot is complete). */
