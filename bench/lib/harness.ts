@@ -14,6 +14,7 @@ import { createPgExecutor, type PgExecutor } from '@niaga/db/pg';
 import { createTokenService } from '@niaga/domain/auth';
 import { migrate } from '@niaga/migrations';
 import type { AccessClaims, Role } from '@niaga/protocol';
+import { bundleServer } from '@niaga/sync-server/bundle';
 import { startPostgres, type EngineHandle } from '@niaga/testing';
 import pg from 'pg';
 
@@ -200,6 +201,21 @@ export interface ServerOptions {
   readonly config?: Readonly<Record<string, string>>;
 }
 
+/**
+ * The server process runs as `npm start` runs the server: bundled (sync-server/scripts/bundle.ts)
+ * and started with plain node. BENCH_SERVER=source runs the TypeScript sources under tsx instead.
+ */
+let bundled: Promise<string> | undefined;
+function serverProcessArgs(): Promise<string[]> {
+  const entry = join(repoRoot, 'bench', 'lib', 'server-process.ts');
+  if (process.env.BENCH_SERVER === 'source') return Promise.resolve(['--import', 'tsx', entry]);
+  bundled ??= bundleServer(entry, mkdtempSync(join(tmpdir(), 'niaga-bench-server-'))).then((file) => {
+    console.log(`server process: the bundle ${file} on plain node (BENCH_SERVER=source: the sources under tsx)`);
+    return file;
+  });
+  return bundled.then((file) => [file]);
+}
+
 function procStatus(pid: number, field: string): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
@@ -208,8 +224,8 @@ function procStatus(pid: number, field: string): number {
 export async function startServerProcess(databaseUrl: string, options: ServerOptions = {}): Promise<ServerProcess> {
   const secret = randomBytes(24).toString('base64url');
   const profileDir = options.profile ? mkdtempSync(join(tmpdir(), 'niaga-bench-prof-')) : undefined;
-  const execArgv = ['--import', 'tsx', '--expose-gc', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
-  const child: ChildProcess = spawn(process.execPath, [...execArgv, join(repoRoot, 'bench', 'lib', 'server-process.ts')], {
+  const execArgv = ['--expose-gc', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
+  const child: ChildProcess = spawn(process.execPath, [...execArgv, ...(await serverProcessArgs())], {
     cwd: repoRoot,
     env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_JWT_SECRET: secret, BENCH_SERVER_CONFIG: JSON.stringify(options.config ?? {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

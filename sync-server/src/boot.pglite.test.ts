@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
+import { bundleServer } from '../scripts/bundle.ts';
 import { bootPlatform } from './boot.ts';
 import { loadConfig } from './config.ts';
 
@@ -37,11 +37,11 @@ test('embedded start: migrates, seeds the demo company once, and serves logins; 
   }
 }, 120_000);
 
-test('main prints the URL and the demo logins, serves /readyz, and stops cleanly on SIGTERM', async () => {
+test('main, bundled as npm start runs it, migrates and seeds, prints the URL and the demo logins, serves /readyz, and stops cleanly on SIGTERM', async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'niaga-main-'));
-  // node itself (not the tsx CLI wrapper), so SIGTERM reaches main's handler directly.
-  const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
-  const child = spawn(process.execPath, ['--import', tsxLoader, join(repoRoot, 'sync-server/src/main.ts')], {
+  const bundle = await bundleServer(join(repoRoot, 'sync-server/src/main.ts'), join(cwd, 'dist'));
+  // Plain node on the bundle, no TypeScript loader: what `npm start` runs.
+  const child = spawn(process.execPath, [bundle], {
     cwd,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', NIAGA_DEMO: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,6 +67,8 @@ test('main prints the URL and the demo logins, serves /readyz, and stops cleanly
     expect(output).toContain('niaga-demo');
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
+    const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'picker1@niaga.test', password: 'niaga-demo' }) });
+    expect(login.status).toBe(200);
   } finally {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
