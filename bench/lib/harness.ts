@@ -224,7 +224,9 @@ function procStatus(pid: number, field: string): number {
 export async function startServerProcess(databaseUrl: string, options: ServerOptions = {}): Promise<ServerProcess> {
   const secret = randomBytes(24).toString('base64url');
   const profileDir = options.profile ? mkdtempSync(join(tmpdir(), 'niaga-bench-prof-')) : undefined;
-  const execArgv = ['--expose-gc', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
+  // BENCH_SERVER_NODE_FLAGS: extra node flags for the server process (e.g. V8 heap sizes), to compare.
+  const extraFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const execArgv = ['--expose-gc', ...extraFlags, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
   const child: ChildProcess = spawn(process.execPath, [...execArgv, ...(await serverProcessArgs())], {
     cwd: repoRoot,
     env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_JWT_SECRET: secret, BENCH_SERVER_CONFIG: JSON.stringify(options.config ?? {}) },
