@@ -29,8 +29,15 @@ export function preparedTextCount(): number {
 
 /** pg-pool's own timeout error has no code; this one says what happened and can be told apart. */
 function poolTimeout(error: unknown, waitedMs: number): unknown {
-  if (!(error instanceof Error) || error.message !== 'timeout exceeded when trying to connect') return error;
-  return Object.assign(new Error(`No database connection came free within ${waitedMs} ms (every pooled connection is busy)`, { cause: error }), { code: POOL_TIMEOUT });
+  if (!(error instanceof Error)) return error;
+  if (error.message === 'timeout exceeded when trying to connect') {
+    return Object.assign(new Error(`No database connection came free within ${waitedMs} ms (every pooled connection is busy)`, { cause: error }), { code: POOL_TIMEOUT });
+  }
+  // A new connection that Postgres did not accept in time (pg's message; it has no code either).
+  if (error.message === 'Connection terminated due to connection timeout') {
+    return Object.assign(new Error(`The database did not accept a new connection within ${waitedMs} ms`, { cause: error }), { code: POOL_TIMEOUT });
+  }
+  return error;
 }
 
 function wrap(client: pg.Pool | pg.PoolClient, waitedMs: number): Queryable {

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { POOL_TIMEOUT } from '@niaga/db';
 import { createPgExecutor, preparedTextCount } from '@niaga/db/pg';
 import { toProblem } from '@niaga/domain/shared';
@@ -45,5 +46,21 @@ test('a query that finds no pooled connection free in time fails with POOL_TIMEO
     expect((await db.query<{ one: number }>('select 1 as one')).rows).toEqual([{ one: 1 }]);
   } finally {
     await db.close();
+  }
+});
+
+test('a database that does not accept a new connection in time gives POOL_TIMEOUT too (503, not 500)', async () => {
+  // A listener that accepts TCP connections and never answers Postgres's startup message.
+  const silent = createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as AddressInfo;
+  const db = createPgExecutor(`postgres://nobody@127.0.0.1:${port}/nothing`, { max: 1, connectionTimeoutMillis: 200 });
+  try {
+    const failed = await db.query('select 1').catch((error: unknown) => error);
+    expect(failed).toMatchObject({ code: POOL_TIMEOUT });
+    expect(toProblem(failed, 'GET').code).toBe('UNAVAILABLE');
+  } finally {
+    await db.close();
+    silent.close();
   }
 });

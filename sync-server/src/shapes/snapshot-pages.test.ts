@@ -152,3 +152,14 @@ test('paced readers are bounded: past the limit there is no place until one leav
   expect(readers.tryEnter()).toBe(true);
   expect(new PacedReaders(0).tryEnter()).toBe(false);
 });
+
+test('a snapshot put after the cache closed (its first page was read during the close) stops at once', async () => {
+  const cache = new SnapshotPages();
+  cache.close();
+  const pages = new SnapshotPageStream({ readAhead: 0, idleMs: 60_000 });
+  pages.push(page(1));
+  const room = pages.roomForNext();
+  cache.put('late', pages);
+  await expect(room).rejects.toBeInstanceOf(SnapshotGoneError);
+  expect(cache.size).toBe(0);
+});

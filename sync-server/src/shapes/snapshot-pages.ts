@@ -164,6 +164,7 @@ export class SnapshotPageStream {
  */
 export class SnapshotPages {
   private readonly entries = new Map<string, { pages: SnapshotPageStream; expiresAt: number }>();
+  private closed = false;
 
   constructor(
     private readonly idleMs = 120_000,
@@ -171,6 +172,11 @@ export class SnapshotPages {
   ) {}
 
   put(handle: string, pages: SnapshotPageStream): void {
+    // A snapshot whose first page was being read while the server began closing.
+    if (this.closed) {
+      pages.fail(new SnapshotGoneError('The server is closing'));
+      return;
+    }
     this.evict();
     if (this.entries.size >= this.maxSnapshots) {
       const oldestEnded = [...this.entries].find(([, entry]) => entry.pages.ended)?.[0];
@@ -199,8 +205,9 @@ export class SnapshotPages {
     this.entries.delete(handle);
   }
 
-  /** The server is closing: every snapshot still being read stops (its transaction rolls back). */
+  /** The server is closing: every snapshot still being read stops (its transaction rolls back), and any put later. */
   close(): void {
+    this.closed = true;
     for (const entry of this.entries.values()) entry.pages.fail(new SnapshotGoneError('The server is closing'));
     this.entries.clear();
   }
