@@ -8,7 +8,7 @@ import { capturedPglite, hashPassword, startShapeServer, type ShapeServer } from
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { LocalStore } from './local-store.ts';
 import { openDexieStore } from './dexie/index.ts';
-import { webLocksLeader, type LockManagerLike } from './leader-lock.ts';
+import { webLocksLeader, type LeaderLock, type LockManagerLike } from './leader-lock.ts';
 import { emptyDatabase, openPgliteStore } from './pglite/index.ts';
 import { fakeIDB, until } from './test-support/test-helpers.ts';
 import { SESSION_META_KEY, type SessionTokens } from './session.ts';
@@ -159,6 +159,23 @@ test('two tabs on one database: only the leader syncs and pushes, a follower’s
   expect(rows).toHaveLength(2);
 });
 
+test('a store that cannot be read when the streams start is read again (with backoff) until it can; the sync then goes on', async () => {
+  const store = await openPgliteStore({ template: await emptyDatabase() });
+  let tablesCalls = 0;
+  // The first read (at creation) works; the next one, as the streams start, fails once.
+  const flaky: LocalStore = Object.assign(Object.create(store) as LocalStore, {
+    tables: async () => {
+      tablesCalls++;
+      if (tablesCalls === 2) throw Object.assign(new Error('the database is busy upgrading'), { code: 'STORE_BUSY' });
+      return store.tables();
+    },
+  });
+  const { client } = await device(flaky);
+  await client.ready();
+  expect(tablesCalls).toBeGreaterThanOrEqual(3);
+  expect(await stockOf(store)).toHaveLength(1);
+});
+
 test('an expired access token is refreshed with the refresh token, and the new pair is kept in the store', async () => {
   const userID = randomUUID();
   await db.query(`insert into auth.users (id, email, password_hash, role, warehouse_id) values ($1, $2, $3, 'warehouse', $4)`, [userID, `picker-${userID}@example.com`, await hashPassword('correct horse'), warehouseID]);
@@ -244,6 +261,30 @@ describe('a first sync shared by two tabs', () => {
     };
     return { fetch: fetchHolding, page: (offset: string) => held.get(offset)! };
   };
+
+  test('a tab promoted after another tab finished the first sync, before it heard of it, is ready at once', async () => {
+    const locks = inMemoryLocks();
+    const name = `promoted-${randomUUID()}`;
+    const shared = { indexedDB: new fakeIDB.IDBFactory(), IDBKeyRange: fakeIDB.IDBKeyRange };
+    const session = { accessToken: await paged.token('warehouse', picker), refreshToken: 'unused' };
+    const firstStore = await openDexieStore({ name, ...shared });
+    const first = await createSyncClient({ serverURL: paged.baseUrl, store: firstStore, tables, session, leader: webLocksLeader(`tabs:${name}`, locks) });
+    open.push({ client: first, store: firstStore });
+    // The second tab opens during the first sync. Its lock says it leads from the start, so it
+    // ignores the store's news as a leader does; its streams start only when it is promoted.
+    let promote!: () => void;
+    const promoted = new Promise<void>((resolve) => (promote = resolve));
+    const eagerLock: LeaderLock = { isLeader: () => true, whenLeader: () => promoted, release: async () => {} };
+    const secondStore = await openDexieStore({ name, ...shared });
+    const second = await createSyncClient({ serverURL: paged.baseUrl, store: secondStore, tables, session, leader: eagerLock });
+    open.push({ client: second, store: secondStore });
+    expect(second.status.initialSync.done).toBe(false);
+    await first.ready();
+    await first.stop();
+    promote();
+    await until(async () => second.status.initialSync.done, (done) => done, 'the promoted tab to see the first sync done', 10_000);
+    await second.ready();
+  });
 
   const twoTabs = async (fetchOfFirst: typeof fetch) => {
     const locks = inMemoryLocks();

@@ -3,7 +3,7 @@
  * store (whole server transactions per local commit), runs mutators optimistically into a durable
  * queue, pushes them, and rebases pending mutations on every server commit.
  */
-import type { BackoffPolicy } from '@niaga/protocol';
+import { Alarm, backoffDelay, type BackoffPolicy } from '@niaga/protocol';
 import type { Actor, MutationPolicy } from '@niaga/mutators';
 import { runOnDevice } from './device-mutation.ts';
 import type { ColumnSpec, LocalStore, PendingMutation, StoreTx, TableSpec } from './local-store.ts';
@@ -155,6 +155,11 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   let readyResolve!: () => void;
   const readyPromise = new Promise<void>((resolve) => (readyResolve = resolve));
   if (alreadySynced) readyResolve();
+  /** The first sync is in the store (this tab's first commit, or another tab's). */
+  const firstSyncDone = () => {
+    if (!status.current.initialSync.done) status.update({ phase: 'live', initialSync: { ...status.current.initialSync, shapesDone: tables.length, done: true } });
+    readyResolve();
+  };
 
   /** Set once the device is known to be revoked: its deletion, running or done. */
   let forgetting: Promise<void> | undefined;
@@ -189,8 +194,8 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   }
 
   async function commitReady(): Promise<void> {
-    // A revoked device writes nothing more (its data has been, or is being, deleted).
-    for (let commit = aligner.takeCommit(); commit && !forgetting; commit = aligner.takeCommit()) {
+    // A stopped client writes nothing more; a revoked device neither (its data is being deleted).
+    for (let commit = aligner.takeCommit(); commit && !stopped && !forgetting; commit = aligner.takeCommit()) {
       const current = commit;
       await ensureLocalTables([...current.changes.map((change) => change.shape), ...current.refetched, ...(current.initial ? tables.filter((table) => !known.has(table)) : [])]);
       const { result, unsent } = await store.transaction(async (tx) => {
@@ -204,10 +209,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       }
       const now = new Date().toISOString();
       status.update({ pending: result.pending, ...(current.changes.length > 0 || current.initial ? { lastSyncedAt: now } : {}) });
-      if (current.initial) {
-        status.update({ phase: 'live', initialSync: { ...status.current.initialSync, shapesDone: tables.length, done: true } });
-        readyResolve();
-      }
+      if (current.initial) firstSyncDone();
     }
   }
 
@@ -220,7 +222,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   async function writeSnapshotRows(table: string): Promise<void> {
     if (table === CLIENTS_TABLE || table === RESULTS_TABLE) return;
     await serial(async () => {
-      if (forgetting || !schemas.has(table)) return;
+      if (stopped || forgetting || !schemas.has(table)) return;
       const early = aligner.snapshotRowsToWrite(table);
       if (!early) return;
       // Every table whose columns are known by now, at once (Dexie changes its schema by a version upgrade).
@@ -276,14 +278,35 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       transport?.refresh(aligner.laggingShapes());
     }, NUDGE_MS);
   };
-  /** Counts the transports started: batches of a stopped one are ignored. */
+  /** Counts the transports started and stopped: batches of one no longer current are ignored. */
   let transports = 0;
-  const startTransport = async () => {
+  const stopTransport = () => {
+    transports++;
     transport?.stop();
     transport = undefined;
-    const generation = ++transports;
-    await serial(resumeFromStore);
-    if (stopped || forgetting || generation !== transports) return;
+  };
+  /** Wakes a retry's wait when the client stops. */
+  const retryWait = new Alarm();
+  const startTransport = async () => {
+    stopTransport();
+    const generation = transports;
+    const stillWanted = () => !stopped && !forgetting && generation === transports;
+    // The streams start from what the store holds; if it cannot be read (a blocked upgrade, a full
+    // disk), they start once it can.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await serial(resumeFromStore);
+        break;
+      } catch (error) {
+        reportApplyError(error);
+        if (!stillWanted()) return;
+        await retryWait.sleep(backoffDelay(options.pushBackoff ?? defaultBackoff, attempt));
+        if (!stillWanted()) return;
+      }
+    }
+    if (!stillWanted()) return;
+    // Another tab may have finished the first sync before this one took over.
+    if (cursors.size === tables.length) firstSyncDone();
     transport = startShapeTransport({
       serverURL: options.serverURL,
       tables,
@@ -363,10 +386,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       .then(() => store.transaction(async (tx) => ({ pending: (await tx.listPending()).length, synced: await tx.getMeta<string>(metaKeys.lastSyncedAt), cursors: await Promise.all(tables.map((table) => tx.getMeta(metaKeys.cursor(table)))) })))
       .then(({ pending, synced, cursors }) => {
         status.update({ pending, lastSyncedAt: synced ?? null });
-        if (cursors.every(Boolean) && !status.current.initialSync.done) {
-          status.update({ phase: 'live', initialSync: { ...status.current.initialSync, shapesDone: tables.length, done: true } });
-          readyResolve();
-        }
+        if (cursors.every(Boolean)) firstSyncDone();
       })
       .catch(reportApplyError);
   });
@@ -377,7 +397,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       session.forget();
       clearTimeout(nudge);
       clearTimeout(commitTimer);
-      transport?.stop();
+      stopTransport();
       await pushLoop.stop();
       const keys = [...tables.map(metaKeys.cursor), metaKeys.lsn, metaKeys.lastSyncedAt, ...Object.values(identityKeys), SESSION_META_KEY];
       await serial(() =>
@@ -445,13 +465,18 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       windowEvents.removeEventListener?.('online', reconnect);
       clearTimeout(nudge);
       clearTimeout(commitTimer);
-      transport?.stop();
+      stopTransport();
+      retryWait.wake(false);
       stopFollowing();
       stopTabs();
       tabs.close();
       await pushLoop.stop();
       await forgetting;
-      await work;
+      // Until nothing more is queued: a batch handled as the streams stopped may have queued work.
+      for (let queued = work; ; queued = work) {
+        await queued;
+        if (work === queued) break;
+      }
       await leader.release();
       status.update({ phase: 'stopped' });
     },
