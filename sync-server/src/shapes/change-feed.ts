@@ -12,7 +12,7 @@ import pg from 'pg';
 import { changesFor, type ChangeMessage, type LogEntry, type TextRow } from './change-messages.ts';
 import { visibleInSnapshot } from './pg-snapshot.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
-import { indexKeysOf, ShapeIndex } from './shape-index.ts';
+import { shapeIndexKeys, ShapeIndex } from './shape-index.ts';
 import { logPosition, type LogRead, type ShapeHandle } from './shape-log.ts';
 import { scopeColumnsOf } from './rules.ts';
 import { TailIndex, type TailEntry } from './tail-index.ts';
@@ -116,7 +116,7 @@ export class ChangeFeed {
     const shared = this.sharedReads.get(key);
     if (shared && !shared.xids.some((xid) => visibleInSnapshot(xid, handle.snapshot))) return shared.read;
 
-    const entries = this.tailIndex.entriesFor(shape.table.name, indexKeysOf(shape.rule));
+    const entries = this.tailIndex.entriesFor(shape.table.name, shapeIndexKeys(shape));
     let start = entries.length;
     while (start > 0 && entries[start - 1]!.lsn > afterLsn) start -= 1;
     const messages: ChangeMessage[] = [];
@@ -169,7 +169,7 @@ export class ChangeFeed {
     let wake!: () => void;
     const changed = new Promise<void>((resolve) => (wake = resolve));
     const waiter: LiveWaiter = { shape, handle, afterLsn, wake };
-    this.index.add(waiter, shape.table.name, indexKeysOf(shape.rule));
+    this.index.add(waiter, shape.table.name, shapeIndexKeys(shape));
     return { changed, cancel: () => this.index.remove(waiter) };
   }
 

@@ -1,10 +1,13 @@
 /**
  * Which waiting shapes a change can concern, without looking at every shape: shapes are indexed
  * by table and by the equality conditions of their role filter (warehouse_id = X, agent_id = Y…),
- * as Electric does. A change is a candidate for the shapes indexed under its old or new value of
+ * or, for a shape its rule does not scope (an admin's), by an equality its where requires
+ * (product_id = $1), as Electric does. A change is a candidate for the shapes indexed under its old or new value of
  * an indexed column, plus the table's unindexed shapes. Candidates are then checked exactly.
  */
 import type { BoundRuleFilter } from './rule-filter.ts';
+import type { ShapeDefinition } from './shape-definition.ts';
+import type { BoundNode, BoundWhere } from './where/bound.ts';
 
 export type IndexKeys = readonly (readonly [column: string, value: string])[] | 'every-row';
 
@@ -18,6 +21,36 @@ export function indexKeysOf(rule: BoundRuleFilter): IndexKeys {
     keys.push([condition.column, condition.value!]);
   }
   return keys;
+}
+
+/** The keys a shape is indexed under: its rule's, else an equality its where requires, else every row. */
+export function shapeIndexKeys(shape: Pick<ShapeDefinition, 'rule' | 'where'>): IndexKeys {
+  const ruleKeys = indexKeysOf(shape.rule);
+  if (ruleKeys !== 'every-row') return ruleKeys;
+  const required = requiredEquality(shape.where);
+  return required ? [required] : 'every-row';
+}
+
+/** Column types whose Postgres text output is one exact text per value (uuid as lower-case hex: `bound.sqlText`). */
+const exactTextTypes = new Set(['uuid', 'text', 'varchar', 'int2', 'int4', 'int8']);
+
+/**
+ * A `column = value` every row of the where must meet (the root, or one argument of a root AND),
+ * keyed by the text Postgres prints for that value, so that a row meets it only if its text for
+ * the column is that text. Undefined when there is none or the text is not exact (a cast, a
+ * numeric scale, an integer literal written `007`).
+ */
+function requiredEquality(where: BoundWhere | undefined): [string, string] | undefined {
+  if (!where) return undefined;
+  const conditions: readonly BoundNode[] = where.root.kind === 'and' ? where.root.args : [where.root];
+  for (const node of conditions) {
+    if (node.kind !== 'compare' || node.op !== '=' || node.left.cast !== null || node.right.kind !== 'value') continue;
+    if (!exactTextTypes.has(node.left.type)) continue;
+    const text = node.right.sqlText;
+    if (node.left.type.startsWith('int') && !/^-?(0|[1-9]\d*)$/.test(text)) continue;
+    return [node.left.name, text];
+  }
+  return undefined;
 }
 
 interface TableIndex<T> {
