@@ -40,23 +40,15 @@ function poolTimeout(error: unknown, waitedMs: number): unknown {
   return error;
 }
 
-function wrap(client: pg.Pool | pg.PoolClient, waitedMs: number): Queryable {
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<Row>(text: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<QueryResult<Row>> {
       const name = options.prepare ? statementName(text) : undefined;
-      try {
-        const result = name ? await client.query({ name, text, values: [...params] }) : await client.query(text, [...params]);
-        return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
-      } catch (error) {
-        throw poolTimeout(error, waitedMs);
-      }
+      const result = name ? await client.query({ name, text, values: [...params] }) : await client.query(text, [...params]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     },
     async exec(script: string): Promise<void> {
-      try {
-        await client.query(script);
-      } catch (error) {
-        throw poolTimeout(error, waitedMs);
-      }
+      await client.query(script);
     },
   };
 }
@@ -76,17 +68,19 @@ export function createPgExecutor(connectionString: string, options: { max?: numb
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10, connectionTimeoutMillis, options: '-c TimeZone=UTC' });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
-  const root = wrap(pool, connectionTimeoutMillis);
+  const root = wrap(pool);
+  // Only a wait for the pool can time out: queries on a checked-out client need no translation.
+  const timedOut = (error: unknown): never => {
+    throw poolTimeout(error, connectionTimeoutMillis);
+  };
   return {
     dialect: 'postgres',
     pool,
     connectionString,
-    query: root.query,
-    exec: root.exec,
+    query: <Row>(text: string, params?: readonly unknown[], options?: QueryOptions) => root.query<Row>(text, params, options).catch(timedOut),
+    exec: (script: string) => root.exec(script).catch(timedOut),
     async transaction(fn) {
-      const client = await pool.connect().catch((error: unknown) => {
-        throw poolTimeout(error, connectionTimeoutMillis);
-      });
+      const client = await pool.connect().catch(timedOut);
       // A checked-out client whose connection drops between queries emits 'error'; unheard, that
       // would crash the process. The next query fails anyway, and the broken client is discarded.
       let broken: Error | undefined;
@@ -94,7 +88,7 @@ export function createPgExecutor(connectionString: string, options: { max?: numb
       client.on('error', onError);
       try {
         await client.query('BEGIN');
-        const result = await fn(wrap(client, connectionTimeoutMillis));
+        const result = await fn(wrap(client));
         await client.query('COMMIT');
         return result;
       } catch (error) {
