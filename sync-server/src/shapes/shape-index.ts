@@ -2,8 +2,9 @@
  * Which waiting shapes a change can concern, without looking at every shape: shapes are indexed
  * by table and by the equality conditions of their role filter (warehouse_id = X, agent_id = Y…),
  * or, for a shape its rule does not scope (an admin's), by an equality its where requires
- * (product_id = $1), as Electric does. A change is a candidate for the shapes indexed under its old or new value of
- * an indexed column, plus the table's unindexed shapes. Candidates are then checked exactly.
+ * (product_id = $1), as Electric does. A change is a candidate for the shapes indexed under its
+ * old or new value of an indexed column, plus the table's unindexed shapes. Candidates are then
+ * checked exactly.
  */
 import type { BoundRuleFilter } from './rule-filter.ts';
 import type { ShapeDefinition } from './shape-definition.ts';

@@ -8,7 +8,7 @@ import type { Executor, Queryable } from '@niaga/db';
 import { changesFor, keyPrefix, type ChangeMessage, type LogEntry, type TextRow } from './change-messages.ts';
 import { parsePgSnapshot, visibleInSnapshot, type PgSnapshot } from './pg-snapshot.ts';
 import { compileRuleFilter } from './rule-filter.ts';
-import { readWhole, SnapshotPageStream, type PacedReaders, type SnapshotPacing, type SnapshotPage } from './snapshot-pages.ts';
+import { defaultPacing, readWhole, SnapshotPageStream, type PacedReaders, type SnapshotPacing, type SnapshotPage } from './snapshot-pages.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
 import { compileWhere } from './where/index.ts';
 
@@ -123,8 +123,6 @@ export interface SnapshotOptions {
   /** Bounds the paced readers; a snapshot taken when none is free is read whole at once. */
   readonly pacedReaders?: PacedReaders;
 }
-
-const defaultPacing: SnapshotPacing = { readAhead: 4, idleMs: 30_000 };
 
 /**
  * Takes the shape's snapshot. Resolves once the first page is read; the later pages follow on

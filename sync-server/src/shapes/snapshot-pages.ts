@@ -33,6 +33,9 @@ export class SnapshotGoneError extends Error {
   override readonly name = 'SnapshotGoneError';
 }
 
+/** A few pages ahead of the client; given up after 30 s without a request. */
+export const defaultPacing: SnapshotPacing = { readAhead: 4, idleMs: 30_000 };
+
 /** Read a snapshot to its end at once, whatever its client asks for. */
 export const readWhole = (pacing: SnapshotPacing): SnapshotPacing => ({ ...pacing, readAhead: Number.POSITIVE_INFINITY });
 
@@ -79,7 +82,7 @@ export class SnapshotPageStream {
   private newestAsked = 0;
   private wakeReader: (() => void) | undefined;
 
-  constructor(private readonly pacing: SnapshotPacing = { readAhead: 4, idleMs: 30_000 }) {}
+  constructor(private readonly pacing: SnapshotPacing = defaultPacing) {}
 
   push(page: SnapshotPage): void {
     if (this.ended) throw new Error('The snapshot has ended already');
