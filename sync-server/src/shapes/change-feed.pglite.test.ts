@@ -3,7 +3,7 @@ import type { PgliteExecutor } from '@niaga/db/pglite';
 import { waitFor } from '../test-support/shape-test-kit.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { resolveShape } from './shape-definition.ts';
-import { takeSnapshot } from './shape-log.ts';
+import { readShapeLog, takeSnapshot } from './shape-log.ts';
 import { parseShapeRequest } from './shape-request.ts';
 import { loadTableCatalog } from './table-catalog.ts';
 import { capturedPglite } from '../test-support/shape-server.ts';
@@ -40,5 +40,36 @@ test('a live read far behind stops after the transaction that reaches the messag
   }
   expect(reads.map((read) => read.messages.length)).toEqual([4, 4]);
   expect(reads.map((read) => read.upToDate)).toEqual([false, true]);
-  expect(reads.flatMap((read) => read.messages.map((message) => message.value.sku))).toEqual(['T0-a', 'T0-b', 'T1-a', 'T1-b', 'T2-a', 'T2-b', 'T3-a', 'T3-b']);
+  expect(reads.flatMap((read) => read.messages.map((message) => (JSON.parse(message) as { value: { sku: string } }).value.sku))).toEqual(['T0-a', 'T0-b', 'T1-a', 'T1-b', 'T2-a', 'T2-b', 'T3-a', 'T3-b']);
+});
+
+test("a waiting request is woken only by its shape's changes; reads from the shape's live log and, behind where it starts, from the tail agree with the database", async () => {
+  const admin = { sub: 'u', sid: 's', role: 'admin', warehouse_id: null, territory_id: null, agent_id: null, customer_id: null } as const;
+  const catalog = await loadTableCatalog(db, ['catalog.products']);
+  const shape = resolveShape(parseShapeRequest({ table: 'catalog.products', offset: '-1', where: "sku LIKE 'L-%'" }), admin, catalog);
+  const elsewhere = resolveShape(parseShapeRequest({ table: 'catalog.products', offset: '-1', where: "sku = 'nothing'" }), admin, catalog);
+  const { handle } = await takeSnapshot(db, shape);
+  await db.exec(`insert into catalog.products (sku, name, price_minor) values ('L-0', 'before the log', 1)`);
+  await waitFor(() => feed.latestLsn > handle.snapshotLsn, 'the feed to see the first insert');
+  const logStart = feed.latestLsn;
+
+  const waiter = feed.waitFor(shape, handle, logStart);
+  const idle = feed.waitFor(elsewhere, handle, logStart);
+  let idleWoken = false;
+  void idle.changed.then(() => (idleWoken = true));
+  await db.exec(`insert into catalog.products (sku, name, price_minor) values ('L-1', 'in the log', 1), ('other', 'not in the shape', 1)`);
+  await db.exec(`update catalog.products set name = 'renamed' where sku = 'L-0'`);
+  await waiter.changed;
+  await waitFor(() => feed.latestLsn > logStart + 1n, 'the feed to see both transactions');
+  idle.cancel();
+  expect(idleWoken).toBe(false);
+
+  const skus = (messages: readonly string[]) => messages.map((message) => (JSON.parse(message) as { value: { sku?: string; name?: string } }).value);
+  const fromLog = feed.readTail(shape, handle, logStart)!;
+  const fromTail = feed.readTail(shape, handle, handle.snapshotLsn)!;
+  expect(skus(fromLog.messages).map((value) => value.sku ?? value.name)).toEqual(['L-1', 'renamed']);
+  expect(fromLog.messages).toEqual((await readShapeLog(db, shape, handle, logStart)).messages);
+  expect(fromTail.messages).toEqual((await readShapeLog(db, shape, handle, handle.snapshotLsn)).messages);
+  expect(skus(fromTail.messages).map((value) => value.sku ?? value.name)).toEqual(['L-0', 'L-1', 'renamed']);
+  expect(feed.liveShapeCount).toBeGreaterThanOrEqual(2);
 });

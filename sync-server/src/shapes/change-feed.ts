@@ -1,18 +1,21 @@
 /**
  * One instance's view of the log's newest entries. On each notification (Postgres NOTIFY from the
  * log appender, or PGlite's in-process notify from the capture trigger) it fetches the new entries
- * ONCE, keeps the last few thousand in memory, and wakes only the waiting shapes they concern:
- * candidates come from the ShapeIndex (table + equality predicates) and are then checked exactly.
- * Live requests read from this tail instead of querying the database per client.
+ * ONCE and keeps the last few thousand in memory. Each shape live requests wait on has its own log
+ * of those changes (LiveShapes): a new transaction is judged and serialised once per shape it
+ * concerns (candidates from the shape index, then checked exactly), and only that shape's waiting
+ * requests are woken. Live requests read a slice of their shape's log, or, when they are behind
+ * where it starts, this tail; neither queries the database per client.
  */
 import type { Executor } from '@niaga/db';
 import type { PgExecutor } from '@niaga/db/pg';
 import type { PgliteExecutor } from '@niaga/db/pglite';
 import pg from 'pg';
-import { changesFor, type ChangeMessage, type LogEntry, type TextRow } from './change-messages.ts';
+import { changesFor, type LogEntry, type TextRow } from './change-messages.ts';
+import { LiveShapes, type LiveShape } from './live-shapes.ts';
 import { visibleInSnapshot } from './pg-snapshot.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
-import { shapeIndexKeys, ShapeIndex } from './shape-index.ts';
+import { shapeIndexKeys } from './shape-index.ts';
 import { logPosition, type LogRead, type ShapeHandle } from './shape-log.ts';
 import { scopeColumnsOf } from './rules.ts';
 import { TailIndex, type TailEntry } from './tail-index.ts';
@@ -26,7 +29,7 @@ export interface Waiter {
 }
 
 interface LiveWaiter {
-  readonly shape: ShapeDefinition;
+  readonly live: LiveShape;
   readonly handle: ShapeHandle;
   readonly afterLsn: bigint;
   readonly wake: () => void;
@@ -43,12 +46,21 @@ export interface EntryRow {
   new_row: TextRow | null;
 }
 
+interface TailRead {
+  readonly read: LogRead;
+  /** The transactions it holds, and whether it skipped one the handle's snapshot saw (then it is not shared). */
+  readonly xids: readonly bigint[];
+  readonly skipped: boolean;
+}
+
 export interface ChangeFeedOptions {
   /** How many log entries the tail keeps; older offsets are read from the database. */
   maxTailEntries?: number;
   /** A live response stops after the transaction that brings it to this many messages. */
   maxMessagesPerRead?: number;
   fetchBatch?: number;
+  /** A shape's live log is forgotten once no request has waited on or read it for this long. */
+  shapeIdleMs?: number;
 }
 
 export class ChangeFeed {
@@ -62,7 +74,8 @@ export class ChangeFeed {
   private readonly tailIndex = new TailIndex(scopeColumnsOf);
   /** Reads served since the tail last grew, by shape and offset (cleared when it grows). */
   private readonly sharedReads = new Map<string, { xids: readonly bigint[]; read: LogRead }>();
-  private readonly index = new ShapeIndex<LiveWaiter>();
+  private readonly liveShapes = new LiveShapes();
+  private readonly waiters = new Map<LiveShape, Set<LiveWaiter>>();
   /** Per table, the log position of the newest TRUNCATE this instance heard of. */
   private readonly truncatedAt = new Map<string, bigint>();
   private fetching: Promise<void> | undefined;
@@ -71,6 +84,7 @@ export class ChangeFeed {
   private readonly maxTailEntries: number;
   private readonly fetchBatch: number;
   private readonly maxMessagesPerRead: number;
+  private readonly shapeIdleMs: number;
 
   constructor(
     private readonly db: Executor,
@@ -79,6 +93,7 @@ export class ChangeFeed {
     this.maxTailEntries = options.maxTailEntries ?? 20_000;
     this.fetchBatch = options.fetchBatch ?? 5_000;
     this.maxMessagesPerRead = options.maxMessagesPerRead ?? 5_000;
+    this.shapeIdleMs = options.shapeIdleMs ?? 60_000;
   }
 
   async start(): Promise<void> {
@@ -100,7 +115,14 @@ export class ChangeFeed {
 
   /** Live requests waiting on this instance. */
   get waiting(): number {
-    return this.index.size;
+    let count = 0;
+    for (const waiters of this.waiters.values()) count += waiters.size;
+    return count;
+  }
+
+  /** Shapes with a live log on this instance. */
+  get liveShapeCount(): number {
+    return this.liveShapes.size;
   }
 
   /**
@@ -112,14 +134,45 @@ export class ChangeFeed {
     if (afterLsn < this.tailStart || afterLsn < this.compactedBefore || afterLsn > this.seen) return undefined;
     // Clients of the same shape at the same offset (a warehouse's pickers, woken together) share
     // one read, unless this client's snapshot already holds one of its transactions.
+    const live = this.liveShapes.get(shape.hash);
+    if (live) live.usedAt = Date.now();
     const key = `${shape.hash}\u0000${afterLsn}`;
     const shared = this.sharedReads.get(key);
     if (shared && !shared.xids.some((xid) => visibleInSnapshot(xid, handle.snapshot))) return shared.read;
+    const { read, xids, skipped } = live && afterLsn >= live.from ? this.readLiveShape(live, handle, afterLsn) : this.readTailEntries(shape, handle, afterLsn);
+    if (!skipped) this.sharedReads.set(key, { xids, read });
+    return read;
+  }
 
+  /** A slice of the shape's live log: its transactions after `afterLsn`, minus those in the handle's snapshot. */
+  private readLiveShape(live: LiveShape, handle: ShapeHandle, afterLsn: bigint): TailRead {
+    const messages: string[] = [];
+    const xids: bigint[] = [];
+    let skipped = false;
+    let throughLsn = this.seen;
+    const { transactions } = live;
+    for (let i = live.firstAfter(afterLsn); i < transactions.length; i++) {
+      const transaction = transactions[i]!;
+      if (visibleInSnapshot(transaction.xid, handle.snapshot)) {
+        skipped = true;
+        continue;
+      }
+      messages.push(...transaction.messages);
+      xids.push(transaction.xid);
+      if (messages.length >= this.maxMessagesPerRead && i + 1 < transactions.length) {
+        throughLsn = transaction.lsn;
+        break;
+      }
+    }
+    return { read: { messages, throughLsn, upToDate: throughLsn === this.seen, globalLsn: this.seen }, xids, skipped };
+  }
+
+  /** The shape's changes judged from the tail's entries: for a request behind where its live log starts. */
+  private readTailEntries(shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint): TailRead {
     const entries = this.tailIndex.entriesFor(shape.table.name, shapeIndexKeys(shape));
     let start = entries.length;
     while (start > 0 && entries[start - 1]!.lsn > afterLsn) start -= 1;
-    const messages: ChangeMessage[] = [];
+    const messages: string[] = [];
     const xids: bigint[] = [];
     let skipped = false;
     let throughLsn = this.seen;
@@ -127,7 +180,7 @@ export class ChangeFeed {
     for (let i = start; i <= entries.length; i++) {
       const entry = entries[i];
       if (transaction.length > 0 && (entry === undefined || entry.lsn !== transaction[0]!.lsn)) {
-        messages.push(...changesFor(shape, transaction));
+        for (const message of changesFor(shape, transaction)) messages.push(JSON.stringify(message));
         // A client far behind gets the rest in further responses, whole transactions each.
         if (entry && messages.length >= this.maxMessagesPerRead) {
           throughLsn = transaction[0]!.lsn;
@@ -142,9 +195,7 @@ export class ChangeFeed {
         xids.push(entry.xid);
       }
     }
-    const read: LogRead = { messages, throughLsn, upToDate: throughLsn === this.seen, globalLsn: this.seen };
-    if (!skipped) this.sharedReads.set(key, { xids, read });
-    return read;
+    return { read: { messages, throughLsn, upToDate: throughLsn === this.seen, globalLsn: this.seen }, xids, skipped };
   }
 
   /** True when the table was truncated after this snapshot: the handle is dead. */
@@ -168,9 +219,12 @@ export class ChangeFeed {
   waitFor(shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint): Waiter {
     let wake!: () => void;
     const changed = new Promise<void>((resolve) => (wake = resolve));
-    const waiter: LiveWaiter = { shape, handle, afterLsn, wake };
-    this.index.add(waiter, shape.table.name, shapeIndexKeys(shape));
-    return { changed, cancel: () => this.index.remove(waiter) };
+    const live = this.liveShapes.open(shape, this.seen);
+    const waiter: LiveWaiter = { live, handle, afterLsn, wake };
+    const waiters = this.waiters.get(live) ?? new Set<LiveWaiter>();
+    this.waiters.set(live, waiters);
+    waiters.add(waiter);
+    return { changed, cancel: () => waiters.delete(waiter) };
   }
 
   /** Called on every notification; bursts coalesce into one fetch at a time. */
@@ -227,6 +281,7 @@ export class ChangeFeed {
       this.seen = entries.at(-1)!.lsn;
       this.sharedReads.clear();
       this.trim();
+      this.forgetIdleShapes();
       this.dispatch(entries);
       if (rows.length < this.fetchBatch) return;
     }
@@ -237,16 +292,23 @@ export class ChangeFeed {
     this.compactedBefore = BigInt(rows[0]!.compacted_before);
   }
 
+  /** Appends each transaction to the live logs of the shapes it concerns and wakes their waiting requests. */
   private dispatch(entries: readonly TailEntry[]): void {
     const woken = new Set<LiveWaiter>();
-    for (const entry of entries) {
-      for (const waiter of this.index.candidates(entry.table, entry.oldRow, entry.newRow)) {
-        if (woken.has(waiter) || entry.lsn <= waiter.afterLsn || visibleInSnapshot(entry.xid, waiter.handle.snapshot)) continue;
-        if (changesFor(waiter.shape, [entry]).length > 0) woken.add(waiter);
+    let start = 0;
+    for (let end = 1; end <= entries.length; end++) {
+      if (end < entries.length && entries[end]!.lsn === entries[start]!.lsn) continue;
+      const transaction = entries.slice(start, end);
+      start = end;
+      const { lsn, xid } = transaction[0]!;
+      for (const live of this.liveShapes.append(transaction)) {
+        for (const waiter of this.waiters.get(live) ?? []) {
+          if (lsn > waiter.afterLsn && !visibleInSnapshot(xid, waiter.handle.snapshot)) woken.add(waiter);
+        }
       }
     }
     for (const waiter of woken) {
-      this.index.remove(waiter);
+      this.waiters.get(waiter.live)?.delete(waiter);
       waiter.wake();
     }
   }
@@ -259,12 +321,20 @@ export class ChangeFeed {
     this.tailStart = this.tail[drop - 1]!.lsn;
     this.tail.splice(0, drop);
     this.tailIndex.dropThrough(this.tailStart);
+    this.liveShapes.dropThrough(this.tailStart);
+  }
+
+  /** Forgets the live logs of shapes nobody has waited on or read for a while. */
+  private forgetIdleShapes(): void {
+    const idleSince = Date.now() - this.shapeIdleMs;
+    this.liveShapes.forgetUnless((live) => (this.waiters.get(live)?.size ?? 0) > 0 || live.usedAt > idleSince);
+    for (const live of this.waiters.keys()) if (this.liveShapes.get(live.shape.hash) !== live) this.waiters.delete(live);
   }
 
   private wakeAll(): void {
-    for (const waiter of [...this.index.all()]) {
-      this.index.remove(waiter);
-      waiter.wake();
+    for (const waiters of this.waiters.values()) {
+      for (const waiter of waiters) waiter.wake();
+      waiters.clear();
     }
   }
 

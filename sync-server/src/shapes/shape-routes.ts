@@ -54,7 +54,7 @@ const bodies = new WeakMap<LogRead, Buffer>();
 function bodyOf(read: LogRead): Buffer {
   let body = bodies.get(read);
   if (!body) {
-    const parts = read.messages.map((message) => JSON.stringify(message));
+    const parts = [...read.messages];
     if (read.upToDate) parts.push(upToDate(read.globalLsn));
     bodies.set(read, (body = Buffer.from(`[${parts.join(',')}]`)));
   }

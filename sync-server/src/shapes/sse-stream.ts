@@ -47,7 +47,7 @@ export async function streamSse(request: FastifyRequest, reply: FastifyReply, op
       const result = pending ?? (await options.read(through));
       pending = undefined;
       if (result.messages.length > 0) {
-        const events = result.messages.map((message) => `data: ${JSON.stringify(message)}\n\n`);
+        const events = result.messages.map((message) => `data: ${message}\n\n`);
         const lsn = result.upToDate ? result.globalLsn : result.throughLsn;
         events.push(`data: ${JSON.stringify({ headers: { control: 'up-to-date', global_last_seen_lsn: lsn.toString() } })}\n\n`);
         raw.write(events.join(''));
