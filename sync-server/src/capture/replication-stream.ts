@@ -3,7 +3,7 @@
  * batches and only then acknowledges. It ends (its `ended` promise rejects) on the first error;
  * the leader decides what happens next. Nothing acknowledged is ever beyond what the log holds.
  */
-import type { Executor } from '@niaga/db';
+import type { Queryable } from '@niaga/db';
 import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
 import { CaptureError, CaptureErrorCode } from './capture-error.ts';
 import type { CaptureLogger } from './capture-logger.ts';
@@ -22,7 +22,8 @@ export interface TruncateEvent {
 
 export interface StreamSessionOptions {
   readonly connectionString: string;
-  readonly db: Executor;
+  /** Where the log is appended: the leader's own connection, so that requests busy with the pool cannot hold capture up. */
+  readonly db: Queryable;
   readonly slotName: string;
   readonly publicationName: string;
   readonly maxBatchTransactions: number;
@@ -58,7 +59,7 @@ class GuardedReplicationService extends LogicalReplicationService {
   }
 }
 
-async function confirmedFlush(db: Executor, slotName: string): Promise<bigint> {
+async function confirmedFlush(db: Queryable, slotName: string): Promise<bigint> {
   const { rows } = await db.query<{ lsn: string | null }>('select confirmed_flush_lsn::text as lsn from pg_replication_slots where slot_name = $1', [slotName]);
   const lsn = rows[0]?.lsn;
   return lsn ? parseLsn(lsn) : 0n;
@@ -70,7 +71,7 @@ async function confirmedFlush(db: Executor, slotName: string): Promise<bigint> {
  * it in the proc array, so under load the batch can hold an xid at or past that xmax (seen with
  * bench/push-throughput.ts: "xid 79424 is newer than the reference xid8 79423"); then wait for it.
  */
-async function xidReference(db: Executor, xid32s: readonly number[], timeoutMs: number): Promise<bigint> {
+async function xidReference(db: Queryable, xid32s: readonly number[], timeoutMs: number): Promise<bigint> {
   const deadline = Date.now() + timeoutMs;
   for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, 50)) {
     const { rows } = await db.query<{ xmax: string }>('select pg_snapshot_xmax(pg_current_snapshot())::text as xmax');
@@ -89,7 +90,7 @@ async function xidReference(db: Executor, xid32s: readonly number[], timeoutMs: 
  * shape snapshot taken in that moment would miss the transaction while its lsn is already in the
  * log, so wait until every transaction of the batch is visible before appending it.
  */
-async function waitUntilVisible(db: Executor, xids: readonly bigint[], timeoutMs: number): Promise<void> {
+async function waitUntilVisible(db: Queryable, xids: readonly bigint[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let waiting = [...new Set(xids)].map(String);
   for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, 50)) {

@@ -7,8 +7,8 @@
  * requests are woken. Live requests read a slice of their shape's log, or, when they are behind
  * where it starts, this tail; neither queries the database per client.
  */
-import type { Executor } from '@niaga/db';
-import type { PgExecutor } from '@niaga/db/pg';
+import type { Executor, Queryable } from '@niaga/db';
+import { queryableOf, type PgExecutor } from '@niaga/db/pg';
 import type { PgliteExecutor } from '@niaga/db/pglite';
 import pg from 'pg';
 import { changesFor, type LogEntry, type TextRow } from './change-messages.ts';
@@ -78,6 +78,8 @@ export class ChangeFeed {
   private readonly waiters = new Map<LiveShape, Set<LiveWaiter>>();
   /** Per table, the log position of the newest TRUNCATE this instance heard of. */
   private readonly truncatedAt = new Map<string, bigint>();
+  /** Where new entries are read: on Postgres the listening connection, so that requests busy with the pool cannot hold the feed up. */
+  private reader: Queryable;
   private fetching: Promise<void> | undefined;
   private fetchAgain = false;
   private stopListening: (() => Promise<void>) | undefined;
@@ -94,6 +96,7 @@ export class ChangeFeed {
     this.fetchBatch = options.fetchBatch ?? 5_000;
     this.maxMessagesPerRead = options.maxMessagesPerRead ?? 5_000;
     this.shapeIdleMs = options.shapeIdleMs ?? 60_000;
+    this.reader = db;
   }
 
   async start(): Promise<void> {
@@ -246,7 +249,7 @@ export class ChangeFeed {
 
   private async fetchNew(): Promise<void> {
     for (;;) {
-      const { rows } = await this.db.query<EntryRow & { compacted_before: string }>(
+      const { rows } = await this.reader.query<EntryRow & { compacted_before: string }>(
         `select c.lsn::text as lsn, c.op_index, c.xid::text as xid, c.table_name, c.operation, c.old_row, c.new_row,
                 (select compacted_before from sync.log_state)::text as compacted_before
            from sync.change_log c where c.lsn > $1 order by c.lsn, c.op_index limit $2`,
@@ -259,7 +262,7 @@ export class ChangeFeed {
         // Never take half a transaction: leave the last one for the next round (unless it is all there is).
         const lastLsn = rows.at(-1)!.lsn;
         const whole = rows.filter((row) => row.lsn !== lastLsn);
-        batch = whole.length > 0 ? whole : (await this.db.query<EntryRow>(
+        batch = whole.length > 0 ? whole : (await this.reader.query<EntryRow>(
           `select lsn::text as lsn, op_index, xid::text as xid, table_name, operation, old_row, new_row from sync.change_log where lsn = $1 order by op_index`,
           [lastLsn],
         )).rows;
@@ -288,7 +291,7 @@ export class ChangeFeed {
   }
 
   private async refreshCompaction(): Promise<void> {
-    const { rows } = await this.db.query<{ compacted_before: string }>('select compacted_before::text from sync.log_state');
+    const { rows } = await this.reader.query<{ compacted_before: string }>('select compacted_before::text from sync.log_state');
     this.compactedBefore = BigInt(rows[0]!.compacted_before);
   }
 
@@ -352,9 +355,13 @@ export class ChangeFeed {
     let stopped = false;
     const connect = async (): Promise<void> => {
       if (stopped) return;
-      const next = new pg.Client({ connectionString: db.connectionString });
+      const next = new pg.Client({ connectionString: db.connectionString, application_name: 'niaga-change-feed', options: '-c TimeZone=UTC' });
       next.on('notification', (message) => (message.channel === truncateChannel ? this.truncated(message.payload) : this.notify()));
       next.on('error', () => {
+        if (client === next) {
+          client = undefined;
+          this.reader = db;
+        }
         void next.end().catch(() => {});
         if (!stopped) setTimeout(() => void connect().catch(() => {}), 1000);
       });
@@ -362,6 +369,7 @@ export class ChangeFeed {
       await next.query(`listen ${changeChannel}`);
       await next.query(`listen ${truncateChannel}`);
       client = next;
+      this.reader = queryableOf(next);
       this.notify(); // catch up on anything committed while not listening
     };
     await connect();
