@@ -73,3 +73,30 @@ test("a waiting request is woken only by its shape's changes; reads from the sha
   expect(skus(fromTail.messages).map((value) => value.sku ?? value.name)).toEqual(['L-0', 'L-1', 'renamed']);
   expect(feed.liveShapeCount).toBeGreaterThanOrEqual(2);
 });
+
+test("a shape's live log reaches back further than the tail: a client behind the tail but not behind its shape's log still reads from memory", async () => {
+  const small = new ChangeFeed(db, { maxTailEntries: 2 });
+  await small.start();
+  try {
+    const admin = { sub: 'u', sid: 's', role: 'admin', warehouse_id: null, territory_id: null, agent_id: null, customer_id: null } as const;
+    const catalog = await loadTableCatalog(db, ['catalog.products']);
+    const shape = resolveShape(parseShapeRequest({ table: 'catalog.products', offset: '-1', where: "sku LIKE 'B-%'" }), admin, catalog);
+    const other = resolveShape(parseShapeRequest({ table: 'catalog.products', offset: '-1', where: "sku LIKE 'none-%'" }), admin, catalog);
+    const { handle } = await takeSnapshot(db, shape);
+    await waitFor(() => small.latestLsn >= handle.snapshotLsn, 'the feed to reach the snapshot');
+    const start = small.latestLsn;
+    small.waitFor(shape, handle, start).cancel(); // opens the shape's live log
+    for (let transaction = 0; transaction < 4; transaction++) {
+      await db.exec(`insert into catalog.products (sku, name, price_minor) values ('B-${transaction}', 'b', 1), ('X-${transaction}', 'x', 1)`);
+    }
+    await waitFor(() => small.latestLsn >= start + 4n, 'the feed to see four transactions');
+    const read = small.readTail(shape, handle, start)!;
+    expect(read).toBeDefined();
+    expect(read.messages.map((message) => (JSON.parse(message) as { value: { sku: string } }).value.sku)).toEqual(['B-0', 'B-1', 'B-2', 'B-3']);
+    expect(read.messages).toEqual((await readShapeLog(db, shape, handle, start)).messages);
+    // A shape without a live log that far back reads the database.
+    expect(small.readTail(other, handle, start)).toBeUndefined();
+  } finally {
+    await small.close();
+  }
+});

@@ -58,6 +58,8 @@ export interface ChangeFeedOptions {
   maxTailEntries?: number;
   /** A live response stops after the transaction that brings it to this many messages. */
   maxMessagesPerRead?: number;
+  /** How many messages each live shape's log keeps (see LiveShapes); it may reach back further than the tail. */
+  maxShapeLogMessages?: number;
   fetchBatch?: number;
   /** A shape's live log is forgotten once no request has waited on or read it for this long. */
   shapeIdleMs?: number;
@@ -74,7 +76,7 @@ export class ChangeFeed {
   private readonly tailIndex = new TailIndex(scopeColumnsOf);
   /** Reads served since the tail last grew, by shape and offset (cleared when it grows). */
   private readonly sharedReads = new Map<string, { xids: readonly bigint[]; read: LogRead }>();
-  private readonly liveShapes = new LiveShapes();
+  private readonly liveShapes: LiveShapes;
   private readonly waiters = new Map<LiveShape, Set<LiveWaiter>>();
   /** Per table, the log position of the newest TRUNCATE this instance heard of. */
   private readonly truncatedAt = new Map<string, bigint>();
@@ -96,6 +98,7 @@ export class ChangeFeed {
     this.fetchBatch = options.fetchBatch ?? 5_000;
     this.maxMessagesPerRead = options.maxMessagesPerRead ?? 5_000;
     this.shapeIdleMs = options.shapeIdleMs ?? 60_000;
+    this.liveShapes = new LiveShapes(options.maxShapeLogMessages ?? 4 * this.maxMessagesPerRead);
     this.reader = db;
   }
 
@@ -129,20 +132,22 @@ export class ChangeFeed {
   }
 
   /**
-   * The shape's changes after `afterLsn`, from memory; undefined when the tail does not reach back
-   * that far (or the log was compacted past it), and the caller must read the database.
+   * The shape's changes after `afterLsn`, from memory; undefined when neither its live log nor the
+   * tail reaches back that far (or the log was compacted past it): the caller must read the database.
    */
   readTail(shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint): LogRead | undefined {
     // Also when the client is ahead of this instance's tail (it read the database more recently).
-    if (afterLsn < this.tailStart || afterLsn < this.compactedBefore || afterLsn > this.seen) return undefined;
-    // Clients of the same shape at the same offset (a warehouse's pickers, woken together) share
-    // one read, unless this client's snapshot already holds one of its transactions.
+    if (afterLsn < this.compactedBefore || afterLsn > this.seen) return undefined;
     const live = this.liveShapes.get(shape.hash);
     if (live) live.usedAt = Date.now();
+    const inLiveLog = live !== undefined && afterLsn >= live.from;
+    if (!inLiveLog && afterLsn < this.tailStart) return undefined;
+    // Clients of the same shape at the same offset (a warehouse's pickers, woken together) share
+    // one read, unless this client's snapshot already holds one of its transactions.
     const key = `${shape.hash}\u0000${afterLsn}`;
     const shared = this.sharedReads.get(key);
     if (shared && !shared.xids.some((xid) => visibleInSnapshot(xid, handle.snapshot))) return shared.read;
-    const { read, xids, skipped } = live && afterLsn >= live.from ? this.readLiveShape(live, handle, afterLsn) : this.readTailEntries(shape, handle, afterLsn);
+    const { read, xids, skipped } = inLiveLog ? this.readLiveShape(live, handle, afterLsn) : this.readTailEntries(shape, handle, afterLsn);
     if (!skipped) this.sharedReads.set(key, { xids, read });
     return read;
   }
@@ -324,7 +329,6 @@ export class ChangeFeed {
     this.tailStart = this.tail[drop - 1]!.lsn;
     this.tail.splice(0, drop);
     this.tailIndex.dropThrough(this.tailStart);
-    this.liveShapes.dropThrough(this.tailStart);
   }
 
   /** Forgets the live logs of shapes nobody has waited on or read for a while. */

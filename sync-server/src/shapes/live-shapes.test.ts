@@ -97,10 +97,10 @@ test("each live shape's log is exactly what changesFor gives it, transaction by 
   );
 });
 
-test('append returns the shapes that got messages; a log dropped through an lsn keeps only later transactions', () => {
+test('append returns the shapes that got messages; a log over its size keeps its newest whole transactions', () => {
   const picker = shapeOf({ table, warehouse: 'a', where: undefined, columns: 'all', replica: 'default' }, 0);
   const other = shapeOf({ table, warehouse: 'b', where: undefined, columns: 'all', replica: 'default' }, 1);
-  const live = new LiveShapes();
+  const live = new LiveShapes(2);
   live.open(picker, 0n);
   live.open(other, 0n);
   const insert = (lsn: bigint, warehouse: string): TailEntry[] => [
@@ -112,11 +112,15 @@ test('append returns the shapes that got messages; a log dropped through an lsn 
   live.append(insert(4n, 'a'));
   const log = live.get('shape-0')!;
   expect(log.firstAfter(0n)).toBe(0);
-  expect(log.firstAfter(3n)).toBe(2);
-  expect(log.firstAfter(9n)).toBe(3);
-  live.dropThrough(3n);
-  expect(log.from).toBe(3n);
-  expect(log.transactions.map((tx) => tx.lsn)).toEqual([4n]);
+  expect(log.firstAfter(3n)).toBe(1);
+  expect(log.firstAfter(9n)).toBe(2);
+  expect(log.from).toBe(1n); // three messages, two kept
+  expect(log.transactions.map((tx) => tx.lsn)).toEqual([3n, 4n]);
+  expect(log.messageCount).toBe(2);
+  const wide: TailEntry[] = [1, 2, 3].map((id) => ({ ...insert(6n, 'a')[0]!, op: id, newRow: { id: String(id + 10), warehouse_id: 'a', qty: '1', note: null } }));
+  live.append(wide);
+  expect(log.transactions.map((tx) => [tx.lsn, tx.messages.length])).toEqual([[6n, 3]]); // the newest is kept whole
+  expect(log.from).toBe(4n);
   live.forgetUnless((shape) => shape.shape.hash !== 'shape-0');
   expect(live.get('shape-0')).toBeUndefined();
   expect(live.size).toBe(1);

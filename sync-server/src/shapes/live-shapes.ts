@@ -3,7 +3,9 @@
  * a transaction, each shape it concerns gets that transaction's messages, judged and serialised
  * once, however many clients read the shape and at whatever offsets (Electric's log per shape,
  * in memory). A live read is then a slice of its shape's log. Shapes alike in columns and replica
- * mode share the very message strings, so the memory is about one copy per change.
+ * mode share the very message strings, so the memory is about one copy per change. Each log keeps
+ * its newest `maxMessages` messages (whole transactions), so a client that fell behind, but not by
+ * more than that, still reads from memory.
  */
 import { entryMessages, membership, type ChangeMessage, type Membership } from './change-messages.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
@@ -22,6 +24,8 @@ export class LiveShape {
   readonly transactions: ShapeTransaction[] = [];
   /** When a request last read or waited on it (Date.now()). */
   usedAt = Date.now();
+  /** How many messages `transactions` hold. */
+  messageCount = 0;
   /** Messages are shared with other shapes of the same columns and replica mode. */
   readonly rendering: string;
 
@@ -45,11 +49,15 @@ export class LiveShape {
     return low;
   }
 
-  /** Forgets the transactions at or below `lsn`: the log now starts there. */
-  dropThrough(lsn: bigint): void {
-    if (lsn <= this.from) return;
-    this.transactions.splice(0, this.firstAfter(lsn));
-    this.from = lsn;
+  append(transaction: ShapeTransaction, maxMessages: number): void {
+    this.transactions.push(transaction);
+    this.messageCount += transaction.messages.length;
+    if (this.messageCount <= maxMessages) return;
+    // Drop the oldest whole transactions, keeping at least the newest.
+    let drop = 0;
+    while (drop < this.transactions.length - 1 && this.messageCount > maxMessages) this.messageCount -= this.transactions[drop++]!.messages.length;
+    this.from = this.transactions[drop - 1]!.lsn;
+    this.transactions.splice(0, drop);
   }
 }
 
@@ -63,6 +71,9 @@ interface Rendered {
 export class LiveShapes {
   private readonly byHash = new Map<string, LiveShape>();
   private readonly index = new ShapeIndex<LiveShape>();
+
+  /** `maxMessages`: how many messages each shape's log keeps at most (whole transactions; at least the newest). */
+  constructor(private readonly maxMessages = 20_000) {}
 
   get size(): number {
     return this.byHash.size;
@@ -122,15 +133,10 @@ export class LiveShapes {
       if (!final) continue;
       final.lastJson ??= JSON.stringify({ ...final.last!, headers: { ...final.last!.headers, last: true } });
       const messages = parts.flatMap((part) => (part === final ? [...part.json.slice(0, -1), final.lastJson!] : part.json));
-      live.transactions.push({ lsn: first.lsn, xid: first.xid, messages });
+      live.append({ lsn: first.lsn, xid: first.xid, messages }, this.maxMessages);
       appended.push(live);
     }
     return appended;
-  }
-
-  /** Every live log now starts at `lsn` at the earliest (the feed's tail was trimmed there). */
-  dropThrough(lsn: bigint): void {
-    for (const live of this.byHash.values()) live.dropThrough(lsn);
   }
 
   /** Forgets the shapes `keep` says no to (no request has used them for a while). */
