@@ -131,6 +131,13 @@ export class ChangeFeed {
     return this.liveShapes.size;
   }
 
+  /** Messages their logs hold. */
+  get liveShapeMessages(): number {
+    let count = 0;
+    for (const live of this.liveShapes.values()) count += live.messageCount;
+    return count;
+  }
+
   /**
    * The shape's changes after `afterLsn`, from memory; undefined when neither its live log nor the
    * tail reaches back that far (or the log was compacted past it): the caller must read the database.
