@@ -46,7 +46,7 @@ export interface EntryRow {
   new_row: TextRow | null;
 }
 
-interface TailRead {
+interface FeedRead {
   readonly read: LogRead;
   /** The transactions it holds, and whether it skipped one the handle's snapshot saw (then it is not shared). */
   readonly xids: readonly bigint[];
@@ -60,6 +60,8 @@ export interface ChangeFeedOptions {
   maxMessagesPerRead?: number;
   /** How many messages each live shape's log keeps (see LiveShapes); it may reach back further than the tail. */
   maxShapeLogMessages?: number;
+  /** Past this many messages in all live logs together, they reach back no further than the tail. */
+  maxLiveLogMessages?: number;
   fetchBatch?: number;
   /** A shape's live log is forgotten once no request has waited on or read it for this long. */
   shapeIdleMs?: number;
@@ -89,6 +91,7 @@ export class ChangeFeed {
   private readonly fetchBatch: number;
   private readonly maxMessagesPerRead: number;
   private readonly shapeIdleMs: number;
+  private readonly maxLiveLogMessages: number;
 
   constructor(
     private readonly db: Executor,
@@ -99,6 +102,7 @@ export class ChangeFeed {
     this.maxMessagesPerRead = options.maxMessagesPerRead ?? 5_000;
     this.shapeIdleMs = options.shapeIdleMs ?? 60_000;
     this.liveShapes = new LiveShapes(options.maxShapeLogMessages ?? 4 * this.maxMessagesPerRead);
+    this.maxLiveLogMessages = options.maxLiveLogMessages ?? 200_000;
     this.reader = db;
   }
 
@@ -133,9 +137,7 @@ export class ChangeFeed {
 
   /** Messages their logs hold. */
   get liveShapeMessages(): number {
-    let count = 0;
-    for (const live of this.liveShapes.values()) count += live.messageCount;
-    return count;
+    return this.liveShapes.totalMessages;
   }
 
   /**
@@ -160,7 +162,7 @@ export class ChangeFeed {
   }
 
   /** A slice of the shape's live log: its transactions after `afterLsn`, minus those in the handle's snapshot. */
-  private readLiveShape(live: LiveShape, handle: ShapeHandle, afterLsn: bigint): TailRead {
+  private readLiveShape(live: LiveShape, handle: ShapeHandle, afterLsn: bigint): FeedRead {
     const messages: string[] = [];
     const xids: bigint[] = [];
     let skipped = false;
@@ -183,7 +185,7 @@ export class ChangeFeed {
   }
 
   /** The shape's changes judged from the tail's entries: for a request behind where its live log starts. */
-  private readTailEntries(shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint): TailRead {
+  private readTailEntries(shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint): FeedRead {
     const entries = this.tailIndex.entriesFor(shape.table.name, shapeIndexKeys(shape));
     let start = entries.length;
     while (start > 0 && entries[start - 1]!.lsn > afterLsn) start -= 1;
@@ -297,7 +299,14 @@ export class ChangeFeed {
       this.sharedReads.clear();
       this.trim();
       this.forgetIdleShapes();
-      this.dispatch(entries);
+      try {
+        this.dispatch(entries);
+      } catch (error) {
+        // A live log that missed part of these entries would claim changes it lacks: start them all afresh.
+        this.liveShapes.forgetUnless(() => false);
+        throw error;
+      }
+      if (this.liveShapes.totalMessages > this.maxLiveLogMessages) this.liveShapes.dropThrough(this.tailStart);
       if (rows.length < this.fetchBatch) return;
     }
   }
@@ -364,28 +373,48 @@ export class ChangeFeed {
   private async listenPg(db: PgExecutor): Promise<() => Promise<void>> {
     let client: pg.Client | undefined;
     let stopped = false;
-    const connect = async (): Promise<void> => {
+    let retry: NodeJS.Timeout | undefined;
+    /** Connects and listens; on any failure, now or later, ends that connection and tries again a second later. */
+    const connect = async (first: boolean): Promise<void> => {
       if (stopped) return;
-      const next = new pg.Client({ connectionString: db.connectionString, application_name: 'niaga-change-feed', options: '-c TimeZone=UTC' });
-      next.on('notification', (message) => (message.channel === truncateChannel ? this.truncated(message.payload) : this.notify()));
-      next.on('error', () => {
+      const next = new pg.Client({ connectionString: db.connectionString, application_name: 'niaga-change-feed', options: '-c TimeZone=UTC', keepAlive: true });
+      let failed = false;
+      const fail = () => {
+        if (failed) return;
+        failed = true;
         if (client === next) {
           client = undefined;
           this.reader = db;
         }
         void next.end().catch(() => {});
-        if (!stopped) setTimeout(() => void connect().catch(() => {}), 1000);
-      });
-      await next.connect();
-      await next.query(`listen ${changeChannel}`);
-      await next.query(`listen ${truncateChannel}`);
+        if (!stopped) retry = setTimeout(() => void connect(false), 1000);
+      };
+      next.on('notification', (message) => (message.channel === truncateChannel ? this.truncated(message.payload) : this.notify()));
+      next.on('error', fail);
+      next.on('end', fail);
+      try {
+        await next.connect();
+        await next.query(`listen ${changeChannel}`);
+        await next.query(`listen ${truncateChannel}`);
+      } catch (error) {
+        // pg rejects a failed connect without an 'error' event: without this, a feed that lost
+        // its database for longer than a retry would never listen again.
+        fail();
+        if (first) {
+          stopped = true;
+          clearTimeout(retry);
+          throw error;
+        }
+        return;
+      }
       client = next;
       this.reader = queryableOf(next);
       this.notify(); // catch up on anything committed while not listening
     };
-    await connect();
+    await connect(true);
     return async () => {
       stopped = true;
+      clearTimeout(retry);
       await client?.end().catch(() => {});
     };
   }

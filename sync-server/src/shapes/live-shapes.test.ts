@@ -121,8 +121,26 @@ test('append returns the shapes that got messages; a log over its size keeps its
   live.append(wide);
   expect(log.transactions.map((tx) => [tx.lsn, tx.messages.length])).toEqual([[6n, 3]]); // the newest is kept whole
   expect(log.from).toBe(4n);
+  expect(live.totalMessages).toBe(3);
+  live.dropThrough(6n);
+  expect([log.from, log.transactions.length, log.messageCount, live.totalMessages]).toEqual([6n, 0, 0, 0]);
   live.forgetUnless((shape) => shape.shape.hash !== 'shape-0');
   expect(live.get('shape-0')).toBeUndefined();
   expect(live.size).toBe(1);
   expect(live.append(insert(5n, 'a'))).toEqual([]); // forgotten: no longer a candidate
+});
+
+test("a transaction larger than a log's limit, arriving first, is kept whole and the log still starts where it did", () => {
+  const picker = shapeOf({ table, warehouse: 'a', where: undefined, columns: 'all', replica: 'default' }, 0);
+  const other = shapeOf({ table, warehouse: undefined, where: undefined, columns: 'no-note', replica: 'default' }, 1);
+  const live = new LiveShapes(2);
+  live.open(picker, 7n);
+  live.open(other, 7n);
+  const big: TailEntry[] = [1, 2, 3].map((id) => ({ lsn: 8n, op: id, xid: 8n, table: table.name, operation: 'insert', oldRow: null, newRow: { id: String(id), warehouse_id: 'a', qty: '1', note: null } }));
+  expect(live.append(big).map((shape) => shape.shape.hash).sort()).toEqual(['shape-0', 'shape-1']);
+  for (const hash of ['shape-0', 'shape-1']) {
+    const log = live.get(hash)!;
+    expect([log.from, log.transactions.length, log.messageCount]).toEqual([7n, 1, 3]);
+  }
+  expect(live.totalMessages).toBe(6);
 });

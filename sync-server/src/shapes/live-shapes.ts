@@ -5,7 +5,7 @@
  * in memory). A live read is then a slice of its shape's log. Shapes alike in columns and replica
  * mode share the very message strings, so the memory is about one copy per change. Each log keeps
  * its newest `maxMessages` messages (whole transactions), so a client that fell behind, but not by
- * more than that, still reads from memory.
+ * more than that, still reads from memory; the feed bounds them together too (ChangeFeed).
  */
 import { entryMessages, membership, type ChangeMessage, type Membership } from './change-messages.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
@@ -49,15 +49,27 @@ export class LiveShape {
     return low;
   }
 
+  /** Appends a transaction, then drops the oldest whole ones while over `maxMessages` (the newest always stays). */
   append(transaction: ShapeTransaction, maxMessages: number): void {
     this.transactions.push(transaction);
     this.messageCount += transaction.messages.length;
-    if (this.messageCount <= maxMessages) return;
-    // Drop the oldest whole transactions, keeping at least the newest.
     let drop = 0;
-    while (drop < this.transactions.length - 1 && this.messageCount > maxMessages) this.messageCount -= this.transactions[drop++]!.messages.length;
-    this.from = this.transactions[drop - 1]!.lsn;
-    this.transactions.splice(0, drop);
+    let kept = this.messageCount;
+    while (drop < this.transactions.length - 1 && kept > maxMessages) kept -= this.transactions[drop++]!.messages.length;
+    if (drop > 0) this.dropFirst(drop);
+  }
+
+  /** Forgets the transactions at or below `lsn`: the log starts there at the earliest. */
+  dropThrough(lsn: bigint): void {
+    const count = this.firstAfter(lsn);
+    if (count > 0) this.dropFirst(count);
+    if (lsn > this.from) this.from = lsn;
+  }
+
+  private dropFirst(count: number): void {
+    // The log still holds every change after the last transaction it lets go.
+    this.from = this.transactions[count - 1]!.lsn;
+    for (const dropped of this.transactions.splice(0, count)) this.messageCount -= dropped.messages.length;
   }
 }
 
@@ -71,6 +83,8 @@ interface Rendered {
 export class LiveShapes {
   private readonly byHash = new Map<string, LiveShape>();
   private readonly index = new ShapeIndex<LiveShape>();
+  /** Messages all the logs hold (a message shared by several shapes counts once per shape). */
+  totalMessages = 0;
 
   /** `maxMessages`: how many messages each shape's log keeps at most (whole transactions; at least the newest). */
   constructor(private readonly maxMessages = 20_000) {}
@@ -133,10 +147,21 @@ export class LiveShapes {
       if (!final) continue;
       final.lastJson ??= JSON.stringify({ ...final.last!, headers: { ...final.last!.headers, last: true } });
       const messages = parts.flatMap((part) => (part === final ? [...part.json.slice(0, -1), final.lastJson!] : part.json));
+      const before = live.messageCount;
       live.append({ lsn: first.lsn, xid: first.xid, messages }, this.maxMessages);
+      this.totalMessages += live.messageCount - before;
       appended.push(live);
     }
     return appended;
+  }
+
+  /** Every log forgets what it holds at or below `lsn`. */
+  dropThrough(lsn: bigint): void {
+    for (const live of this.byHash.values()) {
+      const before = live.messageCount;
+      live.dropThrough(lsn);
+      this.totalMessages += live.messageCount - before;
+    }
   }
 
   /** Forgets the shapes `keep` says no to (no request has used them for a while). */
@@ -145,10 +170,7 @@ export class LiveShapes {
       if (keep(live)) continue;
       this.byHash.delete(hash);
       this.index.remove(live);
+      this.totalMessages -= live.messageCount;
     }
-  }
-
-  values(): IterableIterator<LiveShape> {
-    return this.byHash.values();
   }
 }

@@ -54,7 +54,7 @@ describe('shapes over Postgres logical replication', () => {
       await db.query(`insert into agents.territories (code, name) values ('CUT-1', 'before the cut')`);
       await waitFor(() => shape.currentRows.length === 1, 'the first row');
       const { rows } = await db.query<{ cut: number }>(
-        `select count(pg_terminate_backend(pid))::int as cut from pg_stat_activity where application_name in ('niaga-change-feed', 'niaga-capture-leader')`,
+        `select count(pg_terminate_backend(pid))::int as cut from pg_stat_activity where datname = current_database() and application_name in ('niaga-change-feed', 'niaga-capture-leader')`,
       );
       expect(rows[0]!.cut).toBe(2);
       await db.query(`insert into agents.territories (code, name) values ('CUT-2', 'after the cut')`);
