@@ -97,7 +97,8 @@ describe('settleXids', () => {
 
   test('agrees with widenXid and visibleInSnapshot for any snapshot taken after the batch was decoded', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 1n << 31n, max: maxXid8 }), fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 1, maxLength: 5 }), fc.array(fc.integer({ min: 0, max: 1200 })), (xmax, ages, inProgressAges) => {
+      // xmax anywhere, and just past an epoch boundary (where the batch's xids lie in the epoch before).
+      fc.property(fc.oneof(fc.bigInt({ min: 1n << 31n, max: maxXid8 }), fc.tuple(fc.bigInt({ min: 1n, max: (1n << 30n) }), fc.bigInt({ min: 0n, max: 1500n })).map(([k, past]) => k * epoch + past)), fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 1, maxLength: 5 }), fc.array(fc.integer({ min: 0, max: 1200 })), (xmax, ages, inProgressAges) => {
         const xids = ages.map((age) => xmax - BigInt(age));
         const xip = [...new Set(inProgressAges.map((age) => xmax - BigInt(age)).filter((xid) => xid >= 0n))].sort((a, b) => (a < b ? -1 : 1));
         const xmin = xip[0] ?? xmax;

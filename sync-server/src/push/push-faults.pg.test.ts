@@ -76,6 +76,8 @@ test("the change feed listens again after the database was down for longer than 
   await engine.kill();
   await new Promise((resolve) => setTimeout(resolve, 3500)); // the feed retries every second meanwhile
   await engine.restart();
+  // Far ahead of any real lsn: capture would now skip real transactions below it as already
+  // logged. This server runs no capture leader, and this is the file's last test.
   const lsn = (await position()) + 1_000_000n;
   // As the capture leader appends (its NOTIFY is what the feed listens for); the pool may need a moment after the restart.
   const deadline = Date.now() + 15_000;

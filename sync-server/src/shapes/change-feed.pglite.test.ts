@@ -100,3 +100,24 @@ test("a shape's live log reaches back further than the tail: a client behind the
     await small.close();
   }
 });
+
+test('once all live logs together hold more than maxLiveLogMessages, they reach back no further than the tail', async () => {
+  const small = new ChangeFeed(db, { maxTailEntries: 2, maxLiveLogMessages: 1 });
+  await small.start();
+  try {
+    const admin = { sub: 'u', sid: 's', role: 'admin', warehouse_id: null, territory_id: null, agent_id: null, customer_id: null } as const;
+    const shape = resolveShape(parseShapeRequest({ table: 'catalog.products', offset: '-1', where: "sku LIKE 'C-%'" }), admin, await loadTableCatalog(db, ['catalog.products']));
+    const { handle } = await takeSnapshot(db, shape);
+    await waitFor(() => small.latestLsn >= handle.snapshotLsn, 'the feed to reach the snapshot');
+    const start = small.latestLsn;
+    small.waitFor(shape, handle, start).cancel();
+    for (let transaction = 0; transaction < 4; transaction++) {
+      await db.exec(`insert into catalog.products (sku, name, price_minor) values ('C-${transaction}', 'c', 1)`);
+    }
+    await waitFor(() => small.latestLsn >= start + 4n, 'the feed to see four transactions');
+    expect(small.readTail(shape, handle, start)).toBeUndefined(); // the database, then
+    expect(small.liveShapeMessages).toBeLessThanOrEqual(2);
+  } finally {
+    await small.close();
+  }
+});

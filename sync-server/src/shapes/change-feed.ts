@@ -92,6 +92,8 @@ export class ChangeFeed {
   private readonly maxMessagesPerRead: number;
   private readonly shapeIdleMs: number;
   private readonly maxLiveLogMessages: number;
+  /** Where the live logs were last cut back to the tail (cutting again there would free nothing). */
+  private liveLogsCutAt = 0n;
 
   constructor(
     private readonly db: Executor,
@@ -251,7 +253,11 @@ export class ChangeFeed {
       return;
     }
     this.fetching = this.fetchNew()
-      .catch(() => this.wakeAll()) // cannot tell what changed: every waiter re-reads
+      .catch(() => {
+        this.wakeAll(); // cannot tell what changed: every waiter re-reads
+        // And try again soon: rows left behind by a failed fetch would otherwise wait for the next NOTIFY.
+        if (!this.closed) setTimeout(() => this.notify(), 1000).unref();
+      })
       .finally(() => {
         this.fetching = undefined;
         if (this.fetchAgain) {
@@ -306,7 +312,10 @@ export class ChangeFeed {
         this.liveShapes.forgetUnless(() => false);
         throw error;
       }
-      if (this.liveShapes.totalMessages > this.maxLiveLogMessages) this.liveShapes.dropThrough(this.tailStart);
+      if (this.liveShapes.totalMessages > this.maxLiveLogMessages && this.tailStart > this.liveLogsCutAt) {
+        this.liveShapes.dropThrough(this.tailStart);
+        this.liveLogsCutAt = this.tailStart;
+      }
       if (rows.length < this.fetchBatch) return;
     }
   }
@@ -374,10 +383,20 @@ export class ChangeFeed {
     let client: pg.Client | undefined;
     let stopped = false;
     let retry: NodeJS.Timeout | undefined;
+    let connecting: pg.Client | undefined;
     /** Connects and listens; on any failure, now or later, ends that connection and tries again a second later. */
     const connect = async (first: boolean): Promise<void> => {
       if (stopped) return;
-      const next = new pg.Client({ connectionString: db.connectionString, application_name: 'niaga-change-feed', options: '-c TimeZone=UTC', keepAlive: true });
+      const next = new pg.Client({
+        connectionString: db.connectionString,
+        application_name: 'niaga-change-feed',
+        options: '-c TimeZone=UTC',
+        // A dead peer is noticed, and a connect to an unreachable host gives up, in seconds, not hours.
+        connectionTimeoutMillis: 5000,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+      });
+      connecting = next;
       let failed = false;
       const fail = () => {
         if (failed) return;
@@ -396,6 +415,7 @@ export class ChangeFeed {
         await next.connect();
         await next.query(`listen ${changeChannel}`);
         await next.query(`listen ${truncateChannel}`);
+        if (stopped) throw new Error('The change feed stopped while connecting');
       } catch (error) {
         // pg rejects a failed connect without an 'error' event: without this, a feed that lost
         // its database for longer than a retry would never listen again.
@@ -406,6 +426,8 @@ export class ChangeFeed {
           throw error;
         }
         return;
+      } finally {
+        connecting = undefined;
       }
       client = next;
       this.reader = queryableOf(next);
@@ -416,6 +438,7 @@ export class ChangeFeed {
       stopped = true;
       clearTimeout(retry);
       await client?.end().catch(() => {});
+      await connecting?.end().catch(() => {});
     };
   }
 }
