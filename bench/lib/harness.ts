@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -332,6 +332,9 @@ export async function profiled<T>(enabled: boolean, label: string, fn: () => Pro
     const { profile } = await session.post('Profiler.stop');
     session.disconnect();
     printProfile(label, profile);
+    // BENCH_PROFILE_OUT=dir keeps it too (open it in Chrome DevTools' Performance panel).
+    const keep = process.env.BENCH_PROFILE_OUT;
+    if (keep) writeFileSync(join(keep, `client-${Date.now()}.cpuprofile`), JSON.stringify(profile));
   }
 }
 
