@@ -248,6 +248,7 @@ export class ChangeFeed {
 
   /** Called on every notification; bursts coalesce into one fetch at a time. */
   notify(): void {
+    if (this.closed) return;
     if (this.fetching) {
       this.fetchAgain = true;
       return;
@@ -256,7 +257,7 @@ export class ChangeFeed {
       .catch(() => {
         this.wakeAll(); // cannot tell what changed: every waiter re-reads
         // And try again soon: rows left behind by a failed fetch would otherwise wait for the next NOTIFY.
-        if (!this.closed) setTimeout(() => this.notify(), 1000).unref();
+        setTimeout(() => this.notify(), 1000).unref();
       })
       .finally(() => {
         this.fetching = undefined;
