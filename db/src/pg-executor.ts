@@ -40,8 +40,7 @@ function poolTimeout(error: unknown, waitedMs: number): unknown {
   return error;
 }
 
-/** Queries over one connection or a pool, as they are (no pool-timeout translation: see createPgExecutor). */
-export function queryableOf(client: pg.Pool | pg.PoolClient | pg.Client): Queryable {
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<Row>(text: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<QueryResult<Row>> {
       const name = options.prepare ? statementName(text) : undefined;
@@ -69,7 +68,7 @@ export function createPgExecutor(connectionString: string, options: { max?: numb
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10, connectionTimeoutMillis, options: '-c TimeZone=UTC' });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
-  const root = queryableOf(pool);
+  const root = wrap(pool);
   // Only a wait for the pool can time out: queries on a checked-out client need no translation.
   const timedOut = (error: unknown): never => {
     throw poolTimeout(error, connectionTimeoutMillis);
@@ -89,7 +88,7 @@ export function createPgExecutor(connectionString: string, options: { max?: numb
       client.on('error', onError);
       try {
         await client.query('BEGIN');
-        const result = await fn(queryableOf(client));
+        const result = await fn(wrap(client));
         await client.query('COMMIT');
         return result;
       } catch (error) {

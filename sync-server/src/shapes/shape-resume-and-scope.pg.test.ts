@@ -123,7 +123,7 @@ describe.each(liveModes)('4. resume (%s)', (mode: LiveMode) => {
           await writer.query('rollback').catch(() => {});
         }
       }),
-      { numRuns: 4 },
+      { numRuns: 4, endOnFailure: true },
     );
   }, 90_000);
 
