@@ -138,7 +138,7 @@ export class DeliveryLog {
   readonly messages: Message<Row<unknown>>[] = [];
   /** Change messages from the log (they carry an lsn; snapshot rows do not), in order. */
   readonly liveChanges: ChangeMessage<Row<unknown>>[] = [];
-  /** After each batch that ended up to date: the stream's own offset/handle then. */
+  /** After each batch that ended up to date: where the client stood after it (its offset and handle). */
   readonly positions: { offset: string; handle: string; delivered: number }[] = [];
   readonly keys = new Set<string>();
   duplicateInserts: string[] = [];
@@ -148,7 +148,15 @@ export class DeliveryLog {
   upToDates = 0;
   lastGlobalLsn = -1n;
 
-  record(stream: ShapeStream<Row<unknown>>, batch: Message<Row<unknown>>[]): void {
+  /**
+   * `sse`: the batch came over an SSE response. The client hands batches to subscribers on a
+   * promise chain, and over SSE it takes in the next batch (and moves its offset past it) without
+   * waiting for that chain: when two SSE batches arrive together, `stream.lastOffset` is already
+   * the second one's while the first is delivered. So an SSE batch's position is taken from the
+   * batch itself, as the client derives it (`${global_last_seen_lsn}_0`). A long-poll batch is
+   * delivered before the next request is made, so there the stream's offset is the batch's.
+   */
+  record(stream: ShapeStream<Row<unknown>>, batch: Message<Row<unknown>>[], sse = false): void {
     for (const message of batch) {
       this.messages.push(message);
       if (isChangeMessage(message)) {
@@ -180,7 +188,9 @@ export class DeliveryLog {
     }
     const last = batch.at(-1);
     if (last && isControlMessage(last) && last.headers.control === 'up-to-date' && stream.shapeHandle) {
-      this.positions.push({ offset: stream.lastOffset, handle: stream.shapeHandle, delivered: this.liveChanges.length });
+      const lsn = (last.headers as { global_last_seen_lsn?: string }).global_last_seen_lsn;
+      const offset = sse && lsn !== undefined ? `${lsn}_0` : stream.lastOffset;
+      this.positions.push({ offset, handle: stream.shapeHandle, delivered: this.liveChanges.length });
     }
   }
 
@@ -262,7 +272,9 @@ export function openShape<T extends Row<unknown> = Row<unknown>>(backend: PgShap
   });
   const log = new DeliveryLog();
   stream.subscribe(
-    (batch) => log.record(stream, batch),
+    // The newest response is the one a batch came from, but for an SSE batch still queued for
+    // delivery when its stream closed and the next request went out (rare: streams close after a minute).
+    (batch) => log.record(stream, batch, responses.at(-1)?.sse === true),
     (error) => errors.push(error),
   );
   const shape = shapeOf(stream);
