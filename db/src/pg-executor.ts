@@ -40,7 +40,8 @@ function poolTimeout(error: unknown, waitedMs: number): unknown {
   return error;
 }
 
-function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+/** Queries over one connection or a pool, as they are (no pool-timeout translation: see createPgExecutor). */
+export function queryableOf(client: pg.Pool | pg.PoolClient | pg.Client): Queryable {
   return {
     async query<Row>(text: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<QueryResult<Row>> {
       const name = options.prepare ? statementName(text) : undefined;
@@ -68,7 +69,7 @@ export function createPgExecutor(connectionString: string, options: { max?: numb
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10, connectionTimeoutMillis, options: '-c TimeZone=UTC' });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
-  const root = wrap(pool);
+  const root = queryableOf(pool);
   // Only a wait for the pool can time out: queries on a checked-out client need no translation.
   const timedOut = (error: unknown): never => {
     throw poolTimeout(error, connectionTimeoutMillis);
@@ -88,7 +89,7 @@ export function createPgExecutor(connectionString: string, options: { max?: numb
       client.on('error', onError);
       try {
         await client.query('BEGIN');
-        const result = await fn(wrap(client));
+        const result = await fn(queryableOf(client));
         await client.query('COMMIT');
         return result;
       } catch (error) {

@@ -80,12 +80,12 @@ test('every error code the API can answer is in the catalogue with a status', as
   expect(errorCatalogue[code].status).toBe(401);
 });
 
-test('/metrics exposes live clients, the log position and response times in Prometheus format', async () => {
+test('/metrics exposes live clients, live shapes, the log position and response times in Prometheus format', async () => {
   await app.inject({ url: '/healthz' });
   const response = await app.inject({ url: '/metrics' });
   expect(response.statusCode).toBe(200);
   expect(response.headers['content-type']).toContain('text/plain');
-  for (const name of ['niaga_shape_live_requests 0', 'niaga_change_log_position', 'niaga_shape_snapshots_total', 'niaga_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz",status="200"}']) {
+  for (const name of ['niaga_shape_live_requests 0', 'niaga_live_shapes 0', 'niaga_live_shape_log_messages 0', 'niaga_change_log_position', 'niaga_shape_snapshots_total', 'niaga_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz",status="200"}']) {
     expect(response.body).toContain(name);
   }
 });

@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics at /metrics: live shape clients, snapshots served, the log position,
+ * Prometheus metrics at /metrics: live shape clients, live shapes, snapshots served, the log position,
  * replication lag and HTTP response times. One registry per app, so tests do not share state.
  */
 import type { FastifyInstance } from 'fastify';
@@ -25,6 +25,22 @@ export function registerMetrics(app: FastifyInstance, sources: MetricsSources): 
     registers: [registry],
     collect() {
       this.set(sources.feed.waiting);
+    },
+  });
+  new Gauge({
+    name: 'niaga_live_shapes',
+    help: 'Shapes with a live log on this instance (each shared by every client of the shape)',
+    registers: [registry],
+    collect() {
+      this.set(sources.feed.liveShapeCount);
+    },
+  });
+  new Gauge({
+    name: 'niaga_live_shape_log_messages',
+    help: 'Messages held by the live shape logs of this instance (a message shared by several shapes counts once per shape)',
+    registers: [registry],
+    collect() {
+      this.set(sources.feed.liveShapeMessages);
     },
   });
   new Gauge({

@@ -5,7 +5,7 @@
  * log's current maximum lsn are skipped: the slot redelivers what was appended but not yet
  * acknowledged when a leader died, and this makes that replay harmless.
  */
-import type { Executor } from '@niaga/db';
+import type { Queryable } from '@niaga/db';
 import { CaptureError, CaptureErrorCode } from './capture-error.ts';
 import type { CapturedChange } from './transaction-assembler.ts';
 
@@ -45,7 +45,7 @@ function assertIncreasing(batch: readonly LoggableTransaction[]): void {
  * transaction. The batch travels as one JSON document, far cheaper to build and send than per-row
  * JSON escaped again into Postgres array literals.
  */
-export async function appendTransactions(db: Executor, batch: readonly LoggableTransaction[]): Promise<AppendResult> {
+export async function appendTransactions(db: Queryable, batch: readonly LoggableTransaction[]): Promise<AppendResult> {
   assertIncreasing(batch);
   const entries: unknown[] = [];
   const truncations: { lsn: string; tables: readonly string[] }[] = [];

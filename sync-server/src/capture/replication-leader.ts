@@ -5,6 +5,7 @@
  * On any error the leader logs, stops streaming, gives up the lock and retries with backoff.
  */
 import type { Executor } from '@niaga/db';
+import { queryableOf } from '@niaga/db/pg';
 import pg from 'pg';
 import { CaptureError, CaptureErrorCode } from './capture-error.ts';
 import { silentLogger, type CaptureLogger } from './capture-logger.ts';
@@ -89,7 +90,7 @@ export function startReplicationLeader(options: ReplicationLeaderOptions): Repli
 
   const connectLockClient = async (): Promise<pg.Client> => {
     if (lockClient) return lockClient;
-    const client = new pg.Client({ connectionString, application_name: 'niaga-capture-leader', keepAlive: true });
+    const client = new pg.Client({ connectionString, application_name: 'niaga-capture-leader', keepAlive: true, options: '-c TimeZone=UTC' });
     // The lock lives as long as this connection: losing it means another instance may lead now.
     client.on('error', () => {});
     client.on('end', () => {
@@ -124,7 +125,7 @@ export function startReplicationLeader(options: ReplicationLeaderOptions): Repli
     }
   };
 
-  const lead = async () => {
+  const lead = async (client: pg.Client) => {
     const lockLost = new Promise<never>((_, reject) => (onLockLost = reject));
     lockLost.catch(() => {});
     const setup = await ensureCaptureSetup(db, { tables: options.tables, slotName, publicationName });
@@ -133,7 +134,8 @@ export function startReplicationLeader(options: ReplicationLeaderOptions): Repli
     if (stopped) return;
     session = await openStreamSession({
       connectionString,
-      db,
+      // The log is appended over the leadership connection: its own, never waiting behind requests for the pool.
+      db: queryableOf(client),
       slotName,
       publicationName,
       maxBatchTransactions: options.maxBatchTransactions ?? 500,
@@ -149,8 +151,9 @@ export function startReplicationLeader(options: ReplicationLeaderOptions): Repli
   const run = async () => {
     let failures = 0;
     while (!stopped) {
+      let client: pg.Client;
       try {
-        const client = await connectLockClient();
+        client = await connectLockClient();
         const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtextextended($1, 0)) as locked', [lockKey]);
         if (!rows[0]?.locked) {
           await sleep(standbyRetryMs);
@@ -168,7 +171,7 @@ export function startReplicationLeader(options: ReplicationLeaderOptions): Repli
       let failed = false;
       const startedAt = Date.now();
       try {
-        await lead();
+        await lead(client);
       } catch (error) {
         failed = !stopped;
         if (failed) report(error, 'replication leader term ended');

@@ -3,7 +3,7 @@
  * batches and only then acknowledges. It ends (its `ended` promise rejects) on the first error;
  * the leader decides what happens next. Nothing acknowledged is ever beyond what the log holds.
  */
-import type { Executor } from '@niaga/db';
+import type { Queryable } from '@niaga/db';
 import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
 import { CaptureError, CaptureErrorCode } from './capture-error.ts';
 import type { CaptureLogger } from './capture-logger.ts';
@@ -11,7 +11,8 @@ import { appendTransactions, type LoggableTransaction } from './log-appender.ts'
 import { formatLsn, parseLsn } from './lsn.ts';
 import { RawTextPgoutputPlugin, toAssemblerInput } from './pgoutput-decoder.ts';
 import { initialAssemblerState, stepAssembler, type AssembledTransaction } from './transaction-assembler.ts';
-import { isAtOrPast, widenXid } from './xid.ts';
+import { parsePgSnapshot } from '../shapes/pg-snapshot.ts';
+import { settleXids } from './xid.ts';
 
 /** A transaction truncated synced tables. Nothing is logged for it (a truncate has no rows); shapes of these tables must start over. */
 export interface TruncateEvent {
@@ -22,7 +23,8 @@ export interface TruncateEvent {
 
 export interface StreamSessionOptions {
   readonly connectionString: string;
-  readonly db: Executor;
+  /** Where the log is appended: the leader's own connection, so that requests busy with the pool cannot hold capture up. */
+  readonly db: Queryable;
   readonly slotName: string;
   readonly publicationName: string;
   readonly maxBatchTransactions: number;
@@ -58,50 +60,26 @@ class GuardedReplicationService extends LogicalReplicationService {
   }
 }
 
-async function confirmedFlush(db: Executor, slotName: string): Promise<bigint> {
+async function confirmedFlush(db: Queryable, slotName: string): Promise<bigint> {
   const { rows } = await db.query<{ lsn: string | null }>('select confirmed_flush_lsn::text as lsn from pg_replication_slots where slot_name = $1', [slotName]);
   const lsn = rows[0]?.lsn;
   return lsn ? parseLsn(lsn) : 0n;
 }
 
 /**
- * An xid8 above every transaction of the batch, to widen their 32-bit xids against: the snapshot's
- * xmax (the latest completed xid + 1). A commit is decoded a moment before its backend completes
- * it in the proc array, so under load the batch can hold an xid at or past that xmax (seen with
- * bench/push-throughput.ts: "xid 79424 is newer than the reference xid8 79423"); then wait for it.
+ * The batch's xids widened to xid8, once every one of its transactions is visible to new
+ * snapshots (see settleXids; one pg_current_snapshot() per attempt). A shape snapshot taken while a
+ * logged transaction is still invisible would miss it while its lsn is already in the log. Under
+ * load a commit is decoded a moment before its backend completes it (seen with
+ * bench/push-throughput.ts: "xid 79424 is newer than the reference xid8 79423").
  */
-async function xidReference(db: Executor, xid32s: readonly number[], timeoutMs: number): Promise<bigint> {
+async function settledXids(db: Queryable, xid32s: readonly number[], timeoutMs: number): Promise<bigint[]> {
   const deadline = Date.now() + timeoutMs;
   for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, 50)) {
-    const { rows } = await db.query<{ xmax: string }>('select pg_snapshot_xmax(pg_current_snapshot())::text as xmax');
-    const reference = BigInt(rows[0]!.xmax);
-    const ahead = xid32s.filter((xid32) => isAtOrPast(xid32, reference));
-    if (ahead.length === 0) return reference;
-    if (Date.now() > deadline) {
-      throw new CaptureError(CaptureErrorCode.visibilityTimeout, `Transactions ${ahead.join(', ')} were decoded but not completed after ${timeoutMs} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-  }
-}
-
-/**
- * A commit is in the WAL (and so decodable) a moment before it is visible to new snapshots. A
- * shape snapshot taken in that moment would miss the transaction while its lsn is already in the
- * log, so wait until every transaction of the batch is visible before appending it.
- */
-async function waitUntilVisible(db: Executor, xids: readonly bigint[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let waiting = [...new Set(xids)].map(String);
-  for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, 50)) {
-    const { rows } = await db.query<{ xid: string }>(
-      'select x::text as xid from unnest($1::xid8[]) as x where not pg_visible_in_snapshot(x, pg_current_snapshot())',
-      [waiting],
-    );
-    if (rows.length === 0) return;
-    waiting = rows.map((row) => row.xid);
-    if (Date.now() > deadline) {
-      throw new CaptureError(CaptureErrorCode.visibilityTimeout, `Transactions ${waiting.join(', ')} were decoded but not visible after ${timeoutMs} ms`);
-    }
+    const { rows } = await db.query<{ snapshot: string }>('select pg_current_snapshot()::text as snapshot');
+    const settled = settleXids(xid32s, parsePgSnapshot(rows[0]!.snapshot));
+    if (!('pending' in settled)) return settled.xids;
+    if (Date.now() > deadline) throw new CaptureError(CaptureErrorCode.visibilityTimeout, `Transactions ${settled.pending} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
 }
@@ -138,14 +116,13 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
 
   const appendAndAcknowledge = async (batch: readonly AssembledTransaction[]) => {
     if (finished) return;
-    const reference = await xidReference(db, batch.map((transaction) => transaction.xid32), options.visibilityTimeoutMs);
-    const loggable: LoggableTransaction[] = batch.map((transaction) => ({
+    const xids = await settledXids(db, batch.map((transaction) => transaction.xid32), options.visibilityTimeoutMs);
+    const loggable: LoggableTransaction[] = batch.map((transaction, index) => ({
       lsn: transaction.lsn,
-      xid: widenXid(transaction.xid32, reference),
+      xid: xids[index]!,
       changes: transaction.changes,
       truncatedTables: transaction.truncatedTables,
     }));
-    await waitUntilVisible(db, loggable.map((transaction) => transaction.xid), options.visibilityTimeoutMs);
     if (finished) return;
     const result = await appendTransactions(db, loggable);
     if (result.skipped > 0) logger.info({ skipped: result.skipped, maxLsn: result.maxLsn.toString() }, 'skipped redelivered transactions already in the change log');

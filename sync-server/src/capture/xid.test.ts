@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { CaptureError } from './capture-error.ts';
 import { formatLsn, parseLsn } from './lsn.ts';
-import { isAtOrPast, widenXid } from './xid.ts';
+import { isAtOrPast, settleXids, widenXid } from './xid.ts';
 
 const maxXid8 = (1n << 63n) - 1n;
 
@@ -78,5 +78,36 @@ describe('LSN text', () => {
     expect(parseLsn('0/0')).toBe(0n);
     expect(formatLsn(0x16b374d848n)).toBe('16/B374D848');
     expect(() => parseLsn('16B374D848')).toThrow(TypeError);
+  });
+});
+
+describe('settleXids', () => {
+  const snapshot = (xmin: bigint, xmax: bigint, xip: bigint[] = []) => ({ xmin, xmax, xip });
+  const epoch = 1n << 32n;
+
+  test('widens against the snapshot once every transaction is completed and visible in it', () => {
+    expect(settleXids([100, 105], snapshot(90n, 110n, [95n]))).toEqual({ xids: [100n, 105n] });
+    expect(settleXids([5], snapshot(3n * epoch + 1n, 3n * epoch + 10n))).toEqual({ xids: [3n * epoch + 5n] });
+  });
+
+  test('waits while a transaction is at or past xmax (decoded, not completed) or still in progress in the snapshot', () => {
+    expect(settleXids([100, 110], snapshot(90n, 110n))).toEqual({ pending: '110 were decoded but not completed' });
+    expect(settleXids([100, 105], snapshot(90n, 110n, [105n]))).toEqual({ pending: '105 were decoded but not visible' });
+  });
+
+  test('agrees with widenXid and visibleInSnapshot for any snapshot taken after the batch was decoded', () => {
+    fc.assert(
+      // xmax anywhere, and just past an epoch boundary (where the batch's xids lie in the epoch before).
+      fc.property(fc.oneof(fc.bigInt({ min: 1n << 31n, max: maxXid8 }), fc.tuple(fc.bigInt({ min: 1n, max: (1n << 30n) }), fc.bigInt({ min: 0n, max: 1500n })).map(([k, past]) => k * epoch + past)), fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 1, maxLength: 5 }), fc.array(fc.integer({ min: 0, max: 1200 })), (xmax, ages, inProgressAges) => {
+        const xids = ages.map((age) => xmax - BigInt(age));
+        const xip = [...new Set(inProgressAges.map((age) => xmax - BigInt(age)).filter((xid) => xid >= 0n))].sort((a, b) => (a < b ? -1 : 1));
+        const xmin = xip[0] ?? xmax;
+        const settled = settleXids(xids.map((xid) => Number(xid & 0xffff_ffffn)), snapshot(xmin, xmax, xip));
+        const invisible = xids.some((xid) => xid >= xmin && xip.includes(xid));
+        expect('pending' in settled).toBe(invisible);
+        if ('xids' in settled) expect(settled.xids).toEqual(xids);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -4,6 +4,7 @@
  * the next xid to be assigned, and no live xid is more than 2^31 older than it, so the one xid8
  * with the same low 32 bits at or below a fresh reference is the right one.
  */
+import { visibleInSnapshot, type PgSnapshot } from '../shapes/pg-snapshot.ts';
 import { CaptureError, CaptureErrorCode } from './capture-error.ts';
 
 const epochSize = 1n << 32n;
@@ -33,4 +34,19 @@ export function widenXid(xid32: number, referenceXid8: bigint): bigint {
 export function isAtOrPast(xid32: number, referenceXid8: bigint): boolean {
   const distance = (xid32 - Number(referenceXid8 & 0xffff_ffffn) + 2 ** 32) % 2 ** 32;
   return distance < 2 ** 31;
+}
+
+/**
+ * A decoded batch's xids widened against a snapshot taken after it was decoded (its xmax is the
+ * reference), or, while the snapshot is too early, what is still pending: transactions at or past
+ * its xmax (decoded, not yet completed in the proc array), or ones it still shows in progress
+ * (pg_visible_in_snapshot's rule).
+ */
+export function settleXids(xid32s: readonly number[], snapshot: PgSnapshot): { readonly xids: bigint[] } | { readonly pending: string } {
+  const ahead = xid32s.filter((xid32) => isAtOrPast(xid32, snapshot.xmax));
+  if (ahead.length > 0) return { pending: `${[...new Set(ahead)].join(', ')} were decoded but not completed` };
+  const xids = xid32s.map((xid32) => widenXid(xid32, snapshot.xmax));
+  const invisible = xids.filter((xid) => !visibleInSnapshot(xid, snapshot));
+  if (invisible.length > 0) return { pending: `${[...new Set(invisible)].join(', ')} were decoded but not visible` };
+  return { xids };
 }

@@ -7,6 +7,7 @@ import { createPgExecutor, type PgExecutor } from '@niaga/db/pg';
 import { migrate } from '@niaga/migrations';
 import { startPostgres, type EngineHandle } from '@niaga/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { appendTransactions } from '../capture/log-appender.ts';
 import { startShapeServer, type ShapeServer } from '../test-support/shape-server.ts';
 
 let engine: EngineHandle;
@@ -65,4 +66,32 @@ test('a push while the database is down is a 503 that applies nothing; the retry
     [client],
   );
   expect(rows[0]).toEqual({ orders: 3, events: 3 });
+}, 60_000);
+
+test("the change feed listens again after the database was down for longer than one reconnect attempt", async () => {
+  const position = async () => {
+    const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+    return BigInt(/^niaga_change_log_position (\d+)/m.exec(text)?.[1] ?? '0');
+  };
+  await engine.kill();
+  await new Promise((resolve) => setTimeout(resolve, 3500)); // the feed retries every second meanwhile
+  await engine.restart();
+  // Far ahead of any real lsn: capture would now skip real transactions below it as already
+  // logged. This server runs no capture leader, and this is the file's last test.
+  const lsn = (await position()) + 1_000_000n;
+  // As the capture leader appends (its NOTIFY is what the feed listens for); the pool may need a moment after the restart.
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await appendTransactions(db, [{ lsn, xid: 3n, changes: [{ table: 'catalog.products', operation: 'insert', oldRow: null, newRow: { id: randomUUID(), sku: 'AFTER', name: 'after the outage' } }], truncatedTables: [] }]);
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  while ((await position()) < lsn) {
+    if (Date.now() > deadline) throw new Error('the feed did not hear of the append after the outage');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }, 60_000);

@@ -1,18 +1,21 @@
 /**
  * One instance's view of the log's newest entries. On each notification (Postgres NOTIFY from the
  * log appender, or PGlite's in-process notify from the capture trigger) it fetches the new entries
- * ONCE, keeps the last few thousand in memory, and wakes only the waiting shapes they concern:
- * candidates come from the ShapeIndex (table + equality predicates) and are then checked exactly.
- * Live requests read from this tail instead of querying the database per client.
+ * ONCE and keeps the last few thousand in memory. Each shape live requests wait on has its own log
+ * of those changes (LiveShapes): a new transaction is judged and serialised once per shape it
+ * concerns (candidates from the shape index, then checked exactly), and only that shape's waiting
+ * requests are woken. Live requests read a slice of their shape's log, or, when they are behind
+ * where it starts, this tail; neither queries the database per client.
  */
-import type { Executor } from '@niaga/db';
-import type { PgExecutor } from '@niaga/db/pg';
+import type { Executor, Queryable } from '@niaga/db';
+import { queryableOf, type PgExecutor } from '@niaga/db/pg';
 import type { PgliteExecutor } from '@niaga/db/pglite';
 import pg from 'pg';
-import { changesFor, type ChangeMessage, type LogEntry, type TextRow } from './change-messages.ts';
+import { changesFor, type LogEntry, type TextRow } from './change-messages.ts';
+import { LiveShapes, type LiveShape } from './live-shapes.ts';
 import { visibleInSnapshot } from './pg-snapshot.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
-import { shapeIndexKeys, ShapeIndex } from './shape-index.ts';
+import { shapeIndexKeys } from './shape-index.ts';
 import { logPosition, type LogRead, type ShapeHandle } from './shape-log.ts';
 import { scopeColumnsOf } from './rules.ts';
 import { TailIndex, type TailEntry } from './tail-index.ts';
@@ -26,7 +29,7 @@ export interface Waiter {
 }
 
 interface LiveWaiter {
-  readonly shape: ShapeDefinition;
+  readonly live: LiveShape;
   readonly handle: ShapeHandle;
   readonly afterLsn: bigint;
   readonly wake: () => void;
@@ -43,12 +46,25 @@ export interface EntryRow {
   new_row: TextRow | null;
 }
 
+interface FeedRead {
+  readonly read: LogRead;
+  /** The transactions it holds, and whether it skipped one the handle's snapshot saw (then it is not shared). */
+  readonly xids: readonly bigint[];
+  readonly skipped: boolean;
+}
+
 export interface ChangeFeedOptions {
   /** How many log entries the tail keeps; older offsets are read from the database. */
   maxTailEntries?: number;
   /** A live response stops after the transaction that brings it to this many messages. */
   maxMessagesPerRead?: number;
+  /** How many messages each live shape's log keeps (see LiveShapes); it may reach back further than the tail. */
+  maxShapeLogMessages?: number;
+  /** Past this many messages in all live logs together, they reach back no further than the tail. */
+  maxLiveLogMessages?: number;
   fetchBatch?: number;
+  /** A shape's live log is forgotten once no request has waited on or read it for this long. */
+  shapeIdleMs?: number;
 }
 
 export class ChangeFeed {
@@ -62,15 +78,22 @@ export class ChangeFeed {
   private readonly tailIndex = new TailIndex(scopeColumnsOf);
   /** Reads served since the tail last grew, by shape and offset (cleared when it grows). */
   private readonly sharedReads = new Map<string, { xids: readonly bigint[]; read: LogRead }>();
-  private readonly index = new ShapeIndex<LiveWaiter>();
+  private readonly liveShapes: LiveShapes;
+  private readonly waiters = new Map<LiveShape, Set<LiveWaiter>>();
   /** Per table, the log position of the newest TRUNCATE this instance heard of. */
   private readonly truncatedAt = new Map<string, bigint>();
+  /** Where new entries are read: on Postgres the listening connection, so that requests busy with the pool cannot hold the feed up. */
+  private reader: Queryable;
   private fetching: Promise<void> | undefined;
   private fetchAgain = false;
   private stopListening: (() => Promise<void>) | undefined;
   private readonly maxTailEntries: number;
   private readonly fetchBatch: number;
   private readonly maxMessagesPerRead: number;
+  private readonly shapeIdleMs: number;
+  private readonly maxLiveLogMessages: number;
+  /** Where the live logs were last cut back to the tail (cutting again there would free nothing). */
+  private liveLogsCutAt = 0n;
 
   constructor(
     private readonly db: Executor,
@@ -79,6 +102,10 @@ export class ChangeFeed {
     this.maxTailEntries = options.maxTailEntries ?? 20_000;
     this.fetchBatch = options.fetchBatch ?? 5_000;
     this.maxMessagesPerRead = options.maxMessagesPerRead ?? 5_000;
+    this.shapeIdleMs = options.shapeIdleMs ?? 60_000;
+    this.liveShapes = new LiveShapes(options.maxShapeLogMessages ?? 4 * this.maxMessagesPerRead);
+    this.maxLiveLogMessages = options.maxLiveLogMessages ?? 200_000;
+    this.reader = db;
   }
 
   async start(): Promise<void> {
@@ -100,26 +127,71 @@ export class ChangeFeed {
 
   /** Live requests waiting on this instance. */
   get waiting(): number {
-    return this.index.size;
+    let count = 0;
+    for (const waiters of this.waiters.values()) count += waiters.size;
+    return count;
+  }
+
+  /** Shapes with a live log on this instance. */
+  get liveShapeCount(): number {
+    return this.liveShapes.size;
+  }
+
+  /** Messages their logs hold. */
+  get liveShapeMessages(): number {
+    return this.liveShapes.totalMessages;
   }
 
   /**
-   * The shape's changes after `afterLsn`, from memory; undefined when the tail does not reach back
-   * that far (or the log was compacted past it), and the caller must read the database.
+   * The shape's changes after `afterLsn`, from memory; undefined when neither its live log nor the
+   * tail reaches back that far (or the log was compacted past it): the caller must read the database.
    */
   readTail(shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint): LogRead | undefined {
     // Also when the client is ahead of this instance's tail (it read the database more recently).
-    if (afterLsn < this.tailStart || afterLsn < this.compactedBefore || afterLsn > this.seen) return undefined;
+    if (afterLsn < this.compactedBefore || afterLsn > this.seen) return undefined;
+    const live = this.liveShapes.get(shape.hash);
+    if (live) live.usedAt = Date.now();
+    const inLiveLog = live !== undefined && afterLsn >= live.from;
+    if (!inLiveLog && afterLsn < this.tailStart) return undefined;
     // Clients of the same shape at the same offset (a warehouse's pickers, woken together) share
     // one read, unless this client's snapshot already holds one of its transactions.
     const key = `${shape.hash}\u0000${afterLsn}`;
     const shared = this.sharedReads.get(key);
     if (shared && !shared.xids.some((xid) => visibleInSnapshot(xid, handle.snapshot))) return shared.read;
+    const { read, xids, skipped } = inLiveLog ? this.readLiveShape(live, handle, afterLsn) : this.readTailEntries(shape, handle, afterLsn);
+    if (!skipped) this.sharedReads.set(key, { xids, read });
+    return read;
+  }
 
+  /** A slice of the shape's live log: its transactions after `afterLsn`, minus those in the handle's snapshot. */
+  private readLiveShape(live: LiveShape, handle: ShapeHandle, afterLsn: bigint): FeedRead {
+    const messages: string[] = [];
+    const xids: bigint[] = [];
+    let skipped = false;
+    let throughLsn = this.seen;
+    const { transactions } = live;
+    for (let i = live.firstAfter(afterLsn); i < transactions.length; i++) {
+      const transaction = transactions[i]!;
+      if (visibleInSnapshot(transaction.xid, handle.snapshot)) {
+        skipped = true;
+        continue;
+      }
+      messages.push(...transaction.messages);
+      xids.push(transaction.xid);
+      if (messages.length >= this.maxMessagesPerRead && i + 1 < transactions.length) {
+        throughLsn = transaction.lsn;
+        break;
+      }
+    }
+    return { read: { messages, throughLsn, upToDate: throughLsn === this.seen, globalLsn: this.seen }, xids, skipped };
+  }
+
+  /** The shape's changes judged from the tail's entries: for a request behind where its live log starts. */
+  private readTailEntries(shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint): FeedRead {
     const entries = this.tailIndex.entriesFor(shape.table.name, shapeIndexKeys(shape));
     let start = entries.length;
     while (start > 0 && entries[start - 1]!.lsn > afterLsn) start -= 1;
-    const messages: ChangeMessage[] = [];
+    const messages: string[] = [];
     const xids: bigint[] = [];
     let skipped = false;
     let throughLsn = this.seen;
@@ -127,7 +199,7 @@ export class ChangeFeed {
     for (let i = start; i <= entries.length; i++) {
       const entry = entries[i];
       if (transaction.length > 0 && (entry === undefined || entry.lsn !== transaction[0]!.lsn)) {
-        messages.push(...changesFor(shape, transaction));
+        for (const message of changesFor(shape, transaction)) messages.push(JSON.stringify(message));
         // A client far behind gets the rest in further responses, whole transactions each.
         if (entry && messages.length >= this.maxMessagesPerRead) {
           throughLsn = transaction[0]!.lsn;
@@ -142,9 +214,7 @@ export class ChangeFeed {
         xids.push(entry.xid);
       }
     }
-    const read: LogRead = { messages, throughLsn, upToDate: throughLsn === this.seen, globalLsn: this.seen };
-    if (!skipped) this.sharedReads.set(key, { xids, read });
-    return read;
+    return { read: { messages, throughLsn, upToDate: throughLsn === this.seen, globalLsn: this.seen }, xids, skipped };
   }
 
   /** True when the table was truncated after this snapshot: the handle is dead. */
@@ -168,19 +238,27 @@ export class ChangeFeed {
   waitFor(shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint): Waiter {
     let wake!: () => void;
     const changed = new Promise<void>((resolve) => (wake = resolve));
-    const waiter: LiveWaiter = { shape, handle, afterLsn, wake };
-    this.index.add(waiter, shape.table.name, shapeIndexKeys(shape));
-    return { changed, cancel: () => this.index.remove(waiter) };
+    const live = this.liveShapes.open(shape, this.seen);
+    const waiter: LiveWaiter = { live, handle, afterLsn, wake };
+    const waiters = this.waiters.get(live) ?? new Set<LiveWaiter>();
+    this.waiters.set(live, waiters);
+    waiters.add(waiter);
+    return { changed, cancel: () => waiters.delete(waiter) };
   }
 
   /** Called on every notification; bursts coalesce into one fetch at a time. */
   notify(): void {
+    if (this.closed) return;
     if (this.fetching) {
       this.fetchAgain = true;
       return;
     }
     this.fetching = this.fetchNew()
-      .catch(() => this.wakeAll()) // cannot tell what changed: every waiter re-reads
+      .catch(() => {
+        this.wakeAll(); // cannot tell what changed: every waiter re-reads
+        // And try again soon: rows left behind by a failed fetch would otherwise wait for the next NOTIFY.
+        setTimeout(() => this.notify(), 1000).unref();
+      })
       .finally(() => {
         this.fetching = undefined;
         if (this.fetchAgain) {
@@ -192,7 +270,7 @@ export class ChangeFeed {
 
   private async fetchNew(): Promise<void> {
     for (;;) {
-      const { rows } = await this.db.query<EntryRow & { compacted_before: string }>(
+      const { rows } = await this.reader.query<EntryRow & { compacted_before: string }>(
         `select c.lsn::text as lsn, c.op_index, c.xid::text as xid, c.table_name, c.operation, c.old_row, c.new_row,
                 (select compacted_before from sync.log_state)::text as compacted_before
            from sync.change_log c where c.lsn > $1 order by c.lsn, c.op_index limit $2`,
@@ -205,7 +283,7 @@ export class ChangeFeed {
         // Never take half a transaction: leave the last one for the next round (unless it is all there is).
         const lastLsn = rows.at(-1)!.lsn;
         const whole = rows.filter((row) => row.lsn !== lastLsn);
-        batch = whole.length > 0 ? whole : (await this.db.query<EntryRow>(
+        batch = whole.length > 0 ? whole : (await this.reader.query<EntryRow>(
           `select lsn::text as lsn, op_index, xid::text as xid, table_name, operation, old_row, new_row from sync.change_log where lsn = $1 order by op_index`,
           [lastLsn],
         )).rows;
@@ -227,26 +305,44 @@ export class ChangeFeed {
       this.seen = entries.at(-1)!.lsn;
       this.sharedReads.clear();
       this.trim();
-      this.dispatch(entries);
+      this.forgetIdleShapes();
+      try {
+        this.dispatch(entries);
+      } catch (error) {
+        // A live log that missed part of these entries would claim changes it lacks: start them all afresh.
+        this.liveShapes.forgetUnless(() => false);
+        throw error;
+      }
+      if (this.liveShapes.totalMessages > this.maxLiveLogMessages && this.tailStart > this.liveLogsCutAt) {
+        this.liveShapes.dropThrough(this.tailStart);
+        this.liveLogsCutAt = this.tailStart;
+      }
       if (rows.length < this.fetchBatch) return;
     }
   }
 
   private async refreshCompaction(): Promise<void> {
-    const { rows } = await this.db.query<{ compacted_before: string }>('select compacted_before::text from sync.log_state');
+    const { rows } = await this.reader.query<{ compacted_before: string }>('select compacted_before::text from sync.log_state');
     this.compactedBefore = BigInt(rows[0]!.compacted_before);
   }
 
+  /** Appends each transaction to the live logs of the shapes it concerns and wakes their waiting requests. */
   private dispatch(entries: readonly TailEntry[]): void {
     const woken = new Set<LiveWaiter>();
-    for (const entry of entries) {
-      for (const waiter of this.index.candidates(entry.table, entry.oldRow, entry.newRow)) {
-        if (woken.has(waiter) || entry.lsn <= waiter.afterLsn || visibleInSnapshot(entry.xid, waiter.handle.snapshot)) continue;
-        if (changesFor(waiter.shape, [entry]).length > 0) woken.add(waiter);
+    let start = 0;
+    for (let end = 1; end <= entries.length; end++) {
+      if (end < entries.length && entries[end]!.lsn === entries[start]!.lsn) continue;
+      const transaction = entries.slice(start, end);
+      start = end;
+      const { lsn, xid } = transaction[0]!;
+      for (const live of this.liveShapes.append(transaction)) {
+        for (const waiter of this.waiters.get(live) ?? []) {
+          if (lsn > waiter.afterLsn && !visibleInSnapshot(xid, waiter.handle.snapshot)) woken.add(waiter);
+        }
       }
     }
     for (const waiter of woken) {
-      this.index.remove(waiter);
+      this.waiters.get(waiter.live)?.delete(waiter);
       waiter.wake();
     }
   }
@@ -261,10 +357,17 @@ export class ChangeFeed {
     this.tailIndex.dropThrough(this.tailStart);
   }
 
+  /** Forgets the live logs of shapes nobody has waited on or read for a while. */
+  private forgetIdleShapes(): void {
+    const idleSince = Date.now() - this.shapeIdleMs;
+    this.liveShapes.forgetUnless((live) => (this.waiters.get(live)?.size ?? 0) > 0 || live.usedAt > idleSince);
+    for (const live of this.waiters.keys()) if (this.liveShapes.get(live.shape.hash) !== live) this.waiters.delete(live);
+  }
+
   private wakeAll(): void {
-    for (const waiter of [...this.index.all()]) {
-      this.index.remove(waiter);
-      waiter.wake();
+    for (const waiters of this.waiters.values()) {
+      for (const waiter of waiters) waiter.wake();
+      waiters.clear();
     }
   }
 
@@ -280,24 +383,63 @@ export class ChangeFeed {
   private async listenPg(db: PgExecutor): Promise<() => Promise<void>> {
     let client: pg.Client | undefined;
     let stopped = false;
-    const connect = async (): Promise<void> => {
+    let retry: NodeJS.Timeout | undefined;
+    let connecting: pg.Client | undefined;
+    /** Connects and listens; on any failure, now or later, ends that connection and tries again a second later. */
+    const connect = async (first: boolean): Promise<void> => {
       if (stopped) return;
-      const next = new pg.Client({ connectionString: db.connectionString });
-      next.on('notification', (message) => (message.channel === truncateChannel ? this.truncated(message.payload) : this.notify()));
-      next.on('error', () => {
-        void next.end().catch(() => {});
-        if (!stopped) setTimeout(() => void connect().catch(() => {}), 1000);
+      const next = new pg.Client({
+        connectionString: db.connectionString,
+        application_name: 'niaga-change-feed',
+        options: '-c TimeZone=UTC',
+        // A dead peer is noticed, and a connect to an unreachable host gives up, in seconds, not hours.
+        connectionTimeoutMillis: 5000,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
       });
-      await next.connect();
-      await next.query(`listen ${changeChannel}`);
-      await next.query(`listen ${truncateChannel}`);
+      connecting = next;
+      let failed = false;
+      const fail = () => {
+        if (failed) return;
+        failed = true;
+        if (client === next) {
+          client = undefined;
+          this.reader = db;
+        }
+        void next.end().catch(() => {});
+        if (!stopped) retry = setTimeout(() => void connect(false), 1000);
+      };
+      next.on('notification', (message) => (message.channel === truncateChannel ? this.truncated(message.payload) : this.notify()));
+      next.on('error', fail);
+      next.on('end', fail);
+      try {
+        await next.connect();
+        await next.query(`listen ${changeChannel}`);
+        await next.query(`listen ${truncateChannel}`);
+        if (stopped) throw new Error('The change feed stopped while connecting');
+      } catch (error) {
+        // pg rejects a failed connect without an 'error' event: without this, a feed that lost
+        // its database for longer than a retry would never listen again.
+        fail();
+        if (first) {
+          stopped = true;
+          clearTimeout(retry);
+          throw error;
+        }
+        return;
+      } finally {
+        connecting = undefined;
+      }
       client = next;
+      this.reader = queryableOf(next);
       this.notify(); // catch up on anything committed while not listening
     };
-    await connect();
+    await connect(true);
     return async () => {
       stopped = true;
+      clearTimeout(retry);
       await client?.end().catch(() => {});
+      await connecting?.end().catch(() => {});
     };
   }
 }

@@ -70,47 +70,48 @@ function message(shape: ShapeDefinition, entry: LogEntry, operation: ChangeMessa
   };
 }
 
-export function changeFor(shape: ShapeDefinition, entry: LogEntry): ChangeMessage | undefined {
-  const wasIn = entry.oldRow !== null && inShape(shape, entry.oldRow);
-  const isIn = entry.newRow !== null && inShape(shape, entry.newRow);
+/** Whether a change's old row was in the shape, and whether its new row is. */
+export interface Membership {
+  readonly wasIn: boolean;
+  readonly isIn: boolean;
+}
+
+export function membership(shape: ShapeDefinition, entry: LogEntry): Membership {
+  return { wasIn: entry.oldRow !== null && inShape(shape, entry.oldRow), isIn: entry.newRow !== null && inShape(shape, entry.newRow) };
+}
+
+/**
+ * One change's messages for a shape, given its membership: none, one, or, when the primary key
+ * changed, a delete of the old key and an insert of the new. They depend only on the entry, the
+ * membership, the shape's columns and its replica mode, so shapes alike in those share them.
+ */
+export function entryMessages(shape: ShapeDefinition, entry: LogEntry, { wasIn, isIn }: Membership): ChangeMessage[] {
   const primaryKey = shape.table.primaryKey;
-  if (isIn && !wasIn) return message(shape, entry, 'insert', entry.newRow, project(shape, entry.newRow));
-  if (wasIn && !isIn) {
-    const old = entry.oldRow;
-    return message(shape, entry, 'delete', old, shape.replica === 'full' ? project(shape, old) : project(shape, old, (c) => primaryKey.includes(c)));
+  const before = entry.oldRow;
+  const after = entry.newRow;
+  const deletion = (old: TextRow) =>
+    message(shape, entry, 'delete', old, shape.replica === 'full' ? project(shape, old) : project(shape, old, (c) => primaryKey.includes(c)));
+  const insertion = (row: TextRow) => message(shape, entry, 'insert', row, project(shape, row));
+  if (before && after && primaryKey.some((column) => before[column] !== after[column])) {
+    return [...(wasIn ? [deletion(before)] : []), ...(isIn ? [insertion(after)] : [])];
   }
-  if (!isIn || !wasIn) return undefined;
-  const [before, after] = [entry.oldRow, entry.newRow];
-  const keyChanged = primaryKey.some((column) => before[column] !== after[column]);
-  if (keyChanged) return undefined; // handled by changesFor as delete + insert
-  const changed = shape.columns.map((c) => c.name).filter((name) => before[name] !== after[name]);
-  if (changed.length === 0) return undefined;
+  if (isIn && !wasIn) return [insertion(after!)];
+  if (wasIn && !isIn) return [deletion(before!)];
+  if (!isIn || !wasIn) return [];
+  const changed = shape.columns.map((c) => c.name).filter((name) => before![name] !== after![name]);
+  if (changed.length === 0) return [];
   if (shape.replica === 'full') {
-    const update = message(shape, entry, 'update', after, project(shape, after));
-    update.old_value = project(shape, before, (c) => changed.includes(c));
-    return update;
+    const update = message(shape, entry, 'update', after!, project(shape, after!));
+    update.old_value = project(shape, before!, (c) => changed.includes(c));
+    return [update];
   }
-  return message(shape, entry, 'update', after, project(shape, after, (c) => primaryKey.includes(c) || changed.includes(c)));
+  return [message(shape, entry, 'update', after!, project(shape, after!, (c) => primaryKey.includes(c) || changed.includes(c)))];
 }
 
 /** The shape's messages for one transaction's entries, the last one marked `last`. */
 export function changesFor(shape: ShapeDefinition, entries: readonly LogEntry[]): ChangeMessage[] {
   const messages: ChangeMessage[] = [];
-  for (const entry of entries) {
-    const primaryKey = shape.table.primaryKey;
-    const keyChanged =
-      entry.operation === 'update' && entry.oldRow && entry.newRow && primaryKey.some((column) => entry.oldRow![column] !== entry.newRow![column]);
-    if (keyChanged) {
-      // A primary key change is a delete of the old key and an insert of the new one.
-      const deletion = changeFor(shape, { ...entry, operation: 'delete', newRow: null });
-      const insertion = changeFor(shape, { ...entry, operation: 'insert', oldRow: null });
-      if (deletion) messages.push(deletion);
-      if (insertion) messages.push(insertion);
-      continue;
-    }
-    const change = changeFor(shape, entry);
-    if (change) messages.push(change);
-  }
+  for (const entry of entries) messages.push(...entryMessages(shape, entry, membership(shape, entry)));
   const last = messages.at(-1);
   if (last) last.headers.last = true;
   return messages;

@@ -44,6 +44,27 @@ describe('shapes over Postgres logical replication', () => {
     }
   });
 
+  test("the feed reads, and the leader appends, over connections of their own: cut, they reconnect and a live client still gets every change", async () => {
+    const db = backend.database.db;
+    const token = await backend.server.token('admin');
+    const stream = new ShapeStream({ url: backend.server.shapeUrl, params: { table: 'agents.territories', where: "code LIKE 'CUT-%'" }, headers: { Authorization: `Bearer ${token}` } });
+    const shape = shapeOf(stream);
+    try {
+      await shape.rows;
+      await db.query(`insert into agents.territories (code, name) values ('CUT-1', 'before the cut')`);
+      await waitFor(() => shape.currentRows.length === 1, 'the first row');
+      const { rows } = await db.query<{ cut: number }>(
+        `select count(pg_terminate_backend(pid))::int as cut from pg_stat_activity where datname = current_database() and application_name in ('niaga-change-feed', 'niaga-capture-leader')`,
+      );
+      expect(rows[0]!.cut).toBe(2);
+      await db.query(`insert into agents.territories (code, name) values ('CUT-2', 'after the cut')`);
+      await waitFor(() => shape.currentRows.length === 2, 'the row written after the cut', 30_000);
+      expect(shape.currentRows.map((row) => row.code).sort()).toEqual(['CUT-1', 'CUT-2']);
+    } finally {
+      stream.unsubscribeAll();
+    }
+  }, 45_000);
+
   test('transactions committing in another order than they began both arrive (T1 begins, T2 begins, T2 commits, read, T1 commits)', async () => {
     const token = await backend.server.token('admin');
     const stream = new ShapeStream({ url: backend.server.shapeUrl, params: { table: 'catalog.products' }, headers: { Authorization: `Bearer ${token}` } });

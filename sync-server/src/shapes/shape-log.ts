@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Executor, Queryable } from '@niaga/db';
-import { changesFor, keyPrefix, type ChangeMessage, type LogEntry, type TextRow } from './change-messages.ts';
+import { changesFor, keyPrefix, type LogEntry, type TextRow } from './change-messages.ts';
 import { parsePgSnapshot, visibleInSnapshot, type PgSnapshot } from './pg-snapshot.ts';
 import { compileRuleFilter } from './rule-filter.ts';
 import { defaultPacing, readWhole, SnapshotPageStream, type PacedReaders, type SnapshotPacing, type SnapshotPage } from './snapshot-pages.ts';
@@ -26,7 +26,8 @@ export interface Snapshot {
 }
 
 export interface LogRead {
-  readonly messages: ChangeMessage[];
+  /** Each message's JSON. */
+  readonly messages: readonly string[];
   /** The lsn through which this shape has now seen every change. */
   readonly throughLsn: bigint;
   /** True when nothing is left before the global position: the response may say up-to-date. */
@@ -224,10 +225,10 @@ export async function readShapeLog(db: Executor, shape: ShapeDefinition, handle:
       }
       throughLsn = BigInt(rows.at(-1)!.lsn);
     }
-    const messages: ChangeMessage[] = [];
+    const messages: string[] = [];
     let transaction: LogEntry[] = [];
     const flush = () => {
-      messages.push(...changesFor(shape, transaction));
+      for (const message of changesFor(shape, transaction)) messages.push(JSON.stringify(message));
       transaction = [];
     };
     for (const row of rows) {

@@ -54,7 +54,7 @@ const bodies = new WeakMap<LogRead, Buffer>();
 function bodyOf(read: LogRead): Buffer {
   let body = bodies.get(read);
   if (!body) {
-    const parts = read.messages.map((message) => JSON.stringify(message));
+    const parts = [...read.messages];
     if (read.upToDate) parts.push(upToDate(read.globalLsn));
     bodies.set(read, (body = Buffer.from(`[${parts.join(',')}]`)));
   }
@@ -200,24 +200,25 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
       const closed = new Promise<'closed'>((resolve) => request.raw.once('close', () => resolve('closed')));
       for (;;) {
         const waiter = feed.waitFor(shape, handle, requestedLsn);
-        const result = await read(requestedLsn);
-        if (result.messages.length > 0 || !result.upToDate || Date.now() >= deadline || feed.closed) {
+        try {
+          const result = await read(requestedLsn);
+          if (result.messages.length > 0 || !result.upToDate || Date.now() >= deadline || feed.closed) return respond(result);
+          let timer: NodeJS.Timeout | undefined;
+          const outcome = await Promise.race([
+            waiter.changed.then(() => 'changed' as const),
+            new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())))),
+            closed,
+          ]);
+          clearTimeout(timer);
+          // The client went away: end the reply anyway (499, as nginx logs it), or the request never
+          // completes and the server's close can wait for it for ever (clients/sync's
+          // sync-client.pg.test.ts hung in its afterAll when devices cut their long-polls).
+          if (outcome === 'closed') return reply.code(499).send();
+          if (feed.truncatedSince(shape.table.name, handle.snapshotLsn)) return mustRefetch(reply, `${shape.table.name} was truncated`);
+        } finally {
+          // Also when the read throws: a waiter left behind would keep its shape's live log.
           waiter.cancel();
-          return respond(result);
         }
-        let timer: NodeJS.Timeout | undefined;
-        const outcome = await Promise.race([
-          waiter.changed.then(() => 'changed' as const),
-          new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())))),
-          closed,
-        ]);
-        clearTimeout(timer);
-        waiter.cancel();
-        // The client went away: end the reply anyway (499, as nginx logs it), or the request never
-        // completes and the server's close can wait for it for ever (clients/sync's
-        // sync-client.pg.test.ts hung in its afterAll when devices cut their long-polls).
-        if (outcome === 'closed') return reply.code(499).send();
-        if (feed.truncatedSince(shape.table.name, handle.snapshotLsn)) return mustRefetch(reply, `${shape.table.name} was truncated`);
       }
     } catch (error) {
       if (error instanceof CompactedError) return mustRefetch(reply, error.message);

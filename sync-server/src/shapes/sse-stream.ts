@@ -43,30 +43,31 @@ export async function streamSse(request: FastifyRequest, reply: FastifyReply, op
   try {
     while (open && !feed.closed && !options.stale() && Date.now() < endAt) {
       const waiter = feed.waitFor(options.shape, options.handle, through);
-      const fromBeforeOpen = pending !== undefined;
-      const result = pending ?? (await options.read(through));
-      pending = undefined;
-      if (result.messages.length > 0) {
-        const events = result.messages.map((message) => `data: ${JSON.stringify(message)}\n\n`);
-        const lsn = result.upToDate ? result.globalLsn : result.throughLsn;
-        events.push(`data: ${JSON.stringify({ headers: { control: 'up-to-date', global_last_seen_lsn: lsn.toString() } })}\n\n`);
-        raw.write(events.join(''));
-      }
-      through = result.upToDate ? result.globalLsn : result.throughLsn;
-      if (!result.upToDate || fromBeforeOpen) {
+      try {
+        const fromBeforeOpen = pending !== undefined;
+        const result = pending ?? (await options.read(through));
+        pending = undefined;
+        if (result.messages.length > 0) {
+          const events = result.messages.map((message) => `data: ${message}\n\n`);
+          const lsn = result.upToDate ? result.globalLsn : result.throughLsn;
+          events.push(`data: ${JSON.stringify({ headers: { control: 'up-to-date', global_last_seen_lsn: lsn.toString() } })}\n\n`);
+          raw.write(events.join(''));
+        }
+        through = result.upToDate ? result.globalLsn : result.throughLsn;
         // More to send, or the first read predates this waiter: read again before waiting.
+        if (!result.upToDate || fromBeforeOpen) continue;
+        let timer: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([
+          waiter.changed.then(() => 'changed' as const),
+          closed.then(() => 'closed' as const),
+          new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), Math.min(keepAliveMs, Math.max(0, endAt - Date.now()))))),
+        ]);
+        clearTimeout(timer);
+        if (outcome === 'idle' && open) raw.write(': keep-alive\n\n');
+      } finally {
+        // Also when the read throws: a waiter left behind would keep its shape's live log.
         waiter.cancel();
-        continue;
       }
-      let timer: NodeJS.Timeout | undefined;
-      const outcome = await Promise.race([
-        waiter.changed.then(() => 'changed' as const),
-        closed.then(() => 'closed' as const),
-        new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), Math.min(keepAliveMs, Math.max(0, endAt - Date.now()))))),
-      ]);
-      clearTimeout(timer);
-      waiter.cancel();
-      if (outcome === 'idle' && open) raw.write(': keep-alive\n\n');
     }
   } catch (error) {
     request.log.error({ err: error }, 'SSE shape stream failed');
