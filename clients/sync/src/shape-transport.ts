@@ -13,7 +13,7 @@ import type { ShapeCursor, ShapeMessage } from './transaction-aligner.ts';
 export interface ShapeTransportOptions {
   readonly serverURL: string;
   readonly tables: readonly string[];
-  readonly session: Session;
+  readonly session: Pick<Session, 'authorization' | 'refresh'>;
   readonly fetch: typeof fetch;
   readonly liveSse: boolean;
   /** Without SSE: hold live requests on the device until the poke stream says there is news (see live-gate.ts). */
@@ -92,7 +92,7 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
     streams.set(table, stream);
     stream.subscribe(
       async (messages: Message<Row<unknown>>[]) => {
-        const at = { handle: stream.shapeHandle ?? '', offset: stream.lastOffset };
+        const at = { handle: stream.shapeHandle ?? '', offset: offsetAfter(messages, stream.lastOffset) };
         received.set(table, at);
         restarts.delete(table);
         await options.onBatch(table, messages, at);
@@ -127,6 +127,22 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
       gate?.stop();
     },
   };
+}
+
+/**
+ * Where a stream stands after `messages`: the cursor saved with them. Over SSE the official client
+ * moves its offset past a batch as soon as it takes the batch in, but hands batches to subscribers
+ * later, one after another; so while one batch is handled the next may have arrived, and
+ * `stream.lastOffset` is already past it. Saved with the first, that offset would skip the second
+ * for good if the device stopped in between. Every up-to-date from the Niaga server carries the
+ * lsn its response's offset stands at (`<lsn>_0`), so a batch ending with one gives its own
+ * position. A batch without one is a page of a long-poll catch-up, handed over before the next
+ * request is made: the stream's offset is its own.
+ */
+export function offsetAfter(messages: readonly Message<Row<unknown>>[], streamOffset: string): string {
+  const last = messages.at(-1);
+  const lsn = last && 'control' in last.headers && last.headers.control === 'up-to-date' ? (last.headers as { global_last_seen_lsn?: unknown }).global_last_seen_lsn : undefined;
+  return typeof lsn === 'string' && /^\d+$/.test(lsn) ? `${lsn}_0` : streamOffset;
 }
 
 /** The fetch the streams use: it notes schemas, bytes and reachability on the way. */
