@@ -7,7 +7,7 @@
  *     and not through move-ins either.
  */
 import { randomUUID } from 'node:crypto';
-import { isChangeMessage, type ChangeMessage, type Message, type Row } from '@electric-sql/client';
+import { isChangeMessage, isControlMessage, type ChangeMessage, type Message, type Row } from '@electric-sql/client';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -110,6 +110,14 @@ describe.each(liveModes)('4. resume (%s)', (mode: LiveMode) => {
           const marker = await insertMarker(scope[0]);
           await waitFor(() => live.errors.length > 0 || live.shape.currentRows.some((row) => row.id === marker), 'the marker on the live stream');
           expect(live.errors).toEqual([]);
+          // A response's up-to-date stands where its offset does: the SSE client resumes from
+          // `${global_last_seen_lsn}_0`, and clients/sync saves it as the batch's cursor.
+          for (const response of live.responses) {
+            const last = response.body?.at(-1);
+            if (last && isControlMessage(last) && last.headers.control === 'up-to-date') {
+              expect(response.offset).toBe(`${(last.headers as { global_last_seen_lsn?: string }).global_last_seen_lsn}_0`);
+            }
+          }
           const positions = live.log.positions.filter((position) => position.handle === live.stream.shapeHandle);
           expect(positions.length).toBeGreaterThan(1);
           for (const pick of [0, ...picks]) {

@@ -43,6 +43,10 @@ export interface ShapeRoutesOptions {
   touchHandleEveryMs?: number;
 }
 
+/**
+ * Every up-to-date carries the lsn its response's offset stands at (`<lsn>_0`): the SSE client
+ * resumes from it, and clients/sync saves it as its batch's cursor.
+ */
 const upToDate = (lsn: bigint) => JSON.stringify({ headers: { control: 'up-to-date', global_last_seen_lsn: lsn.toString() } });
 
 function schemaHeader(shape: ShapeDefinition): string {
