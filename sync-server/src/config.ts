@@ -44,7 +44,8 @@ export interface Config {
   snapshotIdleMs: number;
   /**
    * How many snapshots may be paced at once, each keeping a pooled connection (of 10) while it
-   * waits for its client; past it, snapshots are read whole at once.
+   * waits for its client; past it, a snapshot of more than one page is refused (503, the client
+   * tries again). 0: no pacing, every snapshot is read whole at once.
    */
   snapshotMaxPaced: number;
   /** A stock count off from the ledger by more units than this waits for an admin. */

@@ -189,31 +189,53 @@ describe('snapshots that keep pace with their client', () => {
     }
   });
 
-  test('only SHAPE_SNAPSHOT_MAX_PACED snapshots wait for their clients, each holding a connection; the others are read whole at once and served all the same', async () => {
+  test('only SHAPE_SNAPSHOT_MAX_PACED snapshots wait for their clients; another big one is a 503 with Retry-After (nothing held in memory), a one-page one is served, and the official client gets its snapshot once a reader is free', async () => {
     const db = backend.database.db;
     await db.query(`insert into catalog.categories (name, slug) select 'Crowd ' || n, 'crowd-' || n from generate_series(1, 45) n`);
     const server = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '10', SHAPE_SNAPSHOT_READ_AHEAD_PAGES: '1', SHAPE_SNAPSHOT_MAX_PACED: '1', SHAPE_SNAPSHOT_IDLE_MS: '60000' });
     const headers = { Authorization: `Bearer ${await server.token('admin')}` };
+    const bodyRows = async (response: Response) => ((await response.json()) as { value?: unknown }[]).filter((message) => message.value).length;
     try {
+      const total = (await db.query<{ n: number }>('select count(*)::int as n from catalog.categories')).rows[0]!.n;
       const firsts = await Promise.all([1, 2, 3].map(() => fetch(`${server.shapeUrl}?table=catalog.categories&offset=-1`, { headers })));
-      expect(firsts.map((response) => response.status)).toEqual([200, 200, 200]);
-      // One snapshot waits for its client in its transaction; the other two have read to their end.
+      expect(firsts.map((response) => response.status).sort()).toEqual([200, 503, 503]);
+      for (const refused of firsts.filter((response) => response.status === 503)) {
+        expect(refused.headers.get('retry-after')).toBe('2');
+        expect(await refused.json()).toMatchObject({ code: 'SNAPSHOT_BUSY' });
+      }
+      // The paced one waits for its client in its transaction; the refused ones left none open.
       await waitUntil(async () => (await snapshotTransactions(db)) === 1, 'one paced snapshot');
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(await snapshotTransactions(db)).toBe(1);
-      const total = (await db.query<{ n: number }>('select count(*)::int as n from catalog.categories')).rows[0]!.n;
-      for (const first of firsts) {
-        const handle = first.headers.get('electric-handle')!;
-        let rows = ((await first.json()) as { value?: unknown }[]).filter((message) => message.value).length;
-        for (let offset = first.headers.get('electric-offset')!; offset.startsWith('0_'); ) {
-          const next = await fetch(`${server.shapeUrl}?table=catalog.categories&offset=${offset}&handle=${encodeURIComponent(handle)}`, { headers });
-          expect(next.status).toBe(200);
-          rows += ((await next.json()) as { value?: unknown }[]).filter((message) => message.value).length;
-          offset = next.headers.get('electric-offset')!;
-        }
-        expect(rows).toBe(total);
+
+      // A snapshot of one page needs no paced reader.
+      const small = await fetch(`${server.shapeUrl}?${new URLSearchParams({ table: 'catalog.categories', offset: '-1', where: "slug = 'crowd-1'" })}`, { headers });
+      expect(small.status).toBe(200);
+      expect(await bodyRows(small)).toBe(1);
+
+      // The official client, refused while the reader is busy, tries again and gets every row once it is free.
+      const statuses: number[] = [];
+      const fetchClient: typeof fetch = async (input, init) => {
+        const response = await fetch(input, init);
+        statuses.push(response.status);
+        return response;
+      };
+      const stream = new ShapeStream({ url: server.shapeUrl, params: { table: 'catalog.categories' }, headers, fetchClient });
+      const rows = shapeOf(stream).rows;
+      await waitUntil(async () => statuses.includes(503), 'the official client to be refused');
+      const paced = firsts.find((response) => response.status === 200)!;
+      const handle = paced.headers.get('electric-handle')!;
+      let read = await bodyRows(paced);
+      for (let offset = paced.headers.get('electric-offset')!; offset.startsWith('0_'); ) {
+        const next = await fetch(`${server.shapeUrl}?table=catalog.categories&offset=${offset}&handle=${encodeURIComponent(handle)}`, { headers });
+        expect(next.status).toBe(200);
+        read += await bodyRows(next);
+        offset = next.headers.get('electric-offset')!;
       }
-      await waitUntil(async () => (await snapshotTransactions(db)) === 0, 'the paced snapshot to end with its last page');
+      expect(read).toBe(total);
+      expect((await rows).length).toBe(total);
+      stream.unsubscribeAll();
+      await waitUntil(async () => (await snapshotTransactions(db)) === 0, 'the paced snapshots to end with their last page');
     } finally {
       await server.close();
     }

@@ -39,6 +39,11 @@ export class CompactedError extends Error {
   override readonly name = 'CompactedError';
 }
 
+/** A snapshot of more than one page found every paced reader taken: the client should try again shortly. */
+export class SnapshotBusyError extends Error {
+  override readonly name = 'SnapshotBusyError';
+}
+
 const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
@@ -121,7 +126,7 @@ export interface SnapshotOptions {
   readonly pageRows?: number;
   /** How far ahead of its client the reading may go, and how long it waits for it (Postgres only). */
   readonly pacing?: SnapshotPacing;
-  /** Bounds the paced readers; a snapshot taken when none is free is read whole at once. */
+  /** Bounds the paced readers: a snapshot of more than one page taken when none is free fails with SnapshotBusyError. */
   readonly pacedReaders?: PacedReaders;
 }
 
@@ -132,12 +137,21 @@ export interface SnapshotOptions {
  * to every instance. On Postgres the reading keeps pace with the client (`pacing`, see
  * SnapshotPageStream) and gives up if the client goes away; PGlite has one connection for
  * everything, so there a snapshot is always read whole at once.
+ *
+ * A paced snapshot holds a pooled connection while it waits for its client, so only as many as
+ * `pacedReaders` allows may run. A snapshot of one page needs no pacing and never waits. One of
+ * more pages with no paced reader free fails with SnapshotBusyError (before anything was sent:
+ * the client is told to try again) instead of being read whole into memory, which a crowd of big
+ * first syncs at once could not afford. A `pacedReaders` of 0 turns pacing off: every snapshot is
+ * read whole.
  */
 export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options: SnapshotOptions = {}): Promise<Snapshot> {
   const { rowsToo = true, pageRows = 10_000, pacing = defaultPacing, pacedReaders } = options;
   if (!Number.isSafeInteger(pageRows) || pageRows < 1) throw new RangeError(`pageRows must be a positive integer, not ${pageRows}`);
-  const paced = rowsToo && db.dialect !== 'pglite' && Number.isFinite(pacing.readAhead) && (pacedReaders?.tryEnter() ?? true);
+  const paced = rowsToo && db.dialect !== 'pglite' && Number.isFinite(pacing.readAhead) && (pacedReaders?.max ?? 1) > 0;
   const pages = new SnapshotPageStream(paced ? pacing : readWhole(pacing));
+  /** This snapshot holds one of pacedReaders' places (from its second page on). */
+  let holdsPlace = false;
   let taken: (handle: ShapeHandle) => void = () => {};
   const handleTaken = new Promise<ShapeHandle>((resolve) => (taken = resolve));
   const reading = repeatableRead(db, async (tx): Promise<SnapshotPage> => {
@@ -154,6 +168,10 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options
       const { rows } = await tx.query<{ m: string }>(`fetch forward ${pageRows} from ${snapshotCursor}`);
       const page = { body: rows.map((row) => row.m).join(','), rows: rows.length, last: rows.length < pageRows };
       if (page.last) return page;
+      if (index === 0 && paced) {
+        holdsPlace = pacedReaders?.tryEnter() ?? false;
+        if (pacedReaders && !holdsPlace) throw new SnapshotBusyError(`All ${pacedReaders.max} paced snapshot readers are busy`);
+      }
       pages.push(page);
     }
   });
@@ -161,7 +179,7 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options
     // The stream may have been given up meanwhile (server closing, dropped): then the last page has nobody to go to.
     (last) => !pages.ended && pages.push(last),
     (error: unknown) => pages.fail(error),
-  ).finally(() => paced && pacedReaders?.leave());
+  ).finally(() => holdsPlace && pacedReaders?.leave());
   const handle = await Promise.race([handleTaken, reading.then(() => handleTaken)]);
   await pages.page(0); // the first page, or the reading's failure
   return { handle, pages };

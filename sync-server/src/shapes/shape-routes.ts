@@ -9,7 +9,7 @@ import type { ChangeFeed } from './change-feed.ts';
 import { nextCursor } from './live-cursor.ts';
 import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './offset.ts';
 import { resolveShape, type ShapeDefinition } from './shape-definition.ts';
-import { CompactedError, findHandle, readShapeLog, takeSnapshot, touchHandle, type LogRead, type ShapeHandle } from './shape-log.ts';
+import { CompactedError, findHandle, readShapeLog, SnapshotBusyError, takeSnapshot, touchHandle, type LogRead, type ShapeHandle } from './shape-log.ts';
 import { parseShapeRequest, ShapeRequestError, type ShapeRequest } from './shape-request.ts';
 import { PacedReaders, SnapshotGoneError, SnapshotPages, type SnapshotPacing, type SnapshotPage } from './snapshot-pages.ts';
 import { streamSse } from './sse-stream.ts';
@@ -64,6 +64,9 @@ function bodyOf(read: LogRead): Buffer {
   }
   return body;
 }
+
+/** How long a client refused a big snapshot (every paced reader busy) waits before it asks again. */
+const snapshotRetryAfterSeconds = 2;
 
 /** 409: the client drops what it has of this shape and starts again from offset -1. */
 function mustRefetch(reply: FastifyReply, reason: string) {
@@ -134,7 +137,19 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
     };
 
     if (offset.kind === 'before-all' || offset.kind === 'now') {
-      const snapshot = await takeSnapshot(db, shape, { rowsToo: offset.kind === 'before-all', pageRows: snapshotPageRows, ...(snapshotPacing ? { pacing: snapshotPacing } : {}), pacedReaders });
+      const snapshot = await takeSnapshot(db, shape, { rowsToo: offset.kind === 'before-all', pageRows: snapshotPageRows, ...(snapshotPacing ? { pacing: snapshotPacing } : {}), pacedReaders }).catch(
+        (error: unknown) => {
+          if (!(error instanceof SnapshotBusyError)) throw error;
+          return undefined;
+        },
+      );
+      if (!snapshot) {
+        // The official client waits at least Retry-After, then asks again from the start.
+        return reply
+          .code(503)
+          .header('retry-after', String(snapshotRetryAfterSeconds))
+          .send({ code: 'SNAPSHOT_BUSY', message: `Every reader of big snapshots is busy (SHAPE_SNAPSHOT_MAX_PACED = ${pacedSnapshots}): try again in ${snapshotRetryAfterSeconds} s` });
+      }
       onSnapshot?.(shape.table.name);
       remember(snapshot.handle, Date.now());
       const first = (await snapshot.pages.page(0))!;

@@ -10,7 +10,8 @@
  * than the one before the newest asked for are let go, and a reader nobody asks anything of for
  * `idleMs` gives up (its transaction rolls back, the handle with it: the client, if it comes back,
  * gets a 409 and starts over). A reader waiting for its client keeps a pooled connection, so only a
- * few may wait at once (PacedReaders); a snapshot taken past that is read whole at once instead.
+ * few may wait at once (PacedReaders); past that, a snapshot of more than one page is refused (a
+ * 503 the client retries) rather than read whole into memory.
  */
 
 export interface SnapshotPage {
@@ -42,8 +43,9 @@ export const readWhole = (pacing: SnapshotPacing): SnapshotPacing => ({ ...pacin
 /**
  * How many snapshots may be paced at once. Each paced reader keeps a pooled connection (and its
  * transaction) while it waits for its client; unbounded, a crowd of slow first syncs would take
- * the whole pool from pushes, logins and live reads. Past `max`, snapshots are read whole at once:
- * they hold their connection only while reading, and their pages in memory until delivered.
+ * the whole pool from pushes, logins and live reads. Past `max`, a snapshot of more than one page
+ * is refused, and its client tries again (takeSnapshot); reading it whole instead would hold all
+ * its pages in memory, and a crowd of big ones would not fit.
  */
 export class PacedReaders {
   private active = 0;
