@@ -209,7 +209,7 @@ describe('snapshots that keep pace with their client', () => {
       expect(await snapshotTransactions(db)).toBe(1);
 
       // A snapshot of one page needs no paced reader.
-      const small = await fetch(`${server.shapeUrl}?${new URLSearchParams({ table: 'catalog.categories', offset: '-1', where: "slug = 'crowd-1'" })}`, { headers });
+      const small = await fetch(`${server.shapeUrl}?${new URLSearchParams({ table: 'catalog.categories', offset: '-1', where: "slug = 'crowd-1'" }).toString()}`, { headers });
       expect(small.status).toBe(200);
       expect(await bodyRows(small)).toBe(1);
 
