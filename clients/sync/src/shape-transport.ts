@@ -92,7 +92,13 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
     streams.set(table, stream);
     stream.subscribe(
       async (messages: Message<Row<unknown>>[]) => {
-        const at = { handle: stream.shapeHandle ?? '', offset: offsetAfter(messages, stream.lastOffset) };
+        const offset = offsetAfter(messages, stream.lastOffset);
+        // The handle is the batch's too. A stream that has moved past this batch may have had a
+        // 409 meanwhile (it drops its handle at once, before the batches still queued reach us):
+        // then the batch's handle is the one of the batch before it (a handle only changes with a
+        // must-refetch, and the snapshot after it comes over long-polls, each handed over in turn).
+        const handle = offset === stream.lastOffset ? (stream.shapeHandle ?? '') : (received.get(table)?.handle ?? stream.shapeHandle ?? '');
+        const at = { handle, offset };
         received.set(table, at);
         restarts.delete(table);
         await options.onBatch(table, messages, at);

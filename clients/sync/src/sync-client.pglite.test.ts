@@ -13,6 +13,7 @@ import { emptyDatabase, openPgliteStore } from './pglite/index.ts';
 import { fakeIDB, until } from './test-support/test-helpers.ts';
 import { SESSION_META_KEY, type SessionTokens } from './session.ts';
 import { createSyncClient, type SyncClient } from './sync-client.ts';
+import { metaKeys } from './rebase.ts';
 
 let db: PgliteExecutor;
 let server: ShapeServer;
@@ -92,6 +93,18 @@ test('a restarted device resumes from its saved cursors and keeps its rows', asy
   await db.query(`update inventory.stock_items set on_hand = on_hand + 1, available = available + 1 where product_id = $1`, [productID]);
   const after = await until(() => stockOf(again.store), (rows) => rows[0]?.on_hand === Number(before[0]?.on_hand ?? 0) + 1, 'the server’s change to arrive', 10_000);
   expect(after).toHaveLength(1);
+});
+
+test('a saved cursor without a handle (an offset the official client would refuse) is not resumed from: the device syncs again from scratch and keeps its rows', async () => {
+  const first = await device();
+  await first.client.ready();
+  await first.client.stop();
+  await first.store.transaction((tx) => tx.setMeta(metaKeys.cursor('inventory.warehouses'), { handle: '', offset: '5_0' }));
+  const again = await device(first.store);
+  await again.client.ready();
+  expect(await again.store.transaction((tx) => tx.get('inventory.warehouses', warehouseID))).toMatchObject({ code: 'WH-1' });
+  const cursor = await again.store.transaction((tx) => tx.getMeta<{ handle: string; offset: string }>(metaKeys.cursor('inventory.warehouses')));
+  expect(cursor?.handle).not.toBe('');
 });
 
 test('an unreadable local database is reported as STORE_CORRUPT; once deleted, the device syncs again from scratch', async () => {

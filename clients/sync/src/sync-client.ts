@@ -140,9 +140,13 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     }));
     await loadKnownTables();
     cursors.clear();
+    // A cursor with an offset but no handle cannot be resumed from (the official client refuses
+    // it); should one ever be saved, every table syncs again from scratch, as after a first sync
+    // cut off midway (the aligner cannot start one shape over beside others that resume).
+    const resumable = saved.cursors.every((cursor) => !cursor || cursor.handle !== '' || cursor.offset === '-1');
     tables.forEach((table, index) => {
       const cursor = saved.cursors[index];
-      if (cursor && known.has(table)) cursors.set(table, cursor);
+      if (resumable && cursor && known.has(table)) cursors.set(table, cursor);
     });
     // A local table without a cursor holds rows of a first sync that did not finish.
     const leftovers = new Set(tables.filter((table) => known.has(table) && !cursors.has(table)));

@@ -1,0 +1,73 @@
+/**
+ * The shape transport with the official client against a scripted server, for a timing the real
+ * server cannot be made to produce on demand: SSE batches still queued behind a slow store when
+ * the stream's next request gets a 409 (and the client drops its handle).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect, test } from 'vitest';
+import { startShapeTransport } from './shape-transport.ts';
+import { until } from './test-support/test-helpers.ts';
+import type { ShapeCursor } from './transaction-aligner.ts';
+
+const schema = JSON.stringify({ id: { type: 'int4' } });
+const json = (body: unknown, status: number, headers: Record<string, string>) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+const upToDate = (lsn: number) => ({ headers: { control: 'up-to-date', global_last_seen_lsn: String(lsn) } });
+const insert = (id: number, lsn?: number) => ({ key: `"t"/"${id}"`, value: { id: String(id) }, headers: { operation: 'insert', ...(lsn === undefined ? {} : { lsn: String(lsn) }) } });
+
+/** Snapshot (handle h1) → one SSE response of three transactions, then closed → 409 without a handle → snapshot (h2) → waits. */
+function scriptedServer(): typeof fetch {
+  let requests = 0;
+  return async (_input, init) => {
+    requests += 1;
+    switch (requests) {
+      case 1:
+        return json([insert(1), upToDate(2)], 200, { 'electric-handle': 'h1', 'electric-offset': '2_0', 'electric-schema': schema, 'electric-up-to-date': '' });
+      case 2: {
+        const events = [3, 6, 9].map((lsn) => `data: ${JSON.stringify(insert(lsn, lsn))}\n\ndata: ${JSON.stringify(upToDate(lsn))}\n\n`).join('');
+        return new Response(events, { headers: { 'content-type': 'text/event-stream', 'electric-handle': 'h1', 'electric-offset': '2_0', 'electric-cursor': '1', 'electric-up-to-date': '' } });
+      }
+      case 3:
+        return json([{ headers: { control: 'must-refetch' } }], 409, {});
+      case 4:
+        return json([insert(1), upToDate(10)], 200, { 'electric-handle': 'h2', 'electric-offset': '10_0', 'electric-schema': schema, 'electric-up-to-date': '' });
+      default:
+        return new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    }
+  };
+}
+
+test('SSE batches handed over after a 409 keep their own handle: no cursor pairs an offset with no handle', async () => {
+  const cursors: ShapeCursor[] = [];
+  const transport = startShapeTransport({
+    serverURL: 'http://niaga.test',
+    tables: ['t'],
+    session: { authorization: () => 'Bearer token', refresh: () => Promise.resolve() },
+    fetch: scriptedServer(),
+    liveSse: true,
+    livePokes: false,
+    cursors: new Map(),
+    onBatch: async (_table, _messages, cursor) => {
+      cursors.push(cursor);
+      await sleep(1000); // a slow store: the SSE batches, and the 409 after them, come in meanwhile
+    },
+    onSchema: () => {},
+    onResponse: () => {},
+    onTransientError: () => {},
+    onFatal: (_table, error) => {
+      throw error;
+    },
+  });
+  try {
+    await until(() => cursors.at(-1), (cursor) => cursor?.handle === 'h2', 'the snapshot after the refetch');
+    expect(cursors).toEqual([
+      { handle: 'h1', offset: '2_0' },
+      { handle: 'h1', offset: '3_0' },
+      { handle: 'h1', offset: '6_0' },
+      { handle: 'h1', offset: '9_0' },
+      { handle: '', offset: '-1' }, // the must-refetch
+      { handle: 'h2', offset: '10_0' },
+    ]);
+  } finally {
+    transport.stop();
+  }
+});
