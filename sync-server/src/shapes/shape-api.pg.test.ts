@@ -208,6 +208,11 @@ describe('snapshots that keep pace with their client', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(await snapshotTransactions(db)).toBe(1);
 
+      // With the reader taken, another big one is refused before its first page is built.
+      const late = await fetch(`${server.shapeUrl}?table=catalog.categories&offset=-1`, { headers });
+      expect(late.status).toBe(503);
+      expect(await late.json()).toMatchObject({ code: 'SNAPSHOT_BUSY' });
+
       // A snapshot of one page needs no paced reader.
       const small = await fetch(`${server.shapeUrl}?${new URLSearchParams({ table: 'catalog.categories', offset: '-1', where: "slug = 'crowd-1'" }).toString()}`, { headers });
       expect(small.status).toBe(200);

@@ -44,6 +44,8 @@ export class SnapshotBusyError extends Error {
   override readonly name = 'SnapshotBusyError';
 }
 
+const busy = (readers: PacedReaders) => new SnapshotBusyError(`All ${readers.max} paced snapshot readers are busy`);
+
 const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
@@ -79,6 +81,14 @@ function valueObject(columns: readonly string[]): string {
   return parts.map((part, index) => (index === 0 ? `left(${part}, -1)` : index === parts.length - 1 ? `substr(${part}, 2)` : `substr(left(${part}, -1), 2)`)).join(` || ',' || `);
 }
 
+/** The shape's rows: `from … where …` with the rule and the client's where, and their parameters. */
+function shapeRowsFrom(shape: ShapeDefinition): { sql: string; values: unknown[] } {
+  const { table } = shape;
+  const rule = compileRuleFilter(shape.rule, table, 1);
+  const where = shape.where ? compileWhere(shape.where, rule.values.length + 1) : undefined;
+  return { sql: `from ${quote(table.schema)}.${quote(table.table)} where ${rule.sql}${where ? ` and ${where.sql}` : ''}`, values: [...rule.values, ...(where?.values ?? [])] };
+}
+
 /**
  * A cursor over the shape's rows, each as its insert message's JSON built in SQL: the server only
  * joins strings. No order: a snapshot's rows may come in any order, and a sequential scan is the
@@ -86,17 +96,22 @@ function valueObject(columns: readonly string[]): string {
  */
 function declareSnapshotCursor(shape: ShapeDefinition): { sql: string; values: unknown[] } {
   const { table } = shape;
-  const rule = compileRuleFilter(shape.rule, table, 1);
-  const where = shape.where ? compileWhere(shape.where, rule.values.length + 1) : undefined;
   const key = [literal(keyPrefix(table)), ...table.primaryKey.map((column) => `'/"' || replace(${quote(column)}::text, '/', '//') || '"'`)].join(' || ');
   const value = valueObject(shape.columns.map((column) => column.name));
   const headers = JSON.stringify({ operation: 'insert', relation: [table.schema, table.table] });
+  const rows = shapeRowsFrom(shape);
   // The message's outer object by concatenation: a quarter faster than json_build_object here.
   const sql = `declare ${snapshotCursor} no scroll cursor for
     select '{"key":' || to_json(${key})::text || ',"value":' || ${value} || ',"headers":' || ${literal(headers)} || '}' as m
-      from ${quote(table.schema)}.${quote(table.table)}
-     where ${rule.sql}${where ? ` and ${where.sql}` : ''}`;
-  return { sql, values: [...rule.values, ...(where?.values ?? [])] };
+      ${rows.sql}`;
+  return { sql, values: rows.values };
+}
+
+/** True when the shape has more than `pageRows` rows (scans at most that many, builds nothing). */
+async function moreThanOnePage(tx: Queryable, shape: ShapeDefinition, pageRows: number): Promise<boolean> {
+  const rows = shapeRowsFrom(shape);
+  const { rows: found } = await tx.query(`select 1 ${rows.sql} offset ${pageRows} limit 1`, rows.values);
+  return found.length > 0;
 }
 
 /**
@@ -141,9 +156,9 @@ export interface SnapshotOptions {
  * A paced snapshot holds a pooled connection while it waits for its client, so only as many as
  * `pacedReaders` allows may run. A snapshot of one page needs no pacing and never waits. One of
  * more pages with no paced reader free fails with SnapshotBusyError (before anything was sent:
- * the client is told to try again) instead of being read whole into memory, which a crowd of big
- * first syncs at once could not afford. A `pacedReaders` of 0 turns pacing off: every snapshot is
- * read whole.
+ * the client is told to try again; when every place was taken already, before its first page is
+ * even built) instead of being read whole into memory, which a crowd of big first syncs at once
+ * could not afford. A `pacedReaders` of 0 turns pacing off: every snapshot is read whole.
  */
 export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options: SnapshotOptions = {}): Promise<Snapshot> {
   const { rowsToo = true, pageRows = 10_000, pacing = defaultPacing, pacedReaders } = options;
@@ -161,6 +176,8 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options
     await saveHandle(tx, handle, shape.table.name);
     taken(handle);
     if (!rowsToo) return { body: '', rows: 0, last: true };
+    // Every place taken: a snapshot of one page is still served, a bigger one refused before its first page is built.
+    if (paced && pacedReaders && pacedReaders.size >= pacedReaders.max && (await moreThanOnePage(tx, shape, pageRows))) throw busy(pacedReaders);
     const { sql, values } = declareSnapshotCursor(shape);
     await tx.query(sql, values);
     for (let index = 0; ; index++) {
@@ -170,7 +187,7 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options
       if (page.last) return page;
       if (index === 0 && paced) {
         holdsPlace = pacedReaders?.tryEnter() ?? false;
-        if (pacedReaders && !holdsPlace) throw new SnapshotBusyError(`All ${pacedReaders.max} paced snapshot readers are busy`);
+        if (pacedReaders && !holdsPlace) throw busy(pacedReaders);
       }
       pages.push(page);
     }
