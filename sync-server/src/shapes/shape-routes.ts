@@ -120,6 +120,8 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
     void reply.header('cache-control', 'no-store').header('content-type', 'application/json');
 
     const { offset } = shapeRequest;
+    /** Settles once this response is sent (or its connection is gone). */
+    const responseClosed = () => new Promise<void>((resolve) => reply.raw.once('close', () => resolve()));
     const snapshotEndMessages = (handle: ShapeHandle) => [
       JSON.stringify({ headers: { control: 'snapshot-end', xmin: handle.snapshot.xmin.toString(), xmax: handle.snapshot.xmax.toString(), xip_list: handle.snapshot.xip.map(String) } }),
       // The snapshot saw the whole log up to its lsn, so it is already up to date there.
@@ -153,7 +155,10 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
       onSnapshot?.(shape.table.name);
       remember(snapshot.handle, Date.now());
       const first = (await snapshot.pages.page(0))!;
-      if (!first.last) snapshotPages.put(snapshot.handle.handle, snapshot.pages);
+      if (!first.last) {
+        snapshotPages.put(snapshot.handle.handle, snapshot.pages);
+        snapshot.pages.sendingUntil(responseClosed());
+      }
       return sendSnapshotPage(snapshot.handle, first, 0);
     }
 
@@ -176,6 +181,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
       });
       if (!page) return mustRefetch(reply, 'This snapshot page is no longer available; start the shape again');
       if (page.last) snapshotPages.forget(handle.handle);
+      else snapshotPages.streamOf(handle.handle)?.sendingUntil(responseClosed());
       return sendSnapshotPage(handle, page, offset.op);
     }
     if (offset.kind === 'log' && offset.lsn < handle.snapshotLsn) {

@@ -75,6 +75,21 @@ test('a reader nobody asks anything of for idleMs gives the snapshot up: it and 
   await expect(pages.page(2)).rejects.toBeInstanceOf(SnapshotGoneError);
 });
 
+test('a page still being sent is not idleness: the reader waits past idleMs until the send ends, then idleMs more', async () => {
+  const pages = new SnapshotPageStream({ readAhead: 0, idleMs: 50 });
+  pages.push(page(1));
+  let sent!: () => void;
+  pages.sendingUntil(new Promise<void>((resolve) => (sent = resolve)));
+  const room = pages.roomForNext();
+  room.catch(() => {});
+  await new Promise((resolve) => setTimeout(resolve, 150)); // a slow download: three idle periods
+  expect(pages.ended).toBe(false);
+  sent();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(pages.ended).toBe(false); // the idle wait starts afresh at the send's end
+  await expect(room).rejects.toBeInstanceOf(SnapshotGoneError);
+});
+
 test('a failure while the reader waits ends its wait with that failure', async () => {
   const pages = new SnapshotPageStream({ readAhead: 1, idleMs: 60_000 });
   pages.push(page(1));

@@ -82,6 +82,8 @@ export class SnapshotPageStream {
   private failure: Error | undefined;
   /** The newest page asked for (the first is asked for by whoever takes the snapshot). */
   private newestAsked = 0;
+  /** Pages being sent to the client right now: a slow download is not a client gone quiet. */
+  private sending = 0;
   private wakeReader: (() => void) | undefined;
 
   constructor(private readonly pacing: SnapshotPacing = defaultPacing) {}
@@ -114,13 +116,27 @@ export class SnapshotPageStream {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         this.wakeReader = resolve;
-        timer = setTimeout(() => this.fail(new SnapshotGoneError(`Nobody asked for the next page of this snapshot for ${this.pacing.idleMs} ms`)), this.pacing.idleMs);
+        // While a page is still being sent, the wait goes on; the send's end starts it afresh.
+        timer = setTimeout(() => this.sending === 0 && this.fail(new SnapshotGoneError(`Nobody asked for the next page of this snapshot for ${this.pacing.idleMs} ms`)), this.pacing.idleMs);
         timer.unref();
       });
       clearTimeout(timer);
       this.wakeReader = undefined;
     }
     if (this.failure) throw this.failure;
+  }
+
+  /**
+   * A page of this snapshot is being sent until `done` settles. The client asks for the next page
+   * only once it has this one: over a slow link a 10,000-row page can take longer than `idleMs`,
+   * so the reader's idle wait counts from the end of the last send, not from the last request.
+   */
+  sendingUntil(done: Promise<unknown>): void {
+    this.sending++;
+    void done.finally(() => {
+      this.sending--;
+      this.wakeReader?.();
+    });
   }
 
   /** Page `index` (0-based) once read; undefined if the snapshot has fewer pages. */
@@ -203,6 +219,11 @@ export class SnapshotPages {
     }
     entry.expiresAt = Date.now() + this.idleMs;
     return entry.pages.page(index);
+  }
+
+  /** The handle's snapshot pages, if this instance has them. */
+  streamOf(handle: string): SnapshotPageStream | undefined {
+    return this.entries.get(handle)?.pages;
   }
 
   forget(handle: string): void {
