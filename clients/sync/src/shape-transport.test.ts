@@ -71,3 +71,40 @@ test('SSE batches handed over after a 409 keep their own handle: no cursor pairs
     transport.stop();
   }
 });
+
+test('a 503 the official client waits out is reported as SERVER_BUSY with the server’s reason, and the stream goes on after it', async () => {
+  let requests = 0;
+  const fetch: typeof globalThis.fetch = async (_input, init) => {
+    requests += 1;
+    if (requests === 1) return json({ code: 'SNAPSHOT_BUSY', message: 'Every reader of big snapshots is busy' }, 503, { 'retry-after': '1' });
+    if (requests === 2) return json([insert(1), upToDate(2)], 200, { 'electric-handle': 'b1', 'electric-offset': '2_0', 'electric-schema': schema, 'electric-up-to-date': '' });
+    return new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+  };
+  const transient: { code: string; message: string }[] = [];
+  const cursors: ShapeCursor[] = [];
+  const transport = startShapeTransport({
+    serverURL: 'http://niaga.test',
+    tables: ['busy'], // not the other test's table: the official client remembers handles by URL
+    session: { authorization: () => 'Bearer token', refresh: () => Promise.resolve() },
+    fetch,
+    liveSse: false,
+    livePokes: false,
+    cursors: new Map(),
+    onBatch: async (_table, _messages, cursor) => {
+      cursors.push(cursor);
+    },
+    onSchema: () => {},
+    onResponse: () => {},
+    onTransientError: (code, error) => transient.push({ code, message: error instanceof Error ? error.message : String(error) }),
+    onFatal: (_table, error) => {
+      throw error;
+    },
+  });
+  try {
+    await until(() => cursors.length, (count) => count > 0, 'the snapshot after the 503');
+    expect(transient).toEqual([{ code: 'SERVER_BUSY', message: 'Every reader of big snapshots is busy (asking again in 1 s or more)' }]);
+    expect(cursors).toEqual([{ handle: 'b1', offset: '2_0' }]);
+  } finally {
+    transport.stop();
+  }
+});

@@ -330,7 +330,8 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         if (code === 'OFFLINE') {
           status.update({ online: false });
           status.error(code, `The sync server cannot be reached: ${messageOf(error)}`);
-        } else status.error(code, `The sync server answered something unexpected (retrying): ${messageOf(error)}`);
+        } else if (code === 'SERVER_BUSY') status.error(code, `The sync server is busy; waiting for it: ${messageOf(error)}`);
+        else status.error(code, `The sync server answered something unexpected (retrying): ${messageOf(error)}`);
       },
       onFatal: (table, error) => {
         if (error instanceof SessionExpiredError) status.update({ needsLogin: true });
