@@ -217,6 +217,12 @@ describe('snapshots that keep pace with their client', () => {
       const small = await fetch(`${server.shapeUrl}?${new URLSearchParams({ table: 'catalog.categories', offset: '-1', where: "slug = 'crowd-1'" }).toString()}`, { headers });
       expect(small.status).toBe(200);
       expect(await bodyRows(small)).toBe(1);
+      // Nor does one of exactly a full page.
+      const tenSlugs = Array.from({ length: 10 }, (_, index) => `'crowd-${index + 1}'`).join(', ');
+      const full = await fetch(`${server.shapeUrl}?${new URLSearchParams({ table: 'catalog.categories', offset: '-1', where: `slug in (${tenSlugs})` }).toString()}`, { headers });
+      expect(full.status).toBe(200);
+      expect(full.headers.get('electric-up-to-date')).toBe('');
+      expect(await bodyRows(full)).toBe(10);
 
       // The official client, refused while the reader is busy, tries again and gets every row once it is free.
       const statuses: number[] = [];

@@ -187,7 +187,12 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options
       if (page.last) return page;
       if (index === 0 && paced) {
         holdsPlace = pacedReaders?.tryEnter() ?? false;
-        if (pacedReaders && !holdsPlace) throw busy(pacedReaders);
+        if (pacedReaders && !holdsPlace) {
+          // Exactly one full page is still a one-page snapshot: served, not refused.
+          const { rowCount } = await tx.query(`move forward 1 in ${snapshotCursor}`);
+          if (rowCount === 0) return { ...page, last: true };
+          throw busy(pacedReaders);
+        }
       }
       pages.push(page);
     }

@@ -120,8 +120,8 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
     void reply.header('cache-control', 'no-store').header('content-type', 'application/json');
 
     const { offset } = shapeRequest;
-    /** Settles once this response is sent (or its connection is gone). */
-    const responseClosed = () => new Promise<void>((resolve) => reply.raw.once('close', () => resolve()));
+    /** Settles once this response is sent, or its connection is gone (also when it went while the handler waited). */
+    const responseClosed = () => (reply.raw.destroyed || reply.raw.writableFinished ? Promise.resolve() : new Promise<void>((resolve) => reply.raw.once('close', () => resolve())));
     const snapshotEndMessages = (handle: ShapeHandle) => [
       JSON.stringify({ headers: { control: 'snapshot-end', xmin: handle.snapshot.xmin.toString(), xmax: handle.snapshot.xmax.toString(), xip_list: handle.snapshot.xip.map(String) } }),
       // The snapshot saw the whole log up to its lsn, so it is already up to date there.

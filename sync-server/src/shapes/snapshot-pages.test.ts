@@ -90,6 +90,32 @@ test('a page still being sent is not idleness: the reader waits past idleMs unti
   await expect(room).rejects.toBeInstanceOf(SnapshotGoneError);
 });
 
+test('a send that never ends (a client that stopped reading) holds the reader off for 10 idle periods at most', async () => {
+  const pages = new SnapshotPageStream({ readAhead: 0, idleMs: 20 });
+  pages.push(page(1));
+  pages.sendingUntil(new Promise<void>(() => {}));
+  const started = Date.now();
+  await expect(pages.roomForNext()).rejects.toBeInstanceOf(SnapshotGoneError);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+});
+
+test('a snapshot whose page is still being sent is not dropped as expired, and is kept idleMs after the send ends', async () => {
+  const kept = new SnapshotPages(30);
+  const pages = new SnapshotPageStream({ readAhead: 0, idleMs: 60_000 });
+  pages.push(page(1));
+  kept.put('h', pages);
+  let sent!: () => void;
+  pages.sendingUntil(new Promise<void>((resolve) => (sent = resolve)));
+  await new Promise((resolve) => setTimeout(resolve, 80)); // a slow download: asked for 80 ms ago
+  kept.put('other', new SnapshotPageStream()); // another snapshot's put evicts what has expired
+  expect(kept.streamOf('h')).toBe(pages);
+  sent();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  await expect(kept.get('h', 0)).resolves.toMatchObject({ rows: 1 }); // sent 10 ms ago
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  await expect(kept.get('h', 0)).resolves.toBeUndefined();
+});
+
 test('a failure while the reader waits ends its wait with that failure', async () => {
   const pages = new SnapshotPageStream({ readAhead: 1, idleMs: 60_000 });
   pages.push(page(1));

@@ -84,6 +84,9 @@ export class SnapshotPageStream {
   private newestAsked = 0;
   /** Pages being sent to the client right now: a slow download is not a client gone quiet. */
   private sending = 0;
+  /** When `sending` last rose from 0, and when it last fell to 0. */
+  private sendingSince = 0;
+  private lastSentAt = 0;
   private wakeReader: (() => void) | undefined;
 
   constructor(private readonly pacing: SnapshotPacing = defaultPacing) {}
@@ -116,9 +119,13 @@ export class SnapshotPageStream {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         this.wakeReader = resolve;
-        // While a page is still being sent, the wait goes on; the send's end starts it afresh.
-        timer = setTimeout(() => this.sending === 0 && this.fail(new SnapshotGoneError(`Nobody asked for the next page of this snapshot for ${this.pacing.idleMs} ms`)), this.pacing.idleMs);
-        timer.unref();
+        // While a page is still being sent the wait goes on (the send's end starts it afresh),
+        // but not for ever: a client that stops reading mid-page is given up after maxSendMs.
+        const check = () => {
+          if (this.sending > 0 && Date.now() - this.sendingSince < this.maxSendMs) timer = setTimeout(check, this.pacing.idleMs).unref();
+          else this.fail(new SnapshotGoneError(`Nobody asked for the next page of this snapshot for ${this.pacing.idleMs} ms`));
+        };
+        timer = setTimeout(check, this.pacing.idleMs).unref();
       });
       clearTimeout(timer);
       this.wakeReader = undefined;
@@ -132,11 +139,21 @@ export class SnapshotPageStream {
    * so the reader's idle wait counts from the end of the last send, not from the last request.
    */
   sendingUntil(done: Promise<unknown>): void {
-    this.sending++;
+    if (this.sending++ === 0) this.sendingSince = Date.now();
     void done.finally(() => {
-      this.sending--;
+      if (--this.sending === 0) this.lastSentAt = Date.now();
       this.wakeReader?.();
     });
+  }
+
+  /** A page is being sent, or was within `ms`: the client is still busy with this snapshot. */
+  activeWithin(ms: number): boolean {
+    return this.sending > 0 || Date.now() - this.lastSentAt < ms;
+  }
+
+  /** How long one page may take to send before its client is taken for gone: 10 idle periods. */
+  private get maxSendMs(): number {
+    return 10 * this.pacing.idleMs;
   }
 
   /** Page `index` (0-based) once read; undefined if the snapshot has fewer pages. */
@@ -213,7 +230,7 @@ export class SnapshotPages {
   async get(handle: string, index: number): Promise<SnapshotPage | undefined> {
     const entry = this.entries.get(handle);
     if (!entry) return undefined;
-    if (entry.expiresAt < Date.now()) {
+    if (this.expired(entry)) {
       this.forget(handle);
       return undefined;
     }
@@ -243,8 +260,12 @@ export class SnapshotPages {
     return this.entries.size;
   }
 
+  /** Not asked for within idleMs, and no page sent within it either (a slow download keeps it). */
+  private expired(entry: { pages: SnapshotPageStream; expiresAt: number }): boolean {
+    return entry.expiresAt < Date.now() && !entry.pages.activeWithin(this.idleMs);
+  }
+
   private evict(): void {
-    const now = Date.now();
-    for (const [handle, entry] of this.entries) if (entry.expiresAt < now) this.forget(handle);
+    for (const [handle, entry] of this.entries) if (this.expired(entry)) this.forget(handle);
   }
 }
