@@ -80,7 +80,7 @@ test('a 503 the official client waits out is reported as SERVER_BUSY with the se
     if (requests === 2) return json([insert(1), upToDate(2)], 200, { 'electric-handle': 'b1', 'electric-offset': '2_0', 'electric-schema': schema, 'electric-up-to-date': '' });
     return new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
   };
-  const transient: { code: string; message: string }[] = [];
+  const transient: { code: string; message: string; table: string | undefined }[] = [];
   const cursors: ShapeCursor[] = [];
   const transport = startShapeTransport({
     serverURL: 'http://niaga.test',
@@ -95,14 +95,14 @@ test('a 503 the official client waits out is reported as SERVER_BUSY with the se
     },
     onSchema: () => {},
     onResponse: () => {},
-    onTransientError: (code, error) => transient.push({ code, message: error instanceof Error ? error.message : String(error) }),
+    onTransientError: (code, error, table) => transient.push({ code, message: error instanceof Error ? error.message : String(error), table }),
     onFatal: (_table, error) => {
       throw error;
     },
   });
   try {
     await until(() => cursors.length, (count) => count > 0, 'the snapshot after the 503');
-    expect(transient).toEqual([{ code: 'SERVER_BUSY', message: 'Every reader of big snapshots is busy (asking again in 1 s or more)' }]);
+    expect(transient).toEqual([{ code: 'SERVER_BUSY', message: 'Every reader of big snapshots is busy', table: 'busy' }]);
     expect(cursors).toEqual([{ handle: 'b1', offset: '2_0' }]);
   } finally {
     transport.stop();

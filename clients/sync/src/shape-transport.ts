@@ -24,7 +24,7 @@ export interface ShapeTransportOptions {
   readonly onSchema: (table: string, columns: readonly ColumnSpec[]) => void;
   readonly onResponse: (bytes: number) => void;
   /** A failure the streams retry: OFFLINE (no answer), BAD_RESPONSE (an answer that is not the protocol), SERVER_ERROR (5xx), SERVER_BUSY (503/429, asked again after Retry-After). */
-  readonly onTransientError: (code: TransientCode, error: unknown) => void;
+  readonly onTransientError: (code: TransientCode, error: unknown, table?: string) => void;
   /** A stream stopped for good (session ended, request refused): the reason, for status. */
   readonly onFatal: (table: string, error: unknown) => void;
 }
@@ -167,17 +167,18 @@ function observingFetch(options: ShapeTransportOptions): typeof fetch {
     if (table && schema) options.onSchema(table, columnsOf(schema));
     options.onResponse(Number(response.headers.get('content-length') ?? 0));
     // The official client waits and asks again by itself; the app can say why nothing arrives meanwhile.
-    if (response.status === 503 || response.status === 429) options.onTransientError('SERVER_BUSY', new Error(await busyReason(response.clone())));
+    if ((response.status === 503 || response.status === 429) && table) {
+      const reason = await Promise.race([busyReason(response.clone()), new Promise<string>((resolve) => setTimeout(() => resolve(`HTTP ${response.status}`), 1000))]);
+      options.onTransientError('SERVER_BUSY', new Error(reason), table);
+    }
     return response;
   };
 }
 
-/** The server's own words for a 503/429 (`{code, message}`), and when the client asks again. */
+/** The server's own words for a 503/429 (`{code, message}`). */
 async function busyReason(response: Response): Promise<string> {
   const body = (await response.json().catch(() => undefined)) as { message?: unknown } | undefined;
-  const retryAfter = response.headers.get('retry-after');
-  const message = typeof body?.message === 'string' ? body.message : `HTTP ${response.status}`;
-  return retryAfter ? `${message} (asking again in ${retryAfter} s or more)` : message;
+  return typeof body?.message === 'string' ? body.message : `HTTP ${response.status}`;
 }
 
 /** SERVER_BUSY: a 503 or 429 the official client retries by itself (e.g. a big first sync while the server is reading others). */

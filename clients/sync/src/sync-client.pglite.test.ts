@@ -107,6 +107,30 @@ test('a saved cursor without a handle (an offset the official client would refus
   expect(cursor?.handle).not.toBe('');
 });
 
+test('a table the server is too busy to snapshot shows SERVER_BUSY until its rows arrive; the first sync then completes', async () => {
+  let refused = 0;
+  // The server as it answers a big first sync while every paced reader is taken (Postgres only): once, for one table.
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (refused === 0 && url.pathname === '/v1/shape' && url.searchParams.get('table') === 'catalog.products') {
+      refused += 1;
+      return new Response(JSON.stringify({ code: 'SNAPSHOT_BUSY', message: 'Every reader of big snapshots is busy' }), { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '1' } });
+    }
+    return globalThis.fetch(input, init);
+  };
+  const local = await openPgliteStore({ template: await emptyDatabase() });
+  const session = { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
+  const client = await createSyncClient({ serverURL: server.baseUrl, store: local, tables, session, fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
+  open.push({ client, store: local });
+  const errors: (string | undefined)[] = [];
+  client.onStatus((status) => errors.push(status.lastError?.code));
+  await client.ready();
+  expect(refused).toBe(1);
+  expect(errors).toContain('SERVER_BUSY');
+  expect(client.status.lastError).toBeNull();
+  expect(await local.transaction((tx) => tx.get('catalog.products', productID))).toMatchObject({ sku: 'TEA-1' });
+});
+
 test('an unreadable local database is reported as STORE_CORRUPT; once deleted, the device syncs again from scratch', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'niaga-corrupt-'));
   try {

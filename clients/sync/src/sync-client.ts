@@ -242,7 +242,11 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     });
   }
 
+  /** Tables the server answered busy (503/429) and that have had nothing since. */
+  const busyTables = new Set<string>();
+
   async function onBatch(table: string, messages: readonly ShapeMessage[], cursor: ShapeCursor): Promise<void> {
+    if (busyTables.delete(table) && busyTables.size === 0 && status.current.lastError?.code === 'SERVER_BUSY') status.update({ lastError: null });
     try {
       aligner.receive(table, messages, cursor);
       if (!status.current.initialSync.done) {
@@ -326,12 +330,16 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         status.reachable(status.current.initialSync.done ? {} : { initialSync: { ...status.current.initialSync, bytes: status.current.initialSync.bytes + bytes } });
         if (wasOffline) pushLoop.wake();
       },
-      onTransientError: (code, error) => {
+      onTransientError: (code, error, table) => {
         if (code === 'OFFLINE') {
           status.update({ online: false });
           status.error(code, `The sync server cannot be reached: ${messageOf(error)}`);
-        } else if (code === 'SERVER_BUSY') status.error(code, `The sync server is busy; waiting for it: ${messageOf(error)}`);
-        else status.error(code, `The sync server answered something unexpected (retrying): ${messageOf(error)}`);
+        } else if (code === 'SERVER_BUSY') {
+          // Shown until every table it held back answers; an error that needs the user stays shown.
+          if (table) busyTables.add(table);
+          const shown = status.current.lastError?.code;
+          if (shown === undefined || shown === 'SERVER_BUSY' || shown === 'OFFLINE') status.error(code, `The sync server is busy: ${messageOf(error)}`);
+        } else status.error(code, `The sync server answered something unexpected (retrying): ${messageOf(error)}`);
       },
       onFatal: (table, error) => {
         if (error instanceof SessionExpiredError) status.update({ needsLogin: true });

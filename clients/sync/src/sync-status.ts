@@ -60,10 +60,9 @@ export class StatusHolder {
     for (const listener of [...this.listeners]) listener(next);
   }
 
-  /** The server answered: online again, and an OFFLINE ("cannot be reached") or SERVER_BUSY error is over. */
+  /** The server answered: online again, and an OFFLINE error ("cannot be reached") is over. */
   reachable(change: Partial<SyncStatus> = {}): void {
-    const code = this.status.lastError?.code;
-    const cleared = code === 'OFFLINE' || code === 'SERVER_BUSY' ? { lastError: null } : {};
+    const cleared = this.status.lastError?.code === 'OFFLINE' ? { lastError: null } : {};
     this.update({ online: true, ...cleared, ...change });
   }
 
