@@ -86,6 +86,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     catalog,
     feed,
     onSnapshot: (table) => metrics.snapshots.inc({ table }),
+    onSnapshotRefused: (table) => metrics.snapshotsRefused.inc({ table }),
     snapshotPageRows: config.snapshotPageRows,
     snapshotPacing: { readAhead: config.snapshotReadAheadPages, idleMs: config.snapshotIdleMs },
     pacedSnapshots: config.snapshotMaxPaced,

@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics at /metrics: live shape clients, live shapes, snapshots served, the log position,
+ * Prometheus metrics at /metrics: live shape clients, live shapes, snapshots served and refused, the log position,
  * replication lag and HTTP response times. One registry per app, so tests do not share state.
  */
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +14,8 @@ export interface MetricsSources {
 
 export interface ServerMetrics {
   snapshots: Counter;
+  /** Big snapshots refused (503 SNAPSHOT_BUSY) because every paced reader was taken. */
+  snapshotsRefused: Counter;
 }
 
 export function registerMetrics(app: FastifyInstance, sources: MetricsSources): ServerMetrics {
@@ -64,6 +66,12 @@ export function registerMetrics(app: FastifyInstance, sources: MetricsSources): 
     });
   }
   const snapshots = new Counter({ name: 'niaga_shape_snapshots_total', help: 'Shape snapshots served (new handles)', labelNames: ['table'], registers: [registry] });
+  const snapshotsRefused = new Counter({
+    name: 'niaga_shape_snapshots_refused_total',
+    help: 'Snapshots of more than one page refused (503 SNAPSHOT_BUSY) because every paced reader was taken: raise SHAPE_SNAPSHOT_MAX_PACED (and the pool) if this grows',
+    labelNames: ['table'],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'niaga_http_request_duration_seconds',
     help: 'HTTP response time by route and status',
@@ -75,5 +83,5 @@ export function registerMetrics(app: FastifyInstance, sources: MetricsSources): 
     duration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
-  return { snapshots };
+  return { snapshots, snapshotsRefused };
 }

@@ -212,6 +212,8 @@ describe('snapshots that keep pace with their client', () => {
       const late = await fetch(`${server.shapeUrl}?table=catalog.categories&offset=-1`, { headers });
       expect(late.status).toBe(503);
       expect(await late.json()).toMatchObject({ code: 'SNAPSHOT_BUSY' });
+      const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+      expect(metrics).toContain('niaga_shape_snapshots_refused_total{table="catalog.categories"} 3');
 
       // A snapshot of one page needs no paced reader.
       const small = await fetch(`${server.shapeUrl}?${new URLSearchParams({ table: 'catalog.categories', offset: '-1', where: "slug = 'crowd-1'" }).toString()}`, { headers });

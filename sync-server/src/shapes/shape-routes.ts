@@ -33,6 +33,8 @@ export interface ShapeRoutesOptions {
   /** How long a live request is held with nothing to send. */
   longPollMs?: number;
   onSnapshot?: (table: string) => void;
+  /** A snapshot of more than one page was refused: every paced reader was taken. */
+  onSnapshotRefused?: (table: string) => void;
   /** Snapshots with more rows than this are served in pages. */
   snapshotPageRows?: number;
   /** How far a snapshot is read ahead of its client, and how long it waits for it (SnapshotPageStream). */
@@ -79,7 +81,7 @@ function mustRefetch(reply: FastifyReply, reason: string) {
 }
 
 export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, options) => {
-  const { db, catalog, feed, longPollMs = 20_000, onSnapshot, snapshotPageRows = 10_000, snapshotPacing, pacedSnapshots = 4, touchHandleEveryMs = 10 * 60_000 } = options;
+  const { db, catalog, feed, longPollMs = 20_000, onSnapshot, onSnapshotRefused, snapshotPageRows = 10_000, snapshotPacing, pacedSnapshots = 4, touchHandleEveryMs = 10 * 60_000 } = options;
   const snapshotPages = new SnapshotPages(Math.max(120_000, snapshotPacing?.idleMs ?? 0));
   const pacedReaders = new PacedReaders(pacedSnapshots);
   app.addHook('preClose', async () => snapshotPages.close());
@@ -146,6 +148,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
         },
       );
       if (!snapshot) {
+        onSnapshotRefused?.(shape.table.name);
         // The official client waits at least Retry-After, then asks again from the start.
         return reply
           .code(503)
