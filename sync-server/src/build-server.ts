@@ -74,7 +74,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     policy: { countVarianceThreshold: config.countVarianceThreshold, priceHonourWindowMs: config.priceHonourWindowHours * 3600_000 },
   });
 
-  const feed = new ChangeFeed(db);
+  const feed = new ChangeFeed(db, { maxLiveLogMessages: config.liveLogsMaxMessages });
   await feed.start();
   // Before the server stops accepting: answer held long-polls so close() does not wait for them.
   app.addHook('preClose', () => feed.close());

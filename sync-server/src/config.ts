@@ -48,6 +48,8 @@ export interface Config {
    * tries again). 0: no pacing, every snapshot is read whole at once.
    */
   snapshotMaxPaced: number;
+  /** Past this many messages in all live shape logs together, they reach back no further than the tail (ChangeFeed). */
+  liveLogsMaxMessages: number;
   /** A stock count off from the ledger by more units than this waits for an admin. */
   countVarianceThreshold: number;
   /** A price quoted by an offline device is honoured if it was the catalogue price this many hours ago. */
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     snapshotReadAheadPages: read.integer('SHAPE_SNAPSHOT_READ_AHEAD_PAGES', 4, 1, 10_000),
     snapshotIdleMs: read.integer('SHAPE_SNAPSHOT_IDLE_MS', 30_000, 100, 3_600_000),
     snapshotMaxPaced: read.integer('SHAPE_SNAPSHOT_MAX_PACED', 4, 0, 1_000),
+    liveLogsMaxMessages: read.integer('SHAPE_LIVE_LOGS_MAX_MESSAGES', 1_000_000, 0, 100_000_000),
     countVarianceThreshold: read.integer('COUNT_VARIANCE_THRESHOLD', 20, 0, 1_000_000_000),
     priceHonourWindowHours: read.integer('PRICE_HONOUR_WINDOW_HOURS', 72, 0, 24 * 365),
   };

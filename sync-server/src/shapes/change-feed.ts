@@ -60,7 +60,11 @@ export interface ChangeFeedOptions {
   maxMessagesPerRead?: number;
   /** How many messages each live shape's log keeps (see LiveShapes); it may reach back further than the tail. */
   maxShapeLogMessages?: number;
-  /** Past this many messages in all live logs together, they reach back no further than the tail. */
+  /**
+   * Past this many messages in all live logs together, they reach back no further than the tail.
+   * Too low is worse than too high: clients cut off from the logs catch up from the database, and a
+   * burst's worth of them at once take the pool (503s) and more memory than the logs held.
+   */
   maxLiveLogMessages?: number;
   fetchBatch?: number;
   /** A shape's live log is forgotten once no request has waited on or read it for this long. */
@@ -104,7 +108,7 @@ export class ChangeFeed {
     this.maxMessagesPerRead = options.maxMessagesPerRead ?? 5_000;
     this.shapeIdleMs = options.shapeIdleMs ?? 60_000;
     this.liveShapes = new LiveShapes(options.maxShapeLogMessages ?? 4 * this.maxMessagesPerRead);
-    this.maxLiveLogMessages = options.maxLiveLogMessages ?? 200_000;
+    this.maxLiveLogMessages = options.maxLiveLogMessages ?? 1_000_000;
     this.reader = db;
   }
 
