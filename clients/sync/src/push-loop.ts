@@ -5,6 +5,7 @@
  * network back) pushes at once.
  */
 import { Alarm, backoffDelay, Header, MAX_MUTATIONS_PER_PUSH, type BackoffPolicy, type PushRequest, type PushResponse } from '@niaga/protocol';
+import { errorBody } from './error-body.ts';
 import type { LocalStore } from './local-store.ts';
 import { SessionExpiredError, type Session } from './session.ts';
 
@@ -102,8 +103,8 @@ export class PushLoop {
     }
     if (response.status === 401) return { kind: 'session-expired', error: new SessionExpiredError('The server refused the refreshed session: log in again') };
     if (!response.ok) {
-      const error = (await response.json().catch(() => ({}))) as { code?: unknown; message?: unknown };
-      return { kind: 'failed', code: typeof error.code === 'string' ? error.code : `HTTP_${response.status}`, message: typeof error.message === 'string' ? error.message : `Push failed with HTTP ${response.status}` };
+      const { code, message } = await errorBody(response);
+      return { kind: 'failed', code: code ?? `HTTP_${response.status}`, message: message ?? `Push failed with HTTP ${response.status}` };
     }
     const answer = (await response.json().catch(() => undefined)) as PushResponse | undefined;
     if (!answer || typeof answer !== 'object') return { kind: 'failed', code: 'BAD_RESPONSE', message: 'The server answered the push with something that is not JSON' };

@@ -6,6 +6,7 @@
  * synced: `onEnded` hears a DeviceRevokedError.
  */
 import type { Actor } from '@niaga/mutators';
+import { errorBody } from './error-body.ts';
 import type { LocalStore } from './local-store.ts';
 
 export interface SessionTokens {
@@ -137,7 +138,7 @@ export class Session {
       body: JSON.stringify({ refreshToken: this.tokens.refreshToken }),
     });
     if (response.status === 400 || response.status === 401 || response.status === 403) {
-      const { code } = (await response.json().catch(() => ({}))) as { code?: unknown };
+      const { code } = await errorBody(response);
       if (code === 'DEVICE_REVOKED') {
         // Remembered before anything else, in the store: the deletion happens even after a restart.
         this.tokens = undefined;

@@ -5,6 +5,7 @@
  * the session and retries.
  */
 import { FetchError, ShapeStream, type Message, type Row } from '@electric-sql/client';
+import { errorBody } from './error-body.ts';
 import { LiveGate } from './live-gate.ts';
 import type { ColumnSpec } from './local-store.ts';
 import { SessionExpiredError, type Session } from './session.ts';
@@ -168,17 +169,12 @@ function observingFetch(options: ShapeTransportOptions): typeof fetch {
     options.onResponse(Number(response.headers.get('content-length') ?? 0));
     // The official client waits and asks again by itself; the app can say why nothing arrives meanwhile.
     if ((response.status === 503 || response.status === 429) && table) {
-      const reason = await Promise.race([busyReason(response.clone()), new Promise<string>((resolve) => setTimeout(() => resolve(`HTTP ${response.status}`), 1000))]);
-      options.onTransientError('SERVER_BUSY', new Error(reason), table);
+      // The server's own words, unless its body is slow to come: the client's retry waits for this.
+      const said = await Promise.race([errorBody(response.clone()), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000))]);
+      options.onTransientError('SERVER_BUSY', new Error(said?.message ?? `HTTP ${response.status}`), table);
     }
     return response;
   };
-}
-
-/** The server's own words for a 503/429 (`{code, message}`). */
-async function busyReason(response: Response): Promise<string> {
-  const body = (await response.json().catch(() => undefined)) as { message?: unknown } | undefined;
-  return typeof body?.message === 'string' ? body.message : `HTTP ${response.status}`;
 }
 
 /** SERVER_BUSY: a 503 or 429 the official client retries by itself (e.g. a big first sync while the server is reading others). */
