@@ -36,6 +36,12 @@ export interface ChangeMessage {
 const quoteKeyPart = (text: string) => `"${text.replace(/\//g, '//')}"`;
 
 /** The table part of Electric's key: "schema"."table", with / and . doubled inside names. */
+/**
+ * The up-to-date control message as JSON. It carries the lsn its response's offset stands at
+ * (`<lsn>_0`): the SSE client resumes from it, and clients/sync saves it as its batch's cursor.
+ */
+export const upToDateMessage = (lsn: bigint): string => JSON.stringify({ headers: { control: 'up-to-date', global_last_seen_lsn: lsn.toString() } });
+
 export function keyPrefix(table: TableInfo): string {
   const escape = (name: string) => name.replace(/\//g, '//').replace(/\./g, '..');
   return `"${escape(table.schema)}"."${escape(table.table)}"`;

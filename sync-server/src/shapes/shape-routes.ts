@@ -6,6 +6,7 @@ import type { Executor } from '@niaga/db';
 import { requireUser } from '@niaga/domain/shared';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ChangeFeed } from './change-feed.ts';
+import { upToDateMessage } from './change-messages.ts';
 import { nextCursor } from './live-cursor.ts';
 import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './offset.ts';
 import { resolveShape, type ShapeDefinition } from './shape-definition.ts';
@@ -45,11 +46,6 @@ export interface ShapeRoutesOptions {
   touchHandleEveryMs?: number;
 }
 
-/**
- * Every up-to-date carries the lsn its response's offset stands at (`<lsn>_0`): the SSE client
- * resumes from it, and clients/sync saves it as its batch's cursor.
- */
-const upToDate = (lsn: bigint) => JSON.stringify({ headers: { control: 'up-to-date', global_last_seen_lsn: lsn.toString() } });
 
 function schemaHeader(shape: ShapeDefinition): string {
   return JSON.stringify(Object.fromEntries(shape.columns.map((column) => [column.name, schemaEntry(column)])));
@@ -61,7 +57,7 @@ function bodyOf(read: LogRead): Buffer {
   let body = bodies.get(read);
   if (!body) {
     const parts = [...read.messages];
-    if (read.upToDate) parts.push(upToDate(read.globalLsn));
+    if (read.upToDate) parts.push(upToDateMessage(read.globalLsn));
     bodies.set(read, (body = Buffer.from(`[${parts.join(',')}]`)));
   }
   return body;
@@ -127,7 +123,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
     const snapshotEndMessages = (handle: ShapeHandle) => [
       JSON.stringify({ headers: { control: 'snapshot-end', xmin: handle.snapshot.xmin.toString(), xmax: handle.snapshot.xmax.toString(), xip_list: handle.snapshot.xip.map(String) } }),
       // The snapshot saw the whole log up to its lsn, so it is already up to date there.
-      upToDate(handle.snapshotLsn),
+      upToDateMessage(handle.snapshotLsn),
     ];
     /** One page of a snapshot: 0-based `index`, the last ends it (up-to-date, then the live log). */
     const sendSnapshotPage = (handle: ShapeHandle, { body, last }: SnapshotPage, index: number) => {

@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChangeFeed } from './change-feed.ts';
+import { upToDateMessage } from './change-messages.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
 import type { LogRead, ShapeHandle } from './shape-log.ts';
 
@@ -50,7 +51,7 @@ export async function streamSse(request: FastifyRequest, reply: FastifyReply, op
         if (result.messages.length > 0) {
           const events = result.messages.map((message) => `data: ${message}\n\n`);
           const lsn = result.upToDate ? result.globalLsn : result.throughLsn;
-          events.push(`data: ${JSON.stringify({ headers: { control: 'up-to-date', global_last_seen_lsn: lsn.toString() } })}\n\n`);
+          events.push(`data: ${upToDateMessage(lsn)}\n\n`);
           raw.write(events.join(''));
         }
         through = result.upToDate ? result.globalLsn : result.throughLsn;
