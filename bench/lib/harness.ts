@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -302,6 +302,7 @@ export async function startServerProcess(databaseUrl: string, options: ServerOpt
           // BENCH_PROFILE_OUT=dir keeps the profile (open it in Chrome DevTools' Performance panel).
           const keep = process.env.BENCH_PROFILE_OUT;
           if (keep) {
+            mkdirSync(keep, { recursive: true });
             const target = join(keep, `server-${Date.now()}.cpuprofile`);
             copyFileSync(file, target);
             console.log(`Server CPU profile kept: ${target}`);
