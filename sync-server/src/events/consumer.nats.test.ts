@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@niaga/testing';
 import { startEventRelay, writeEvent, type EventSystem } from './index.ts';
-import { consumerState, readStream, uniqueStream, unsentCount, waitFor } from './events-test-kit.ts';
+import { checkBatching, consumerState, readStream, uniqueStream, unsentCount, waitFor } from './events-test-kit.ts';
 
 let database: TestDatabase;
 let events: EventSystem;
@@ -59,6 +59,7 @@ test('a durable consumer handles each event once: a lost ack is redelivered and 
     name: 'effects',
     types: ['order.created'],
     ackWaitMs: 500,
+    maxBatch: 1, // each event in its own transaction, so the handler's calls can be counted exactly
     handle: async (event, tx) => {
       const call = (calls.get(event.id) ?? 0) + 1;
       calls.set(event.id, call);
@@ -122,4 +123,12 @@ test('a saga step writes its events in the handler’s transaction: order.create
     expect(of.sort()).toEqual(orders);
   }
   expect(await effectCount('orders')).toBe(orders.length);
+});
+
+test('a JetStream consumer handles the events that queued up in one transaction; a failing one is isolated and retried', async () => {
+  await checkBatching(database.db, (options) => events.consume(options), 'batches');
+  await waitFor('every event to be acked', async () => {
+    const state = await consumerState(natsUrl, names.stream, 'batches');
+    return state.ackPending === 0 && state.pending === 0;
+  });
 });

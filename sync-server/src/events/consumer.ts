@@ -1,11 +1,19 @@
 /**
- * Durable event consumers with effectively-once handling. For each delivered event, one database
- * transaction first records (consumer, event id) in events.inbox and then runs the handler; the
- * event is acked only after that transaction committed. So:
+ * Durable event consumers with effectively-once handling. Events are handled in one database
+ * transaction that first records (consumer, event id) in events.inbox and then runs the handler;
+ * an event is acked only after that transaction committed. So:
  * - a redelivery (ack lost, crash between commit and ack) finds the inbox row: acked, not handled;
  * - a handler that throws rolls back its effects and the inbox row: the event is retried with
  *   backoff, and dropped (logged) only after maxAttempts;
  * - a handler may write further events with writeEvent(tx, …): they commit with its effects.
+ *
+ * Events that arrive while a transaction runs are handled together in the next one (up to
+ * `maxBatch`, in delivery order), as the capture's group commit does: an idle consumer handles
+ * each event at once, a busy one pays one transaction per batch instead of one per event. If a
+ * batch's transaction fails, nothing of it stays and its events are handled again one per
+ * transaction, so one failing event holds back no other. A handler may therefore run more than
+ * once for an event, but its effects commit once.
+ *
  * On JetStream the consumer is a durable pull consumer named `name`; on the in-process bus the
  * same contract holds (see in-process-bus.ts).
  */
@@ -19,6 +27,14 @@ export interface ConsumeOptions {
   readonly name: string;
   readonly types: readonly EventType[];
   readonly handle: (event: EventEnvelope, tx: Queryable) => Promise<void>;
+  /**
+   * Runs first in each transaction with the events it is about to handle (those not handled
+   * before), e.g. to lock every row the batch will lock, in one fixed order, so that two
+   * transactions cannot deadlock. It must tolerate events the handler would refuse.
+   */
+  readonly prepare?: (events: readonly EventEnvelope[], tx: Queryable) => Promise<void>;
+  /** At most this many events per transaction (default 32; 1 handles each on its own). */
+  readonly maxBatch?: number;
   readonly retry?: BackoffPolicy;
   /** After this many failed deliveries the event is dropped for this consumer (and logged). */
   readonly maxAttempts?: number;
@@ -38,16 +54,24 @@ export interface Consumer {
   stop(): Promise<void>;
 }
 
-/** Runs `handle` once per event inside the transaction that records it; true if it ran now. */
-export async function handleOnce(db: Executor, name: string, event: EventEnvelope, handle: ConsumeOptions['handle']): Promise<boolean> {
+type Handlers = Pick<ConsumeOptions, 'handle' | 'prepare'>;
+
+/**
+ * Runs `handle` for each of `events` not yet in the consumer's inbox, in order, inside one
+ * transaction that records them there; returns the ids it handled now.
+ */
+export async function handleOnce(db: Executor, name: string, events: readonly EventEnvelope[], handlers: Handlers): Promise<Set<string>> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ event_id: string }>(
-      'insert into events.inbox (consumer, event_id) values ($1, $2) on conflict do nothing returning event_id',
-      [name, event.id],
+      'insert into events.inbox (consumer, event_id) select $1, unnest($2::uuid[]) on conflict do nothing returning event_id',
+      [name, events.map((event) => event.id)],
     );
-    if (rows.length === 0) return false;
-    await handle(event, tx);
-    return true;
+    const unseen = new Set(rows.map((row) => row.event_id));
+    // The same event delivered twice in one batch is handled once.
+    const fresh = events.filter((event) => unseen.delete(event.id));
+    if (fresh.length > 0) await handlers.prepare?.(fresh, tx);
+    for (const event of fresh) await handlers.handle(event, tx);
+    return new Set(fresh.map((event) => event.id));
   });
 }
 
@@ -56,12 +80,17 @@ export async function consume(context: ConsumerContext, options: ConsumeOptions)
   const logger = context.logger ?? silentEventLogger;
   const retry = options.retry ?? { initialMs: 500, maxMs: 60_000 };
   const maxAttempts = options.maxAttempts ?? 50;
+  const maxBatch = Math.max(1, options.maxBatch ?? 32);
 
-  const deliver = async (delivery: Delivery): Promise<void> => {
+  const ack = (delivery: Delivery) => {
+    if (!options.loseAck?.(delivery.event, delivery.attempt)) delivery.ack();
+  };
+
+  const handleAlone = async (delivery: Delivery): Promise<void> => {
     const { event, attempt } = delivery;
     try {
-      const handled = await handleOnce(db, options.name, event, options.handle);
-      if (!handled) logger.info({ consumer: options.name, eventID: event.id }, 'event already processed; acking the redelivery');
+      const handled = await handleOnce(db, options.name, [event], options);
+      if (handled.size === 0) logger.info({ consumer: options.name, eventID: event.id }, 'event already processed; acking the redelivery');
     } catch (error) {
       if (attempt >= maxAttempts) {
         logger.error({ err: error, consumer: options.name, eventID: event.id, type: event.type, attempt }, 'event handler failed too often; dropping the event');
@@ -73,14 +102,56 @@ export async function consume(context: ConsumerContext, options: ConsumeOptions)
       delivery.retry(delayMs);
       return;
     }
-    if (options.loseAck?.(event, attempt)) return;
-    delivery.ack();
+    ack(delivery);
   };
 
-  return bus.subscribe({
+  const handleBatch = async (batch: readonly Delivery[]): Promise<void> => {
+    if (batch.length > 1) {
+      try {
+        await handleOnce(db, options.name, batch.map((delivery) => delivery.event), options);
+        for (const delivery of batch) ack(delivery);
+        return;
+      } catch (error) {
+        logger.info({ err: error, consumer: options.name, events: batch.length }, 'a batch of events failed; handling them one by one');
+      }
+    }
+    for (const delivery of batch) await handleAlone(delivery);
+  };
+
+  // Deliveries wait here while a transaction runs; the bus hands the next one once there is room.
+  const queue: Delivery[] = [];
+  let running: Promise<void> | undefined;
+  let roomMade: (() => void) | undefined;
+  const drain = async () => {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, maxBatch);
+      roomMade?.();
+      await handleBatch(batch);
+    }
+    running = undefined;
+  };
+  let stopped = false;
+  const deliver = async (delivery: Delivery): Promise<void> => {
+    if (stopped) return; // never acked: handed again later
+    queue.push(delivery);
+    running ??= drain();
+    while (queue.length >= maxBatch) await new Promise<void>((resolve) => (roomMade = resolve));
+  };
+
+  const subscription = await bus.subscribe({
     name: options.name,
     types: options.types,
     deliver,
     ...(options.ackWaitMs === undefined ? {} : { ackWaitMs: options.ackWaitMs }),
   });
+  return {
+    async stop() {
+      stopped = true;
+      await subscription.stop();
+      // Deliveries still queued are never acked: the bus hands them again after a restart.
+      queue.length = 0;
+      roomMade?.();
+      await running;
+    },
+  };
 }

@@ -43,7 +43,10 @@ export interface SubscribeOptions {
   /** The durable consumer's name: its position and its inbox rows survive restarts. */
   readonly name: string;
   readonly types: readonly EventType[];
-  /** Deliveries of one subscription are handed one at a time, in publication order (retries aside). */
+  /**
+   * Deliveries of one subscription are handed one at a time, in publication order (retries
+   * aside): the next once this promise resolves. The consumer may ack a delivery later than that.
+   */
   readonly deliver: (delivery: Delivery) => Promise<void>;
   /** How long the bus waits for an ack before handing the event again (JetStream ack_wait). */
   readonly ackWaitMs?: number;

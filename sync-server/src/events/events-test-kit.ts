@@ -4,6 +4,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { Executor, Queryable } from '@niaga/db';
 import type { EventType } from '@niaga/protocol';
+import { expect } from 'vitest';
+import type { EventSystem } from './index.ts';
 import { writeEvent } from './outbox.ts';
 
 export async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
@@ -102,4 +104,54 @@ export function inWriterOrder(events: readonly StoredEvent[]): boolean {
     last.set(writer, n);
   }
   return true;
+}
+
+/**
+ * A consumer under load handles the events that queued up meanwhile in one transaction, in
+ * order; a batch with a failing event rolls back whole and its events are handled one by one, the
+ * failing one retried without holding back those after it. Shared by the in-process and JetStream
+ * tests (`consume` is the event system's, with a fast retry). Each event's effect row records the
+ * transaction that committed it.
+ */
+export async function checkBatching(db: Executor, consume: EventSystem['consume'], name: string): Promise<void> {
+  const table = `public.batch_effects_${name.replace(/\W/g, '_')}`;
+  await db.exec(`create table ${table} (id bigint generated always as identity primary key, event_id uuid not null, n int not null, txid bigint not null)`);
+  let failuresLeft = 2; // event 25 fails in its batch and once alone, then succeeds
+  const heldOnce = new Set([0, 20]);
+  await consume({
+    name,
+    types: ['transfer.shipped'],
+    handle: async (event, tx) => {
+      const n = Number(event.payload.n);
+      // The first event of each wave takes a while (a timer: embedded PGlite has one connection,
+      // so nothing else may wait on the database meanwhile); the rest of the wave queues behind it.
+      if (heldOnce.delete(n)) await new Promise((resolve) => setTimeout(resolve, 500));
+      if (n === 25 && failuresLeft-- > 0) throw new Error('event 25 fails for a while');
+      await tx.query(`insert into ${table} (event_id, n, txid) values ($1, $2, txid_current())`, [event.id, n]);
+    },
+  });
+  const wave = (from: number, to: number) =>
+    db.transaction(async (tx) => {
+      for (let n = from; n < to; n++) await writeEvent(tx, { type: 'transfer.shipped', payload: { n } });
+    });
+  const effects = async () => (await db.query<{ id: number; n: number; txid: string }>(`select id, n, txid::text from ${table} order by id`)).rows;
+
+  await wave(0, 20);
+  await waitFor('the first wave to be handled', async () => (await effects()).length === 20);
+  const first = await effects();
+  expect(first.map((row) => row.n)).toEqual([...Array(20).keys()]); // once each, in order
+  const transactions = new Set(first.slice(1).map((row) => row.txid));
+  expect(transactions.size, 'events 1–19 queued behind event 0 share transactions').toBeLessThanOrEqual(3);
+
+  await wave(20, 30);
+  await waitFor('the second wave to be handled', async () => (await effects()).length === 30);
+  // The failed batch left nothing behind, the events after 25 did not wait for its retry, and 25
+  // committed once, last.
+  expect((await effects()).slice(20).map((row) => row.n)).toEqual([20, 21, 22, 23, 24, 26, 27, 28, 29, 25]);
+  expect(failuresLeft).toBe(-1);
+  const { rows } = await db.query<{ n: number }>(
+    `select count(*)::int as n from events.inbox i join ${table} e on e.event_id = i.event_id where i.consumer = $1`,
+    [name],
+  );
+  expect(rows[0]!.n).toBe(30);
 }

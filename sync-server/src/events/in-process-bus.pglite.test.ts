@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createPgliteExecutor, type PgliteExecutor } from '@niaga/db/pglite';
 import { migrate } from '@niaga/migrations';
 import { startEventRelay, writeEvent } from './index.ts';
-import { unsentCount, waitFor } from './events-test-kit.ts';
+import { checkBatching, unsentCount, waitFor } from './events-test-kit.ts';
 
 let db: PgliteExecutor;
 const start = () =>
@@ -47,6 +47,7 @@ test('the in-process bus delivers each event to a consumer once: lost acks and r
       name: 'embedded',
       types: ['order.created'],
       ackWaitMs: 200,
+      maxBatch: 1, // each event in its own transaction, so the handler's calls can be counted exactly
       handle: async (event, tx) => {
         const call = (calls.get(event.id) ?? 0) + 1;
         calls.set(event.id, call);
@@ -77,6 +78,15 @@ test('the in-process bus delivers each event to a consumer once: lost acks and r
       expect(await inbox('embedded', id)).toBe(1);
     }
     expect(effectsSeenByRetry).toEqual([0]);
+  } finally {
+    await events.stop();
+  }
+});
+
+test('the in-process bus: events that queue up are handled in one transaction; a failing one is isolated and retried', async () => {
+  const events = await start();
+  try {
+    await checkBatching(db, (options) => events.consume(options), 'embedded-batches');
   } finally {
     await events.stop();
   }

@@ -88,16 +88,16 @@ class InProcessSubscription {
       }
       this.queued.delete(pending.event.id);
       let settled = false;
+      // An ack never sent is handled like JetStream's: the event comes back after ackWaitMs.
+      const ackWait: NodeJS.Timeout = setTimeout(() => settle(() => this.later(pending, 0))(), this.options.ackWaitMs ?? 30_000);
+      this.timers.add(ackWait);
       const settle = (then: () => void) => () => {
         if (settled) return;
         settled = true;
+        clearTimeout(ackWait);
+        this.timers.delete(ackWait);
         then();
       };
-      const ackWait: NodeJS.Timeout = setTimeout(() => {
-        this.timers.delete(ackWait);
-        settle(() => this.later(pending, 0))();
-      }, this.options.ackWaitMs ?? 30_000);
-      this.timers.add(ackWait);
       const delivery: Delivery = {
         event: pending.event,
         attempt: pending.attempt,
@@ -106,15 +106,11 @@ class InProcessSubscription {
         drop: settle(() => {}),
       };
       try {
+        // The consumer may take the next event before it acks this one (it handles them in batches).
         await this.options.deliver(delivery);
       } catch (error) {
         this.logger.error({ err: error, consumer: this.name, eventID: pending.event.id }, 'event delivery failed');
         delivery.retry(1000);
-      }
-      // An ack never sent is handled like JetStream's: the event comes back after ackWaitMs.
-      if (settled) {
-        clearTimeout(ackWait);
-        this.timers.delete(ackWait);
       }
     }
   }
