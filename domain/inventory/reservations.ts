@@ -41,6 +41,33 @@ async function chooseWarehouse(tx: Queryable, lines: readonly OrderLineToReserve
   return rows[0]?.id ?? null;
 }
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Locks at once, in (product, warehouse) order, the stock rows that reserving `toReserve` and
+ * releasing `toRelease` (order ids) will lock, for a transaction that handles several orders: its
+ * own per-order locking (by product within each order) would otherwise take rows out of order
+ * across orders and could deadlock with another transaction. Orders without a warehouse, and ids
+ * that are not uuids, are left to reserveOrder and releaseOrder themselves.
+ */
+export async function lockStockForOrders(tx: Queryable, toReserve: readonly OrderToReserve[], toRelease: readonly string[]): Promise<void> {
+  const lines = toReserve.flatMap((order) =>
+    order.warehouseID !== null && uuidPattern.test(order.warehouseID)
+      ? order.lines.filter((line) => uuidPattern.test(line.productID)).map((line) => [order.warehouseID!, line.productID] as const)
+      : [],
+  );
+  const released = toRelease.filter((orderID) => uuidPattern.test(orderID));
+  if (lines.length === 0 && released.length === 0) return;
+  await tx.query(
+    `select 1 from inventory.stock_items s
+      where (s.warehouse_id, s.product_id) in (
+        select * from unnest($1::uuid[], $2::uuid[])
+        union select warehouse_id, product_id from inventory.reservations where order_id = any($3::uuid[]) and status = 'active')
+      order by s.product_id, s.warehouse_id for update`,
+    [lines.map(([warehouseID]) => warehouseID), lines.map(([, productID]) => productID), released],
+  );
+}
+
 export async function reserveOrder(tx: Queryable, order: OrderToReserve): Promise<DomainEvent[]> {
   const { rows: cancelled } = await tx.query('select 1 from inventory.cancelled_orders where order_id = $1', [order.orderID]);
   if (cancelled.length > 0) return []; // its cancellation was handled first: hold nothing

@@ -96,3 +96,33 @@ test('a cancellation handled before its reservation (events out of order) leaves
   const { rows } = await database.db.query<{ reserved: number }>('select reserved from inventory.stock_items where product_id = $1', [productID]);
   expect(rows).toEqual([{ reserved: 0 }]);
 });
+
+test('a batch of saga steps locks up front the stock rows its orders will take, and only those', async () => {
+  const { lockStockForOrders, reserveOrder } = await import('@niaga/domain/inventory');
+  const warehouseID = randomUUID();
+  const [toReserve, toRelease, untouched] = [randomUUID(), randomUUID(), randomUUID()];
+  await database.db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-L', 'L')`, [warehouseID]);
+  for (const productID of [toReserve, toRelease, untouched]) {
+    await database.db.query('insert into inventory.stock_items (warehouse_id, product_id, on_hand) values ($1, $2, 5)', [warehouseID, productID]);
+  }
+  const heldOrder = randomUUID();
+  await database.db.transaction((tx) => reserveOrder(tx, { orderID: heldOrder, warehouseID, lines: [{ lineID: randomUUID(), productID: toRelease, qty: 1 }] }));
+  const lockedElsewhere = async (productID: string) =>
+    database.db
+      .query('select 1 from inventory.stock_items where warehouse_id = $1 and product_id = $2 for update nowait', [warehouseID, productID])
+      .then(() => false, (error: { code?: string }) => error.code === '55P03');
+  await database.db.transaction(async (tx) => {
+    await lockStockForOrders(
+      tx,
+      [
+        { orderID: randomUUID(), warehouseID, lines: [{ lineID: randomUUID(), productID: toReserve, qty: 1 }] },
+        { orderID: randomUUID(), warehouseID: null, lines: [{ lineID: randomUUID(), productID: untouched, qty: 1 }] }, // no warehouse yet: left to reserveOrder
+        { orderID: randomUUID(), warehouseID, lines: [{ lineID: randomUUID(), productID: 'not-a-uuid', qty: 1 }] }, // left to the handler, which refuses it
+      ],
+      [heldOrder, 'not-a-uuid'],
+    );
+    expect(await lockedElsewhere(toReserve)).toBe(true);
+    expect(await lockedElsewhere(toRelease)).toBe(true);
+    expect(await lockedElsewhere(untouched)).toBe(false);
+  });
+});
