@@ -54,6 +54,8 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
   const stopped = new Set<string>();
   /** Per table: restarts in a row without a batch in between (each waits longer). */
   const restarts = new Map<string, number>();
+  /** Restarts waiting for their time: stop() cancels them, so nothing keeps a Node process up after it. */
+  const restartTimers = new Set<ReturnType<typeof setTimeout>>();
 
   const open = (table: string) => {
     if (abort.signal.aborted) return;
@@ -111,7 +113,11 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
         stream.unsubscribeAll();
         const attempt = restarts.get(table) ?? 0;
         restarts.set(table, attempt + 1);
-        setTimeout(() => streams.get(table) === stream && open(table), Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
+        const timer = setTimeout(() => {
+          restartTimers.delete(timer);
+          if (streams.get(table) === stream) open(table);
+        }, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
+        restartTimers.add(timer);
       },
     );
   };
@@ -131,6 +137,8 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
     },
     stop: () => {
       abort.abort();
+      for (const timer of restartTimers) clearTimeout(timer);
+      restartTimers.clear();
       gate?.stop();
     },
   };
@@ -170,7 +178,9 @@ function observingFetch(options: ShapeTransportOptions): typeof fetch {
     // The official client waits and asks again by itself; the app can say why nothing arrives meanwhile.
     if ((response.status === 503 || response.status === 429) && table) {
       // The server's own words, unless its body is slow to come: the client's retry waits for this.
-      const said = await Promise.race([errorBody(response.clone()), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000))]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const said = await Promise.race([errorBody(response.clone()), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 1000)))]);
+      clearTimeout(timer);
       options.onTransientError('SERVER_BUSY', new Error(said?.message ?? `HTTP ${response.status}`), table);
     }
     return response;
