@@ -47,24 +47,26 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  * Locks at once, in (product, warehouse) order, the stock rows that reserving `toReserve` and
  * releasing `toRelease` (order ids) will lock, for a transaction that handles several orders: its
  * own per-order locking (by product within each order) would otherwise take rows out of order
- * across orders and could deadlock with another transaction. Orders without a warehouse, and ids
- * that are not uuids, are left to reserveOrder and releaseOrder themselves.
+ * across orders and could deadlock with another transaction. An order without a warehouse locks
+ * its products' rows in every warehouse (reserveOrder chooses one of them). Ids that are not
+ * uuids are left to reserveOrder and releaseOrder, which refuse them.
  */
 export async function lockStockForOrders(tx: Queryable, toReserve: readonly OrderToReserve[], toRelease: readonly string[]): Promise<void> {
-  const lines = toReserve.flatMap((order) =>
-    order.warehouseID !== null && uuidPattern.test(order.warehouseID)
-      ? order.lines.filter((line) => uuidPattern.test(line.productID)).map((line) => [order.warehouseID!, line.productID] as const)
-      : [],
+  const products = (order: OrderToReserve) => order.lines.map((line) => line.productID).filter((id) => uuidPattern.test(id));
+  const inWarehouse = toReserve.flatMap((order) =>
+    order.warehouseID !== null && uuidPattern.test(order.warehouseID) ? products(order).map((productID) => [order.warehouseID!, productID] as const) : [],
   );
+  const anywhere = toReserve.flatMap((order) => (order.warehouseID === null ? products(order) : []));
   const released = toRelease.filter((orderID) => uuidPattern.test(orderID));
-  if (lines.length === 0 && released.length === 0) return;
+  if (inWarehouse.length === 0 && anywhere.length === 0 && released.length === 0) return;
   await tx.query(
     `select 1 from inventory.stock_items s
       where (s.warehouse_id, s.product_id) in (
-        select * from unnest($1::uuid[], $2::uuid[])
-        union select warehouse_id, product_id from inventory.reservations where order_id = any($3::uuid[]) and status = 'active')
+              select * from unnest($1::uuid[], $2::uuid[])
+              union select warehouse_id, product_id from inventory.reservations where order_id = any($3::uuid[]) and status = 'active')
+         or s.product_id = any($4::uuid[])
       order by s.product_id, s.warehouse_id for update`,
-    [lines.map(([warehouseID]) => warehouseID), lines.map(([, productID]) => productID), released],
+    [inWarehouse.map(([warehouseID]) => warehouseID), inWarehouse.map(([, productID]) => productID), released, anywhere],
   );
 }
 

@@ -99,30 +99,37 @@ test('a cancellation handled before its reservation (events out of order) leaves
 
 test('a batch of saga steps locks up front the stock rows its orders will take, and only those', async () => {
   const { lockStockForOrders, reserveOrder } = await import('@niaga/domain/inventory');
-  const warehouseID = randomUUID();
-  const [toReserve, toRelease, untouched] = [randomUUID(), randomUUID(), randomUUID()];
-  await database.db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-L', 'L')`, [warehouseID]);
-  for (const productID of [toReserve, toRelease, untouched]) {
-    await database.db.query('insert into inventory.stock_items (warehouse_id, product_id, on_hand) values ($1, $2, 5)', [warehouseID, productID]);
+  const [warehouseID, otherWarehouse] = [randomUUID(), randomUUID()];
+  const [toReserve, toRelease, anyWarehouse, untouched] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  await database.db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-L', 'L'), ($2, 'WH-L2', 'L2')`, [warehouseID, otherWarehouse]);
+  for (const productID of [toReserve, toRelease, anyWarehouse, untouched]) {
+    for (const warehouse of [warehouseID, otherWarehouse]) {
+      await database.db.query('insert into inventory.stock_items (warehouse_id, product_id, on_hand) values ($1, $2, 5)', [warehouse, productID]);
+    }
   }
   const heldOrder = randomUUID();
   await database.db.transaction((tx) => reserveOrder(tx, { orderID: heldOrder, warehouseID, lines: [{ lineID: randomUUID(), productID: toRelease, qty: 1 }] }));
-  const lockedElsewhere = async (productID: string) =>
+  const lockedElsewhere = async (warehouse: string, productID: string) =>
     database.db
-      .query('select 1 from inventory.stock_items where warehouse_id = $1 and product_id = $2 for update nowait', [warehouseID, productID])
+      .query('select 1 from inventory.stock_items where warehouse_id = $1 and product_id = $2 for update nowait', [warehouse, productID])
       .then(() => false, (error: { code?: string }) => error.code === '55P03');
   await database.db.transaction(async (tx) => {
     await lockStockForOrders(
       tx,
       [
         { orderID: randomUUID(), warehouseID, lines: [{ lineID: randomUUID(), productID: toReserve, qty: 1 }] },
-        { orderID: randomUUID(), warehouseID: null, lines: [{ lineID: randomUUID(), productID: untouched, qty: 1 }] }, // no warehouse yet: left to reserveOrder
+        { orderID: randomUUID(), warehouseID: null, lines: [{ lineID: randomUUID(), productID: anyWarehouse, qty: 1 }] }, // reserveOrder will choose the warehouse
         { orderID: randomUUID(), warehouseID, lines: [{ lineID: randomUUID(), productID: 'not-a-uuid', qty: 1 }] }, // left to the handler, which refuses it
       ],
       [heldOrder, 'not-a-uuid'],
     );
-    expect(await lockedElsewhere(toReserve)).toBe(true);
-    expect(await lockedElsewhere(toRelease)).toBe(true);
-    expect(await lockedElsewhere(untouched)).toBe(false);
+    const locked = async (warehouse: string) => ({
+      toReserve: await lockedElsewhere(warehouse, toReserve),
+      toRelease: await lockedElsewhere(warehouse, toRelease),
+      anyWarehouse: await lockedElsewhere(warehouse, anyWarehouse),
+      untouched: await lockedElsewhere(warehouse, untouched),
+    });
+    expect(await locked(warehouseID)).toEqual({ toReserve: true, toRelease: true, anyWarehouse: true, untouched: false });
+    expect(await locked(otherWarehouse)).toEqual({ toReserve: false, toRelease: false, anyWarehouse: true, untouched: false });
   });
 });

@@ -37,10 +37,6 @@ export async function startOrderSaga(events: EventSystem): Promise<void> {
   await events.consume({
     name: 'inventory-reservations',
     types: ['order.created', 'order.cancelled'],
-    // A batch holds its stock rows until it commits, and pushes wait for them: keep batches small
-    // (push-throughput, bench/RESULTS.md: with 32, 2.5 push connections on average waited for its
-    // locks and pushes slowed; with 8, 0.5 did and pushes kept their rate).
-    maxBatch: 8,
     // A batch of orders takes its stock rows in one fixed order before handling them one by one.
     prepare: (batch, tx) =>
       lockStockForOrders(

@@ -33,7 +33,12 @@ export interface ConsumeOptions {
    * transactions cannot deadlock. It must tolerate events the handler would refuse.
    */
   readonly prepare?: (events: readonly EventEnvelope[], tx: Queryable) => Promise<void>;
-  /** At most this many events per transaction (default 32; 1 handles each on its own). */
+  /**
+   * At most this many events per transaction (default 8; 1 handles each on its own). A batch
+   * holds the row locks of all its events until it commits, and other writers wait for them
+   * (push-throughput, bench/RESULTS.md: with 32 orders per batch, 2.5 push connections on average
+   * waited for the saga's stock locks and pushes slowed; with 8, 0.5 did and pushes kept pace).
+   */
   readonly maxBatch?: number;
   readonly retry?: BackoffPolicy;
   /** After this many failed deliveries the event is dropped for this consumer (and logged). */
@@ -62,13 +67,14 @@ type Handlers = Pick<ConsumeOptions, 'handle' | 'prepare'>;
  */
 export async function handleOnce(db: Executor, name: string, events: readonly EventEnvelope[], handlers: Handlers): Promise<Set<string>> {
   return db.transaction(async (tx) => {
+    // In id order, so two instances recording overlapping batches cannot deadlock on the index.
     const { rows } = await tx.query<{ event_id: string }>(
-      'insert into events.inbox (consumer, event_id) select $1, unnest($2::uuid[]) on conflict do nothing returning event_id',
+      'insert into events.inbox (consumer, event_id) select $1, id from unnest($2::uuid[]) as id order by id on conflict do nothing returning event_id',
       [name, events.map((event) => event.id)],
     );
+    // Postgres answers uuids in lower case. The same event twice in one batch is handled once.
     const unseen = new Set(rows.map((row) => row.event_id));
-    // The same event delivered twice in one batch is handled once.
-    const fresh = events.filter((event) => unseen.delete(event.id));
+    const fresh = events.filter((event) => unseen.delete(event.id.toLowerCase()));
     if (fresh.length > 0) await handlers.prepare?.(fresh, tx);
     for (const event of fresh) await handlers.handle(event, tx);
     return new Set(fresh.map((event) => event.id));
@@ -80,10 +86,22 @@ export async function consume(context: ConsumerContext, options: ConsumeOptions)
   const logger = context.logger ?? silentEventLogger;
   const retry = options.retry ?? { initialMs: 500, maxMs: 60_000 };
   const maxAttempts = options.maxAttempts ?? 50;
-  const maxBatch = Math.max(1, options.maxBatch ?? 32);
+  const maxBatch = Math.max(1, options.maxBatch ?? 8);
 
-  const ack = (delivery: Delivery) => {
-    if (!options.loseAck?.(delivery.event, delivery.attempt)) delivery.ack();
+  /**
+   * Answers the bus. An answer can fail (JetStream's connection closed meanwhile, its
+   * replacement does not know the message): the event then comes back after the ack wait, and
+   * the inbox knows it if its transaction committed.
+   */
+  const answer = (delivery: Delivery, how: 'ack' | 'retry' | 'drop', delayMs = 0) => {
+    try {
+      if (how === 'ack') {
+        if (!options.loseAck?.(delivery.event, delivery.attempt)) delivery.ack();
+      } else if (how === 'retry') delivery.retry(delayMs);
+      else delivery.drop();
+    } catch (error) {
+      logger.warn({ err: error, consumer: options.name, eventID: delivery.event.id, answer: how }, 'could not answer the bus for an event; it will be handed again');
+    }
   };
 
   const handleAlone = async (delivery: Delivery): Promise<void> => {
@@ -94,25 +112,29 @@ export async function consume(context: ConsumerContext, options: ConsumeOptions)
     } catch (error) {
       if (attempt >= maxAttempts) {
         logger.error({ err: error, consumer: options.name, eventID: event.id, type: event.type, attempt }, 'event handler failed too often; dropping the event');
-        delivery.drop();
+        answer(delivery, 'drop');
         return;
       }
       const delayMs = backoffDelay(retry, attempt);
       logger.warn({ err: error, consumer: options.name, eventID: event.id, type: event.type, attempt, delayMs }, 'event handler failed; retrying');
-      delivery.retry(delayMs);
+      answer(delivery, 'retry', delayMs);
       return;
     }
-    ack(delivery);
+    answer(delivery, 'ack');
   };
 
   const handleBatch = async (batch: readonly Delivery[]): Promise<void> => {
     if (batch.length > 1) {
+      let committed = false;
       try {
         await handleOnce(db, options.name, batch.map((delivery) => delivery.event), options);
-        for (const delivery of batch) ack(delivery);
-        return;
+        committed = true;
       } catch (error) {
         logger.info({ err: error, consumer: options.name, events: batch.length }, 'a batch of events failed; handling them one by one');
+      }
+      if (committed) {
+        for (const delivery of batch) answer(delivery, 'ack');
+        return;
       }
     }
     for (const delivery of batch) await handleAlone(delivery);
@@ -126,7 +148,9 @@ export async function consume(context: ConsumerContext, options: ConsumeOptions)
     while (queue.length > 0) {
       const batch = queue.splice(0, maxBatch);
       roomMade?.();
-      await handleBatch(batch);
+      // Nothing here should throw (handleBatch answers every failure); if something does, the
+      // batch is not acked and comes back, and the drain goes on with the next.
+      await handleBatch(batch).catch((error: unknown) => logger.error({ err: error, consumer: options.name }, 'handling a batch of events failed unexpectedly'));
     }
     running = undefined;
   };

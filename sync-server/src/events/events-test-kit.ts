@@ -118,9 +118,17 @@ export async function checkBatching(db: Executor, consume: EventSystem['consume'
   await db.exec(`create table ${table} (id bigint generated always as identity primary key, event_id uuid not null, n int not null, txid bigint not null)`);
   let failuresLeft = 2; // event 25 fails in its batch and once alone, then succeeds
   const heldOnce = new Set([0, 20]);
+  const answered: { n: number; attempt: number }[] = [];
   await consume({
     name,
     types: ['transfer.shipped'],
+    maxBatch: 10,
+    ackWaitMs: 1500,
+    // Called as each event is acked: an event acked at its second attempt or later was handed again.
+    loseAck: (event, attempt) => {
+      answered.push({ n: Number(event.payload.n), attempt });
+      return false;
+    },
     handle: async (event, tx) => {
       const n = Number(event.payload.n);
       // The first event of each wave takes a while (a timer: embedded PGlite has one connection,
@@ -141,7 +149,7 @@ export async function checkBatching(db: Executor, consume: EventSystem['consume'
   const first = await effects();
   expect(first.map((row) => row.n)).toEqual([...Array(20).keys()]); // once each, in order
   const transactions = new Set(first.slice(1).map((row) => row.txid));
-  expect(transactions.size, 'events 1–19 queued behind event 0 share transactions').toBeLessThanOrEqual(3);
+  expect(transactions.size, 'events 1–19 queued behind event 0 share transactions (10 at most each)').toBeLessThanOrEqual(3);
 
   await wave(20, 30);
   await waitFor('the second wave to be handled', async () => (await effects()).length === 30);
@@ -154,4 +162,8 @@ export async function checkBatching(db: Executor, consume: EventSystem['consume'
     [name],
   );
   expect(rows[0]!.n).toBe(30);
+  // Every event was acked, once, at its first delivery, past the ack wait (25 after its retry).
+  await new Promise((resolve) => setTimeout(resolve, 1600));
+  expect(answered.filter((entry) => entry.n !== 25)).toEqual([...Array(30).keys()].filter((n) => n !== 25).map((n) => ({ n, attempt: 1 })));
+  expect(answered.filter((entry) => entry.n === 25)).toEqual([{ n: 25, attempt: 2 }]); // its batch and its first try alone were one delivery
 }
