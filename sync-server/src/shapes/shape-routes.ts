@@ -9,7 +9,7 @@ import type { ChangeFeed } from './change-feed.ts';
 import { upToDateMessage } from './change-messages.ts';
 import { nextCursor } from './live-cursor.ts';
 import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './offset.ts';
-import { resolveShape, type ShapeDefinition } from './shape-definition.ts';
+import { shapeResolver, type ShapeDefinition } from './shape-definition.ts';
 import { CompactedError, findHandle, readShapeLog, SnapshotBusyError, takeSnapshot, touchHandle, type LogRead, type ShapeHandle } from './shape-log.ts';
 import { parseShapeRequest, ShapeRequestError, type ShapeRequest } from './shape-request.ts';
 import { PacedReaders, SnapshotGoneError, SnapshotPages, type SnapshotPacing, type SnapshotPage } from './snapshot-pages.ts';
@@ -80,6 +80,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
   const { db, catalog, feed, longPollMs = 20_000, onSnapshot, onSnapshotRefused, snapshotPageRows = 10_000, snapshotPacing, pacedSnapshots = 4, touchHandleEveryMs = 10 * 60_000 } = options;
   const snapshotPages = new SnapshotPages(Math.max(120_000, snapshotPacing?.idleMs ?? 0));
   const pacedReaders = new PacedReaders(pacedSnapshots);
+  const resolveShape = shapeResolver(catalog);
   app.addHook('preClose', async () => snapshotPages.close());
   const handles = new Map<string, { handle: ShapeHandle; touchedAt: number }>();
   async function lookupHandle(handle: string): Promise<ShapeHandle | undefined> {
@@ -107,7 +108,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
     let shape: ShapeDefinition;
     try {
       shapeRequest = parseShapeRequest(request.query as Record<string, string>);
-      shape = resolveShape(shapeRequest, user, catalog);
+      shape = resolveShape(shapeRequest, user);
     } catch (error) {
       if (error instanceof ShapeRequestError) {
         const status = error.code === 'FORBIDDEN' ? 403 : 400;
