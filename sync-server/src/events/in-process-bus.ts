@@ -69,6 +69,8 @@ class InProcessSubscription {
   }
 
   private later(pending: Pending, delayMs: number): void {
+    // A consumer answering after the stop: the event comes back at the next start (replay).
+    if (this.halted) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       this.enqueue(pending.event, pending.attempt + 1);
