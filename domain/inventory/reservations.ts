@@ -80,21 +80,25 @@ export async function reserveOrder(tx: Queryable, order: OrderToReserve): Promis
   const allocations: (OrderLineToReserve & { allocated: number })[] = [];
   // One product at a time, in a fixed order, so concurrent reservations cannot deadlock.
   for (const line of [...order.lines].sort((a, b) => a.productID.localeCompare(b.productID) || a.lineID.localeCompare(b.lineID))) {
-    const { rows } = await tx.query<{ available: number }>(
-      'select available from inventory.stock_items where warehouse_id = $1 and product_id = $2 for update',
-      [warehouseID, line.productID],
+    // In one statement: lock the stock row, hold what is available of the line (none without a
+    // stock row), and record the reservation. A line of the same product after it sees its hold.
+    const { rows } = await tx.query<{ qty: number }>(
+      `with stock as (
+         select id, available from inventory.stock_items where warehouse_id = $1 and product_id = $2 for update
+       ), taken as (
+         select least($5::int, greatest(coalesce((select available from stock), 0), 0)) as qty
+       ), held as (
+         update inventory.stock_items s set reserved = s.reserved + taken.qty from taken, stock where s.id = stock.id and taken.qty > 0
+       )
+       insert into inventory.reservations (order_id, order_item_id, warehouse_id, product_id, qty)
+       select $3, $4, $1, $2, taken.qty from taken
+       on conflict (order_item_id) do nothing
+       returning qty`,
+      [warehouseID, line.productID, order.orderID, line.lineID, line.qty],
     );
-    const allocated = Math.max(0, Math.min(line.qty, rows[0]?.available ?? 0));
-    if (allocated > 0) {
-      await tx.query('update inventory.stock_items set reserved = reserved + $3 where warehouse_id = $1 and product_id = $2', [warehouseID, line.productID, allocated]);
-    }
-    const inserted = await tx.query(
-      `insert into inventory.reservations (order_id, order_item_id, warehouse_id, product_id, qty) values ($1, $2, $3, $4, $5)
-       on conflict (order_item_id) do nothing`,
-      [order.orderID, line.lineID, warehouseID, line.productID, allocated],
-    );
-    if (inserted.rowCount === 0) throw new Error(`Order line ${line.lineID} was reserved already`);
-    allocations.push({ ...line, allocated });
+    // The whole transaction rolls back with this error, the hold above included.
+    if (rows.length === 0) throw new Error(`Order line ${line.lineID} was reserved already`);
+    allocations.push({ ...line, allocated: rows[0]!.qty });
   }
   const lines = order.lines.map((line) => allocations.find((allocation) => allocation.lineID === line.lineID)!);
   const complete = lines.every((line) => line.allocated === line.qty);

@@ -17,15 +17,17 @@ export async function applyAllocation(tx: Queryable, allocation: Allocation, com
   const { rows } = await tx.query<{ status: string }>('select status from orders.orders where id = $1 for update', [allocation.orderID]);
   const order = rows[0];
   if (!order || !['placed', 'adjusted', 'backordered'].includes(order.status)) return [];
-  for (const line of allocation.lines) {
-    await tx.query('update orders.order_items set allocated_qty = $2, warehouse_id = coalesce($3, warehouse_id) where id = $1', [line.lineID, line.allocated, allocation.warehouseID]);
-  }
   const short = allocation.lines.filter((line) => line.allocated < line.qty);
   const status = complete ? 'confirmed' : 'backordered';
   const reason = complete ? '' : `Short: ${short.map((line) => `${line.qty - line.allocated} of line ${line.lineID}`).join(', ')}`;
+  // The lines and the order in one statement (different tables: neither part sees the other's rows).
   await tx.query(
-    `update orders.orders set status = $2, status_reason = $3, warehouse_id = coalesce($4, warehouse_id), version = version + 1 where id = $1`,
-    [allocation.orderID, status, reason, allocation.warehouseID],
+    `with lines as (
+       update orders.order_items i set allocated_qty = l.allocated, warehouse_id = coalesce($4, i.warehouse_id)
+         from unnest($5::uuid[], $6::int[]) as l(id, allocated) where i.id = l.id
+     )
+     update orders.orders set status = $2, status_reason = $3, warehouse_id = coalesce($4, warehouse_id), version = version + 1 where id = $1`,
+    [allocation.orderID, status, reason, allocation.warehouseID, allocation.lines.map((line) => line.lineID), allocation.lines.map((line) => line.allocated)],
   );
   return [{ type: complete ? 'order.confirmed' : 'order.backordered', payload: { orderID: allocation.orderID, warehouseID: allocation.warehouseID, lines: allocation.lines } }];
 }

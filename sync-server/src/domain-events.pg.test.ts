@@ -133,3 +133,33 @@ test('a batch of saga steps locks up front the stock rows its orders will take, 
     expect(await locked(otherWarehouse)).toEqual({ toReserve: false, toRelease: false, anyWarehouse: true, untouched: false });
   });
 });
+
+test('reserveOrder holds what is available line by line: a second line of the same product sees the first one’s hold, a product without stock gets none, a line is never held twice', async () => {
+  const { reserveOrder } = await import('@niaga/domain/inventory');
+  const warehouseID = randomUUID();
+  const [stocked, unstocked] = [randomUUID(), randomUUID()];
+  await database.db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-R', 'R')`, [warehouseID]);
+  await database.db.query('insert into inventory.stock_items (warehouse_id, product_id, on_hand) values ($1, $2, 5)', [warehouseID, stocked]);
+  const orderID = randomUUID();
+  const lines = [
+    { lineID: '00000000-0000-4000-8000-000000000001', productID: stocked, qty: 3 },
+    { lineID: '00000000-0000-4000-8000-000000000002', productID: stocked, qty: 4 },
+    { lineID: randomUUID(), productID: unstocked, qty: 1 },
+  ];
+  const events = await database.db.transaction((tx) => reserveOrder(tx, { orderID, warehouseID, lines }));
+  expect(events).toEqual([
+    {
+      type: 'inventory.insufficient',
+      payload: { orderID, warehouseID, lines: [{ ...lines[0], allocated: 3 }, { ...lines[1], allocated: 2 }, { ...lines[2], allocated: 0 }] },
+    },
+  ]);
+  const stock = async () => (await database.db.query<{ reserved: number; available: number }>('select reserved, available from inventory.stock_items where product_id = $1', [stocked])).rows;
+  expect(await stock()).toEqual([{ reserved: 5, available: 0 }]);
+  const { rows } = await database.db.query<{ qty: number }>('select qty from inventory.reservations where order_id = $1 order by qty', [orderID]);
+  expect(rows.map((row) => row.qty)).toEqual([0, 2, 3]);
+
+  // The same line again (a bug upstream), with stock available: refused, and its hold rolls back.
+  await database.db.query('update inventory.stock_items set on_hand = 15 where product_id = $1', [stocked]);
+  await expect(database.db.transaction((tx) => reserveOrder(tx, { orderID: randomUUID(), warehouseID, lines: [lines[0]!] }))).rejects.toThrow(/reserved already/);
+  expect(await stock()).toEqual([{ reserved: 5, available: 10 }]);
+});
