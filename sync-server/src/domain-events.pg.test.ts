@@ -78,6 +78,8 @@ test('an order placed through REST is reserved and confirmed by the saga; cancel
     ).rows[0]!;
   await waitFor(async () => (await state()).status === 'confirmed', 'the order to be confirmed');
   expect(await state()).toEqual({ status: 'confirmed', reserved: 3 });
+  const { rows: lines } = await database.db.query<{ allocated_qty: number; warehouse_id: string }>('select allocated_qty, warehouse_id::text from orders.order_items where order_id = $1', [orderID]);
+  expect(lines).toEqual([{ allocated_qty: 3, warehouse_id: warehouseID }]);
   expect((await api('PATCH', `/orders/${orderID}`, { status: 'cancelled', statusReason: 'no longer needed' })).status).toBe(200);
   await waitFor(async () => (await state()).reserved === 0, 'the reservation to be released');
   expect((await state()).status).toBe('cancelled');
