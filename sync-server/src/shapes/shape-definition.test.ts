@@ -45,7 +45,7 @@ test('the shape resolver gives what resolveShape gives, the same definition agai
 
 test('a remembered definition is made again once the catalog holds a newer entry for its table, and the oldest is let go past the limit', () => {
   const catalog = new Map([[stockItems.name, stockItems]]);
-  const resolve = shapeResolver(catalog, 2);
+  const resolve = shapeResolver(catalog, { maxEntries: 2 });
   const warehouse = randomUUID();
   const before = resolve(request({}), picker(warehouse));
   catalog.set(stockItems.name, { ...stockItems, columns: [...stockItems.columns, column('reserved', 'int4')] });
@@ -57,4 +57,23 @@ test('a remembered definition is made again once the catalog holds a newer entry
   resolve(request({}), picker(randomUUID()));
   resolve(request({}), picker(randomUUID())); // the limit of 2 lets `after` go
   expect(resolve(request({}), picker(warehouse))).not.toBe(after);
+});
+
+test('the resolver keeps the shapes used most recently, and never a key longer than its limit or past its total', () => {
+  const catalog = new Map([[stockItems.name, stockItems]]);
+  const warehouse = randomUUID();
+  const keyLength = JSON.stringify(['inventory.stock_items', 'warehouse', [[{ column: 'warehouse_id', value: warehouse }]], null, 'available > 0', {}, 'default']).length;
+  // Room for three keys of that length, not four.
+  const resolve = shapeResolver(catalog, { maxKeyChars: 500, maxTotalKeyChars: Math.floor(keyLength * 3.5) });
+  const long = request({ where: `available > $1 ${'AND available > $1 '.repeat(40)}`, 'params[1]': '1' });
+  expect(resolve(long, picker(warehouse))).not.toBe(resolve(long, picker(warehouse))); // too long to keep
+
+  const shapes = [0, 1, 2, 3].map((n) => request({ where: `available > ${n}` }));
+  const first = shapes.map((shape) => resolve(shape, picker(warehouse)));
+  // The fourth pushed the first out.
+  expect(resolve(shapes[1]!, picker(warehouse))).toBe(first[1]); // now the newest
+  expect(resolve(shapes[0]!, picker(warehouse))).not.toBe(first[0]); // made again: it pushes out the oldest, the third
+  expect(resolve(shapes[1]!, picker(warehouse))).toBe(first[1]);
+  expect(resolve(shapes[3]!, picker(warehouse))).toBe(first[3]);
+  expect(resolve(shapes[2]!, picker(warehouse))).not.toBe(first[2]);
 });

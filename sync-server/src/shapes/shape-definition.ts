@@ -76,19 +76,31 @@ export function resolveShape(request: ShapeRequest, user: AccessClaims, catalog:
  * role's filter bound to the caller's claims, so two users with different scopes never share an
  * entry. An entry made against an older catalog entry for its table is made again. Requests that
  * fail are not remembered.
+ *
+ * Memory is bounded by the keys' total length, not only by their number, since a client chooses
+ * its where clause and params: a key longer than `maxKeyChars` is not remembered, and the least
+ * recently used entries go first.
  */
-export function shapeResolver(catalog: ReadonlyMap<string, TableInfo>, maxEntries = 10_000): (request: ShapeRequest, user: AccessClaims) => ShapeDefinition {
+export function shapeResolver(
+  catalog: ReadonlyMap<string, TableInfo>,
+  { maxEntries = 10_000, maxKeyChars = 2_000, maxTotalKeyChars = 2_000_000 } = {},
+): (request: ShapeRequest, user: AccessClaims) => ShapeDefinition {
   const remembered = new Map<string, ShapeDefinition>();
+  let totalKeyChars = 0;
+  const forget = (key: string) => {
+    if (remembered.delete(key)) totalKeyChars -= key.length;
+  };
   return (request, user) => {
     const rule = shapeRules[request.table]?.[user.role];
     if (!rule) return resolveShape(request, user, catalog);
     const key = JSON.stringify([request.table, user.role, bindRuleFilter(rule.filter, user), request.columns ?? null, request.where ?? null, request.params, request.replica]);
     const known = remembered.get(key);
-    if (known && known.table === catalog.get(request.table)) return known;
-    const shape = resolveShape(request, user, catalog);
-    remembered.delete(key);
-    if (remembered.size >= maxEntries) remembered.delete(remembered.keys().next().value!);
-    remembered.set(key, shape);
+    forget(key);
+    const shape = known && known.table === catalog.get(request.table) ? known : resolveShape(request, user, catalog);
+    if (key.length > maxKeyChars) return shape;
+    while (remembered.size > 0 && (remembered.size >= maxEntries || totalKeyChars + key.length > maxTotalKeyChars)) forget(remembered.keys().next().value!);
+    remembered.set(key, shape); // at the end: the most recently used
+    totalKeyChars += key.length;
     return shape;
   };
 }
