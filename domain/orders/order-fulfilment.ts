@@ -24,7 +24,7 @@ export async function applyAllocation(tx: Queryable, allocation: Allocation, com
   await tx.query(
     `with lines as (
        update orders.order_items i set allocated_qty = l.allocated, warehouse_id = coalesce($4, i.warehouse_id)
-         from unnest($5::uuid[], $6::int[]) as l(id, allocated) where i.id = l.id
+         from unnest($5::uuid[], $6::int[]) as l(id, allocated) where i.id = l.id and i.order_id = $1
      )
      update orders.orders set status = $2, status_reason = $3, warehouse_id = coalesce($4, warehouse_id), version = version + 1 where id = $1`,
     [allocation.orderID, status, reason, allocation.warehouseID, allocation.lines.map((line) => line.lineID), allocation.lines.map((line) => line.allocated)],
