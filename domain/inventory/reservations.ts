@@ -5,7 +5,7 @@
  * writes them in the same transaction.
  */
 import type { Queryable } from '@niaga/db';
-import type { EventType } from '@niaga/protocol';
+import { isUuid, type EventType } from '@niaga/protocol';
 
 export interface DomainEvent {
   readonly type: EventType;
@@ -41,8 +41,6 @@ async function chooseWarehouse(tx: Queryable, lines: readonly OrderLineToReserve
   return rows[0]?.id ?? null;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Locks at once, in (product, warehouse) order, the stock rows that reserving `toReserve` and
  * releasing `toRelease` (order ids) will lock, for a transaction that handles several orders: its
@@ -52,12 +50,12 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  * uuids are left to reserveOrder and releaseOrder, which refuse them.
  */
 export async function lockStockForOrders(tx: Queryable, toReserve: readonly OrderToReserve[], toRelease: readonly string[]): Promise<void> {
-  const products = (order: OrderToReserve) => order.lines.map((line) => line.productID).filter((id) => uuidPattern.test(id));
+  const products = (order: OrderToReserve) => order.lines.map((line) => line.productID).filter(isUuid);
   const inWarehouse = toReserve.flatMap((order) =>
-    order.warehouseID !== null && uuidPattern.test(order.warehouseID) ? products(order).map((productID) => [order.warehouseID!, productID] as const) : [],
+    order.warehouseID !== null && isUuid(order.warehouseID) ? products(order).map((productID) => [order.warehouseID!, productID] as const) : [],
   );
   const anywhere = toReserve.flatMap((order) => (order.warehouseID === null ? products(order) : []));
-  const released = toRelease.filter((orderID) => uuidPattern.test(orderID));
+  const released = toRelease.filter(isUuid);
   if (inWarehouse.length === 0 && anywhere.length === 0 && released.length === 0) return;
   await tx.query(
     `select 1 from inventory.stock_items s

@@ -1,6 +1,8 @@
 import { Type, type Static, type TSchema } from 'typebox';
 
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID (device-created rows use v4/v7 generated on the device)' });
+/** A uuid in its text form, in either case: what Postgres accepts as `uuid` from hex-and-dashes text. */
+export const isUuid = (text: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text);
 export const Timestamp = Type.String({ format: 'date-time' });
 export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code', examples: ['USD'] });
 export const MoneyMinor = Type.Integer({ minimum: 0, description: 'Integer minor units (cents)' });

@@ -1,6 +1,6 @@
 export { PROTOCOL_VERSION, Header } from './version.ts';
 export { errorCatalogue, statusOf, type ErrorCode } from './errors.ts';
-export { Currency, ErrorBody, IdParams, MoneyMinor, Page, PageQuery, Timestamp, Uuid } from './common.ts';
+export { Currency, ErrorBody, IdParams, isUuid, MoneyMinor, Page, PageQuery, Timestamp, Uuid } from './common.ts';
 export * from './auth.ts';
 export * from './catalog.ts';
 export * from './inventory.ts';

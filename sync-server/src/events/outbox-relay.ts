@@ -24,7 +24,7 @@
  * the batch after the first failure normally fails as well.
  */
 import type { Executor, Queryable } from '@niaga/db';
-import { Alarm, backoffDelay, type BackoffPolicy } from '@niaga/protocol';
+import { Alarm, backoffDelay, isUuid, type BackoffPolicy } from '@niaga/protocol';
 import { silentEventLogger, type EventBus, type EventLogger, type PublishResult } from './event-bus.ts';
 import { listenForNotifications } from './notify-listener.ts';
 import { envelopeOf, outboxChannel, outboxColumns, type OutboxRow } from './outbox.ts';
@@ -56,8 +56,6 @@ type BatchResult =
   | { readonly kind: 'idle' }
   | { readonly kind: 'published'; readonly count: number; readonly more: boolean }
   | { readonly kind: 'failed'; readonly error: unknown; readonly published: number };
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function messageOf(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -101,7 +99,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
     const { rows } = await tx.query<{ last_seq: number }>('select last_seq from events.relay_state where stream = $1', [streamKey]);
     const recorded = Number(rows[0]?.last_seq ?? 0);
     const found = await bus.unrecordedEventIDs!(recorded);
-    const events = found.events.filter((event) => uuidPattern.test(event.id));
+    const events = found.events.filter((event) => isUuid(event.id));
     if (events.length > 0) {
       await markSent(tx, events);
       logger.warn({ events: events.length, stream: streamKey }, 'found published events not marked sent (a relay stopped in between); marked them');
