@@ -63,9 +63,9 @@ type Handlers = Pick<ConsumeOptions, 'handle' | 'prepare'>;
 
 /**
  * Runs `handle` for each of `events` not yet in the consumer's inbox, in order, inside one
- * transaction that records them there; returns the ids it handled now.
+ * transaction that records them there; returns how many it handled now.
  */
-export async function handleOnce(db: Executor, name: string, events: readonly EventEnvelope[], handlers: Handlers): Promise<Set<string>> {
+export async function handleOnce(db: Executor, name: string, events: readonly EventEnvelope[], handlers: Handlers): Promise<number> {
   return db.transaction(async (tx) => {
     // In id order, so two instances recording overlapping batches cannot deadlock on the index.
     const { rows } = await tx.query<{ event_id: string }>(
@@ -77,7 +77,7 @@ export async function handleOnce(db: Executor, name: string, events: readonly Ev
     const fresh = events.filter((event) => unseen.delete(event.id.toLowerCase()));
     if (fresh.length > 0) await handlers.prepare?.(fresh, tx);
     for (const event of fresh) await handlers.handle(event, tx);
-    return new Set(fresh.map((event) => event.id));
+    return fresh.length;
   });
 }
 
@@ -108,7 +108,7 @@ export async function consume(context: ConsumerContext, options: ConsumeOptions)
     const { event, attempt } = delivery;
     try {
       const handled = await handleOnce(db, options.name, [event], options);
-      if (handled.size === 0) logger.info({ consumer: options.name, eventID: event.id }, 'event already processed; acking the redelivery');
+      if (handled === 0) logger.info({ consumer: options.name, eventID: event.id }, 'event already processed; acking the redelivery');
     } catch (error) {
       if (attempt >= maxAttempts) {
         logger.error({ err: error, consumer: options.name, eventID: event.id, type: event.type, attempt }, 'event handler failed too often; dropping the event');
