@@ -46,7 +46,6 @@ export interface ShapeRoutesOptions {
   touchHandleEveryMs?: number;
 }
 
-
 function schemaHeader(shape: ShapeDefinition): string {
   return JSON.stringify(Object.fromEntries(shape.columns.map((column) => [column.name, schemaEntry(column)])));
 }
