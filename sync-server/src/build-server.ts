@@ -88,8 +88,9 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     onSnapshot: (table) => metrics.snapshots.inc({ table }),
     onSnapshotRefused: (table) => metrics.snapshotsRefused.inc({ table }),
     snapshotPageRows: config.snapshotPageRows,
-    snapshotPacing: { readAhead: config.snapshotReadAheadPages, idleMs: config.snapshotIdleMs },
-    pacedSnapshots: config.snapshotMaxPaced,
+    snapshotIdleMs: config.snapshotIdleMs,
+    snapshotReaders: config.snapshotMaxReaders,
+    snapshotSpool: { parent: config.snapshotSpoolDir, maxBytes: config.snapshotSpoolMaxMb * 1024 * 1024 },
     touchHandleEveryMs: Math.min(10 * 60_000, retentionMs / 4),
   });
   await app.register(pullRoutes, { db, catalog, feed, tokens, revoked });

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 
 export interface Config {
   port: number;
@@ -34,20 +35,17 @@ export interface Config {
   changeLogRetentionHours: number;
   /** Shape snapshots with more rows than this are served in pages. */
   snapshotPageRows: number;
-  /**
-   * On Postgres, how many pages a snapshot is read ahead of its client before the reading waits
-   * for it (memory per snapshot stays bounded); PGlite, one connection for everything, always
-   * reads a snapshot to its end at once.
-   */
-  snapshotReadAheadPages: number;
-  /** A snapshot nobody asks the next page of for this long is given up (its transaction ends). */
+  /** A snapshot's later pages nobody asks for this long (and none being sent) are deleted; its client gets a 409 and starts over. */
   snapshotIdleMs: number;
   /**
-   * How many snapshots may be paced at once, each keeping a pooled connection (of 10) while it
-   * waits for its client; past it, a snapshot of more than one page is refused (503, the client
-   * tries again). 0: no pacing, every snapshot is read whole at once.
+   * How many big snapshots may be read at once, each holding a pooled connection (of 10) until it
+   * is read whole; past it, a snapshot of more than one page is refused (503, the client tries again).
    */
-  snapshotMaxPaced: number;
+  snapshotMaxReaders: number;
+  /** The folder in which each instance makes its own folder for the later pages of big snapshots. */
+  snapshotSpoolDir: string;
+  /** How much disk those pages may take together; past half of it, big snapshots are refused (503) until some are downloaded. */
+  snapshotSpoolMaxMb: number;
   /** Past this many messages in all live shape logs together, they reach back no further than the tail (ChangeFeed). */
   liveLogsMaxMessages: number;
   /** A stock count off from the ledger by more units than this waits for an admin. */
@@ -164,9 +162,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     changeLogRetentionHours: read.integer('CHANGE_LOG_RETENTION_HOURS', 14 * 24, 1, 365 * 24),
     snapshotPageRows: read.integer('SHAPE_SNAPSHOT_PAGE_ROWS', 10_000, 1, 1_000_000),
-    snapshotReadAheadPages: read.integer('SHAPE_SNAPSHOT_READ_AHEAD_PAGES', 4, 1, 10_000),
-    snapshotIdleMs: read.integer('SHAPE_SNAPSHOT_IDLE_MS', 30_000, 100, 3_600_000),
-    snapshotMaxPaced: read.integer('SHAPE_SNAPSHOT_MAX_PACED', 4, 0, 1_000),
+    snapshotIdleMs: read.integer('SHAPE_SNAPSHOT_IDLE_MS', 120_000, 100, 24 * 3_600_000),
+    snapshotMaxReaders: read.integer('SHAPE_SNAPSHOT_MAX_READERS', 4, 1, 1_000),
+    snapshotSpoolDir: read.string('SHAPE_SNAPSHOT_SPOOL_DIR', tmpdir()),
+    snapshotSpoolMaxMb: read.integer('SHAPE_SNAPSHOT_SPOOL_MAX_MB', 2048, 1, 1024 * 1024),
     liveLogsMaxMessages: read.integer('SHAPE_LIVE_LOGS_MAX_MESSAGES', 1_000_000, 0, 100_000_000),
     countVarianceThreshold: read.integer('COUNT_VARIANCE_THRESHOLD', 20, 0, 1_000_000_000),
     priceHonourWindowHours: read.integer('PRICE_HONOUR_WINDOW_HOURS', 72, 0, 24 * 365),

@@ -14,7 +14,7 @@ export interface MetricsSources {
 
 export interface ServerMetrics {
   snapshots: Counter;
-  /** Big snapshots refused (503 SNAPSHOT_BUSY) because every paced reader was taken. */
+  /** Big snapshots refused (503 SNAPSHOT_BUSY): every reader was taken, or the spool was more than half full. */
   snapshotsRefused: Counter;
 }
 
@@ -68,7 +68,7 @@ export function registerMetrics(app: FastifyInstance, sources: MetricsSources): 
   const snapshots = new Counter({ name: 'niaga_shape_snapshots_total', help: 'Shape snapshots served (new handles)', labelNames: ['table'], registers: [registry] });
   const snapshotsRefused = new Counter({
     name: 'niaga_shape_snapshots_refused_total',
-    help: 'Snapshots of more than one page refused (503 SNAPSHOT_BUSY) because every paced reader was taken: raise SHAPE_SNAPSHOT_MAX_PACED (and the pool) if this grows',
+    help: 'Snapshots of more than one page refused (503 SNAPSHOT_BUSY) because every reader was taken or the spool was more than half full: raise SHAPE_SNAPSHOT_MAX_READERS (and the pool) or SHAPE_SNAPSHOT_SPOOL_MAX_MB if this grows',
     labelNames: ['table'],
     registers: [registry],
   });

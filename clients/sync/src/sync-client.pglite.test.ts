@@ -109,7 +109,7 @@ test('a saved cursor without a handle (an offset the official client would refus
 
 test('a table the server is too busy to snapshot shows SERVER_BUSY until its rows arrive; the first sync then completes', async () => {
   let refused = 0;
-  // The server as it answers a big first sync while every paced reader is taken (Postgres only): once, for one table.
+  // The server as it answers a big first sync while every snapshot reader is taken (Postgres only): once, for one table.
   const fetch: typeof globalThis.fetch = async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     if (refused === 0 && url.pathname === '/v1/shape' && url.searchParams.get('table') === 'catalog.products') {

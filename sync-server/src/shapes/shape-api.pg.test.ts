@@ -1,8 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ShapeStream } from '@electric-sql/client';
+import type { AccessClaims } from '@niaga/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import pg from 'pg';
 import { startPgShapeBackend, type PgShapeBackend } from '../test-support/pg-shape-backend.ts';
 import { shapeOf, startShapeServer } from '../test-support/shape-server.ts';
+import { resolveShape } from './shape-definition.ts';
+import { takeSnapshot } from './shape-log.ts';
+import { parseShapeRequest } from './shape-request.ts';
+import { SnapshotReaders } from './snapshot-pages.ts';
+import { SnapshotSpool } from './snapshot-spool.ts';
+import { loadTableCatalog } from './table-catalog.ts';
 
 let backend: PgShapeBackend;
 const warehouse1 = '11111111-0000-4000-8000-000000000001';
@@ -148,7 +159,6 @@ describe('shapes over Postgres logical replication', () => {
   });
 });
 
-
 async function waitUntil(predicate: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
@@ -157,100 +167,162 @@ async function waitUntil(predicate: () => Promise<boolean>, what: string, timeou
   }
 }
 
+/** Snapshot readings still in their transaction (reading, or idle in it). */
 const snapshotTransactions = async (db: PgShapeBackend['database']['db']) =>
-  (await db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and state = 'idle in transaction' and query like 'fetch forward % from niaga_snapshot_rows'`)).rows[0]!.n;
+  (await db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and state <> 'idle' and query like 'fetch forward % from niaga_snapshot_rows'`)).rows[0]!.n;
 
-describe('snapshots that keep pace with their client', () => {
-  test('the official client gets every page of a snapshot read one page ahead of it; one whose client goes away is given up, its transaction and handle with it', async () => {
+/** The page files of the one spool folder under `parent`. */
+const spooledFiles = (parent: string) => readdirSync(parent).flatMap((folder) => readdirSync(join(parent, folder)));
+
+const bodyRows = async (response: Response) => ((await response.json()) as { value?: { slug: string } }[]).filter((message) => message.value).map((message) => message.value!.slug);
+
+describe('big snapshots read whole at once, their later pages waiting on disk', () => {
+  test('the transaction ends while the client has only its first page; a client back much later, after writes, gets exactly the snapshot; an abandoned one is deleted and its later page is a 409', async () => {
     const db = backend.database.db;
-    await db.query(`insert into catalog.categories (name, slug) select 'Paced ' || n, 'paced-' || n from generate_series(1, 95) n`);
-    const paced = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '10', SHAPE_SNAPSHOT_READ_AHEAD_PAGES: '1', SHAPE_SNAPSHOT_IDLE_MS: '400' });
-    const headers = { Authorization: `Bearer ${await paced.token('admin')}` };
+    await db.query(`insert into catalog.categories (name, slug) select 'Spooled ' || n, 'spooled-' || n from generate_series(1, 95) n`);
+    const spoolDir = mkdtempSync(join(tmpdir(), 'niaga-spool-pg-'));
+    const server = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '10', SHAPE_SNAPSHOT_IDLE_MS: '1000', SHAPE_SNAPSHOT_SPOOL_DIR: spoolDir });
+    const headers = { Authorization: `Bearer ${await server.token('admin')}` };
+    const spooledOnly = new URLSearchParams({ table: 'catalog.categories', where: "slug like 'spooled-%'" }).toString();
     try {
-      const stream = new ShapeStream({ url: paced.shapeUrl, params: { table: 'catalog.categories' }, headers });
+      const stream = new ShapeStream({ url: server.shapeUrl, params: { table: 'catalog.categories' }, headers });
       try {
         const rows = await shapeOf(stream).rows;
-        expect(rows.filter((row) => typeof row.slug === 'string' && row.slug.startsWith('paced-'))).toHaveLength(95);
+        expect(rows.filter((row) => typeof row.slug === 'string' && row.slug.startsWith('spooled-'))).toHaveLength(95);
       } finally {
         stream.unsubscribeAll();
       }
 
-      const first = await fetch(`${paced.shapeUrl}?table=catalog.categories&offset=-1`, { headers });
+      const first = await fetch(`${server.shapeUrl}?${spooledOnly}&offset=-1`, { headers });
       expect(first.headers.get('electric-offset')).toBe('0_1');
       const handle = first.headers.get('electric-handle')!;
-      await waitUntil(async () => (await snapshotTransactions(db)) === 1, 'the snapshot to wait for its client, in its transaction');
-      await waitUntil(async () => (await snapshotTransactions(db)) === 0, 'the abandoned snapshot to give its transaction up');
-      const saved = await db.query('select 1 from sync.shape_handles where handle = $1', [handle]);
-      expect(saved.rows).toHaveLength(0);
-      const late = await fetch(`${paced.shapeUrl}?table=catalog.categories&offset=0_1&handle=${encodeURIComponent(handle)}`, { headers });
+      const slugs = await bodyRows(first);
+      // Read whole at once: no transaction waits for the client, and its nine later pages are files.
+      await waitUntil(async () => (await snapshotTransactions(db)) === 0 && spooledFiles(spoolDir).length === 9, 'the snapshot to be read whole');
+      await db.query(`update catalog.categories set name = 'Renamed' where slug like 'spooled-%'`);
+      await db.query(`insert into catalog.categories (name, slug) values ('Later', 'spooled-later')`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      let offset = first.headers.get('electric-offset')!;
+      while (offset.startsWith('0_')) {
+        const next = await fetch(`${server.shapeUrl}?${spooledOnly}&offset=${offset}&handle=${encodeURIComponent(handle)}`, { headers });
+        expect(next.status).toBe(200);
+        const text = await next.text();
+        expect(next.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
+        expect(text).not.toContain('Renamed');
+        slugs.push(...(JSON.parse(text) as { value?: { slug: string } }[]).filter((message) => message.value).map((message) => message.value!.slug));
+        offset = next.headers.get('electric-offset')!;
+      }
+      expect(slugs.sort()).toEqual(Array.from({ length: 95 }, (_, index) => `spooled-${index + 1}`).sort());
+      // The writes come after the snapshot, in the log (once captured).
+      const after: { value?: { slug: string; name: string }; headers: { operation?: string } }[] = [];
+      await waitUntil(async () => {
+        const changes = await fetch(`${server.shapeUrl}?${spooledOnly}&offset=${offset}&handle=${encodeURIComponent(handle)}`, { headers });
+        after.push(...((await changes.json()) as typeof after));
+        offset = changes.headers.get('electric-offset')!;
+        return after.filter((message) => message.headers.operation).length >= 96;
+      }, 'the writes to be captured');
+      expect(after.filter((message) => message.headers.operation === 'update')).toHaveLength(95);
+      expect(after.find((message) => message.headers.operation === 'insert')?.value?.slug).toBe('spooled-later');
+      await waitUntil(async () => spooledFiles(spoolDir).length === 0, 'the delivered pages to be deleted');
+
+      const abandoned = await fetch(`${server.shapeUrl}?${spooledOnly}&offset=-1`, { headers });
+      const abandonedHandle = abandoned.headers.get('electric-handle')!;
+      await waitUntil(async () => spooledFiles(spoolDir).length === 9, 'the abandoned snapshot to be read whole');
+      await waitUntil(async () => spooledFiles(spoolDir).length === 0, 'the abandoned snapshot to be deleted', 5_000);
+      const late = await fetch(`${server.shapeUrl}?${spooledOnly}&offset=0_1&handle=${encodeURIComponent(abandonedHandle)}`, { headers });
       expect(late.status).toBe(409);
     } finally {
-      await paced.close();
+      await server.close();
     }
+    expect(readdirSync(spoolDir)).toEqual([]); // the server's spool folder goes with it
   });
 
-  test('only SHAPE_SNAPSHOT_MAX_PACED snapshots wait for their clients; another big one is a 503 with Retry-After (nothing held in memory), a one-page one is served, and the official client gets its snapshot once a reader is free', async () => {
+  test('with the spool more than half full a big snapshot is a 503 with Retry-After, a one-page one is served, and the official client gets its snapshot once the pages are downloaded', async () => {
     const db = backend.database.db;
-    await db.query(`insert into catalog.categories (name, slug) select 'Crowd ' || n, 'crowd-' || n from generate_series(1, 45) n`);
-    const server = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '10', SHAPE_SNAPSHOT_READ_AHEAD_PAGES: '1', SHAPE_SNAPSHOT_MAX_PACED: '1', SHAPE_SNAPSHOT_IDLE_MS: '60000' });
+    // 1,500 rows of ~470 bytes in pages of 100: the 14 later full pages (and the empty last) take ~0.66 MB of a 1 MB spool.
+    await db.query(`insert into catalog.categories (name, slug) select repeat('n', 100), 'bulk-' || n from generate_series(1, 1500) n`);
+    const spoolDir = mkdtempSync(join(tmpdir(), 'niaga-spool-pg-'));
+    const server = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '100', SHAPE_SNAPSHOT_SPOOL_MAX_MB: '1', SHAPE_SNAPSHOT_SPOOL_DIR: spoolDir });
     const headers = { Authorization: `Bearer ${await server.token('admin')}` };
-    const bodyRows = async (response: Response) => ((await response.json()) as { value?: unknown }[]).filter((message) => message.value).length;
+    const bulk = (where = "slug like 'bulk-%'") => new URLSearchParams({ table: 'catalog.categories', where }).toString();
     try {
-      const total = (await db.query<{ n: number }>('select count(*)::int as n from catalog.categories')).rows[0]!.n;
-      const firsts = await Promise.all([1, 2, 3].map(() => fetch(`${server.shapeUrl}?table=catalog.categories&offset=-1`, { headers })));
-      expect(firsts.map((response) => response.status).sort()).toEqual([200, 503, 503]);
-      for (const refused of firsts.filter((response) => response.status === 503)) {
-        expect(refused.headers.get('retry-after')).toBe('2');
-        expect(await refused.json()).toMatchObject({ code: 'SNAPSHOT_BUSY' });
-      }
-      // The paced one waits for its client in its transaction; the refused ones left none open.
-      await waitUntil(async () => (await snapshotTransactions(db)) === 1, 'one paced snapshot');
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(await snapshotTransactions(db)).toBe(1);
+      const held = await fetch(`${server.shapeUrl}?${bulk()}&offset=-1`, { headers });
+      expect(held.status).toBe(200);
+      await waitUntil(async () => spooledFiles(spoolDir).length === 15, 'the first snapshot to be spooled');
 
-      // With the reader taken, another big one is refused before its first page is built.
-      const late = await fetch(`${server.shapeUrl}?table=catalog.categories&offset=-1`, { headers });
-      expect(late.status).toBe(503);
-      expect(await late.json()).toMatchObject({ code: 'SNAPSHOT_BUSY' });
+      const refused = await fetch(`${server.shapeUrl}?${bulk()}&offset=-1`, { headers });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('2');
+      const problem = (await refused.json()) as { code: string; message: string };
+      expect(problem.code).toBe('SNAPSHOT_BUSY');
+      expect(problem.message).toContain('SHAPE_SNAPSHOT_SPOOL_MAX_MB');
       const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
-      expect(metrics).toContain('niaga_shape_snapshots_refused_total{table="catalog.categories"} 3');
+      expect(metrics).toContain('niaga_shape_snapshots_refused_total{table="catalog.categories"} 1');
 
-      // A snapshot of one page needs no paced reader.
-      const small = await fetch(`${server.shapeUrl}?${new URLSearchParams({ table: 'catalog.categories', offset: '-1', where: "slug = 'crowd-1'" }).toString()}`, { headers });
+      // A snapshot of one page needs no spool.
+      const small = await fetch(`${server.shapeUrl}?${bulk("slug = 'bulk-1'")}&offset=-1`, { headers });
       expect(small.status).toBe(200);
-      expect(await bodyRows(small)).toBe(1);
-      // Nor does one of exactly a full page.
-      const tenSlugs = Array.from({ length: 10 }, (_, index) => `'crowd-${index + 1}'`).join(', ');
-      const full = await fetch(`${server.shapeUrl}?${new URLSearchParams({ table: 'catalog.categories', offset: '-1', where: `slug in (${tenSlugs})` }).toString()}`, { headers });
-      expect(full.status).toBe(200);
-      expect(full.headers.get('electric-up-to-date')).toBe('');
-      expect(await bodyRows(full)).toBe(10);
+      expect(await bodyRows(small)).toEqual(['bulk-1']);
 
-      // The official client, refused while the reader is busy, tries again and gets every row once it is free.
+      // The official client, refused while the spool is full, tries again and gets every row once the first client has its pages.
       const statuses: number[] = [];
       const fetchClient: typeof fetch = async (input, init) => {
         const response = await fetch(input, init);
         statuses.push(response.status);
         return response;
       };
-      const stream = new ShapeStream({ url: server.shapeUrl, params: { table: 'catalog.categories' }, headers, fetchClient });
+      const stream = new ShapeStream({ url: server.shapeUrl, params: { table: 'catalog.categories', where: "slug like 'bulk-%'" }, headers, fetchClient });
       const rows = shapeOf(stream).rows;
       await waitUntil(async () => statuses.includes(503), 'the official client to be refused');
-      const paced = firsts.find((response) => response.status === 200)!;
-      const handle = paced.headers.get('electric-handle')!;
-      let read = await bodyRows(paced);
-      for (let offset = paced.headers.get('electric-offset')!; offset.startsWith('0_'); ) {
-        const next = await fetch(`${server.shapeUrl}?table=catalog.categories&offset=${offset}&handle=${encodeURIComponent(handle)}`, { headers });
+      const handle = held.headers.get('electric-handle')!;
+      let read = (await bodyRows(held)).length;
+      for (let offset = held.headers.get('electric-offset')!; offset.startsWith('0_'); ) {
+        const next = await fetch(`${server.shapeUrl}?${bulk()}&offset=${offset}&handle=${encodeURIComponent(handle)}`, { headers });
         expect(next.status).toBe(200);
-        read += await bodyRows(next);
+        read += (await bodyRows(next)).length;
         offset = next.headers.get('electric-offset')!;
       }
-      expect(read).toBe(total);
-      expect((await rows).length).toBe(total);
+      expect(read).toBe(1500);
+      expect((await rows).length).toBe(1500);
       stream.unsubscribeAll();
-      await waitUntil(async () => (await snapshotTransactions(db)) === 0, 'the paced snapshots to end with their last page');
+      await waitUntil(async () => spooledFiles(spoolDir).length === 0, 'every page to be deleted once delivered');
     } finally {
       await server.close();
+      await db.query(`delete from catalog.categories where slug like 'bulk-%'`);
+    }
+  });
+
+  test('only SHAPE_SNAPSHOT_MAX_READERS big snapshots are read at once; another is refused before its first page is built, and a one-page one is still served', async () => {
+    const db = backend.database.db;
+    await db.query(`insert into catalog.categories (name, slug) select 'Crowd ' || n, 'crowd-' || n from generate_series(1, 45) n`);
+    const catalog = await loadTableCatalog(db, ['catalog.categories']);
+    const admin: AccessClaims = { sub: randomUUID(), sid: randomUUID(), role: 'admin', warehouse_id: null, territory_id: null, agent_id: null, customer_id: null };
+    const shape = (where?: string) => resolveShape(parseShapeRequest({ table: 'catalog.categories', offset: '-1', ...(where ? { where } : {}) }), admin, catalog);
+    const spool = await SnapshotSpool.create(mkdtempSync(join(tmpdir(), 'niaga-spool-pg-')));
+    // A reader held in the middle of its reading: its spool write waits for the gate.
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const write = spool.write.bind(spool);
+    spool.write = async (body) => {
+      await gate;
+      return write(body);
+    };
+    const readers = new SnapshotReaders(1);
+    try {
+      const first = await takeSnapshot(db, shape(), { pageRows: 10, spool, readers });
+      expect(readers.size).toBe(1);
+      expect(await snapshotTransactions(db)).toBe(1);
+      await expect(takeSnapshot(db, shape(), { pageRows: 10, spool, readers })).rejects.toThrow('SHAPE_SNAPSHOT_MAX_READERS');
+      const small = await takeSnapshot(db, shape("slug = 'crowd-1'"), { pageRows: 10, spool, readers });
+      expect(await small.pages.page(0)).toMatchObject({ rows: 1, last: true });
+      openGate();
+      await waitUntil(async () => first.pages.ended && readers.size === 0, 'the held reader to finish');
+      const next = await takeSnapshot(db, shape(), { pageRows: 10, spool, readers });
+      expect(await next.pages.page(0)).toMatchObject({ rows: 10, last: false });
+    } finally {
+      openGate();
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the held reader's last writes
+      await spool.close();
     }
   });
 });

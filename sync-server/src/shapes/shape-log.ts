@@ -8,7 +8,8 @@ import type { Executor, Queryable } from '@niaga/db';
 import { changesFor, keyPrefix, type LogEntry, type TextRow } from './change-messages.ts';
 import { parsePgSnapshot, visibleInSnapshot, type PgSnapshot } from './pg-snapshot.ts';
 import { compileRuleFilter } from './rule-filter.ts';
-import { defaultPacing, readWhole, SnapshotPageStream, type PacedReaders, type SnapshotPacing, type SnapshotPage } from './snapshot-pages.ts';
+import { SnapshotPageStream, type PageRead, type SnapshotPage, type SnapshotReaders } from './snapshot-pages.ts';
+import type { SnapshotSpool } from './snapshot-spool.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
 import { compileWhere } from './where/index.ts';
 
@@ -39,12 +40,10 @@ export class CompactedError extends Error {
   override readonly name = 'CompactedError';
 }
 
-/** A snapshot of more than one page found every paced reader taken: the client should try again shortly. */
+/** A snapshot of more than one page found every reader taken, or the spool more than half full: the client should try again shortly. */
 export class SnapshotBusyError extends Error {
   override readonly name = 'SnapshotBusyError';
 }
-
-const busy = (readers: PacedReaders) => new SnapshotBusyError(`All ${readers.max} paced snapshot readers are busy`);
 
 const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
@@ -139,34 +138,40 @@ export interface SnapshotOptions {
   /** false: only mark the current position (offset=now). */
   readonly rowsToo?: boolean;
   readonly pageRows?: number;
-  /** How far ahead of its client the reading may go, and how long it waits for it (Postgres only). */
-  readonly pacing?: SnapshotPacing;
-  /** Bounds the paced readers: a snapshot of more than one page taken when none is free fails with SnapshotBusyError. */
-  readonly pacedReaders?: PacedReaders;
+  /** Where the pages after the first wait for their client; without one they are kept in memory. */
+  readonly spool?: SnapshotSpool;
+  /** Bounds the readers of big snapshots on Postgres: one taken when none is free fails with SnapshotBusyError. */
+  readonly readers?: SnapshotReaders;
+}
+
+/** Why a big snapshot cannot start now, if it cannot: every reader taken, or the spool more than half full. */
+function busyReason(readers: SnapshotReaders | undefined, spool: SnapshotSpool | undefined): string | undefined {
+  if (readers && readers.size >= readers.max) return `All ${readers.max} readers of big snapshots are busy (SHAPE_SNAPSHOT_MAX_READERS)`;
+  if (spool && spool.usedBytes > spool.maxBytes / 2) return `The snapshot spool is more than half full, ${spool.usedBytes} of ${spool.maxBytes} bytes (SHAPE_SNAPSHOT_SPOOL_MAX_MB)`;
+  return undefined;
 }
 
 /**
  * Takes the shape's snapshot. Resolves once the first page is read; the later pages follow on
- * `pages` while the transaction goes on reading. The last page is published only after the
- * transaction has committed, so by the time a client has the whole snapshot its handle is visible
- * to every instance. On Postgres the reading keeps pace with the client (`pacing`, see
- * SnapshotPageStream) and gives up if the client goes away; PGlite has one connection for
- * everything, so there a snapshot is always read whole at once.
+ * `pages` while the transaction goes on reading, each written to the spool, so the reading never
+ * waits for the client. The last page is published only after the transaction has committed, so
+ * by the time a client has the whole snapshot its handle is visible to every instance.
  *
- * A paced snapshot holds a pooled connection while it waits for its client, so only as many as
- * `pacedReaders` allows may run. A snapshot of one page needs no pacing and never waits. One of
- * more pages with no paced reader free fails with SnapshotBusyError (before anything was sent:
- * the client is told to try again; when every place was taken already, before its first page is
- * even built) instead of being read whole into memory, which a crowd of big first syncs at once
- * could not afford. A `pacedReaders` of 0 turns pacing off: every snapshot is read whole.
+ * A reader holds a pooled connection until its snapshot is read, so on Postgres only as many big
+ * snapshots as `readers` allows are read at once. A snapshot of one page never waits. One of more
+ * pages with no reader free, or with the spool more than half full, fails with SnapshotBusyError
+ * before anything was sent (when it is clear already, before its first page is even built). A
+ * spool that fills up during the reading fails the snapshot (its later pages are 409s). PGlite has
+ * one connection for everything: there the readers are not counted.
  */
 export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options: SnapshotOptions = {}): Promise<Snapshot> {
-  const { rowsToo = true, pageRows = 10_000, pacing = defaultPacing, pacedReaders } = options;
+  const { rowsToo = true, pageRows = 10_000, spool } = options;
   if (!Number.isSafeInteger(pageRows) || pageRows < 1) throw new RangeError(`pageRows must be a positive integer, not ${pageRows}`);
-  const paced = rowsToo && db.dialect !== 'pglite' && Number.isFinite(pacing.readAhead) && (pacedReaders?.max ?? 1) > 0;
-  const pages = new SnapshotPageStream(paced ? pacing : readWhole(pacing));
-  /** This snapshot holds one of pacedReaders' places (from its second page on). */
+  const readers = db.dialect === 'pglite' ? undefined : options.readers;
+  const pages = new SnapshotPageStream(spool);
+  /** This snapshot holds one of the readers' places (from its second page on). */
   let holdsPlace = false;
+  const kept = async (page: PageRead): Promise<SnapshotPage> => (spool ? { rows: page.rows, last: page.last, ...(await spool.write(page.body)) } : page);
   let taken: (handle: ShapeHandle) => void = () => {};
   const handleTaken = new Promise<ShapeHandle>((resolve) => (taken = resolve));
   const reading = repeatableRead(db, async (tx): Promise<SnapshotPage> => {
@@ -176,32 +181,37 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options
     await saveHandle(tx, handle, shape.table.name);
     taken(handle);
     if (!rowsToo) return { body: '', rows: 0, last: true };
-    // Every place taken: a snapshot of one page is still served, a bigger one refused before its first page is built.
-    if (paced && pacedReaders && pacedReaders.size >= pacedReaders.max && (await moreThanOnePage(tx, shape, pageRows))) throw busy(pacedReaders);
+    // A snapshot of one page is always served; a bigger one that cannot start is refused before its first page is built.
+    const busyNow = busyReason(readers, spool);
+    if (busyNow && (await moreThanOnePage(tx, shape, pageRows))) throw new SnapshotBusyError(busyNow);
     const { sql, values } = declareSnapshotCursor(shape);
     await tx.query(sql, values);
     for (let index = 0; ; index++) {
-      if (index > 0) await pages.roomForNext();
+      pages.throwIfFailed();
       const { rows } = await tx.query<{ m: string }>(`fetch forward ${pageRows} from ${snapshotCursor}`);
-      const page = { body: rows.map((row) => row.m).join(','), rows: rows.length, last: rows.length < pageRows };
-      if (page.last) return page;
-      if (index === 0 && paced) {
-        holdsPlace = pacedReaders?.tryEnter() ?? false;
-        if (pacedReaders && !holdsPlace) {
+      const page: PageRead = { body: rows.map((row) => row.m).join(','), rows: rows.length, last: rows.length < pageRows };
+      if (index === 0) {
+        if (page.last) return page;
+        const busyLater = busyReason(readers, spool);
+        holdsPlace = busyLater === undefined && (readers?.tryEnter() ?? false);
+        if (busyLater) {
           // Exactly one full page is still a one-page snapshot: served, not refused.
           const { rowCount } = await tx.query(`move forward 1 in ${snapshotCursor}`);
           if (rowCount === 0) return { ...page, last: true };
-          throw busy(pacedReaders);
+          throw new SnapshotBusyError(busyLater);
         }
+        pages.push(page); // the first page stays in memory: it is sent at once
+        continue;
       }
-      pages.push(page);
+      if (page.last) return kept(page);
+      pages.push(await kept(page));
     }
   });
   void reading.then(
     // The stream may have been given up meanwhile (server closing, dropped): then the last page has nobody to go to.
-    (last) => !pages.ended && pages.push(last),
+    (last) => pages.push(last),
     (error: unknown) => pages.fail(error),
-  ).finally(() => holdsPlace && pacedReaders?.leave());
+  ).catch(() => {}).finally(() => holdsPlace && readers?.leave());
   const handle = await Promise.race([handleTaken, reading.then(() => handleTaken)]);
   await pages.page(0); // the first page, or the reading's failure
   return { handle, pages };

@@ -4,6 +4,8 @@
  */
 import type { Executor } from '@niaga/db';
 import { requireUser } from '@niaga/domain/shared';
+import { open, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ChangeFeed } from './change-feed.ts';
 import { upToDateMessage } from './change-messages.ts';
@@ -12,7 +14,8 @@ import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './o
 import { shapeResolver, type ShapeDefinition } from './shape-definition.ts';
 import { CompactedError, findHandle, readShapeLog, SnapshotBusyError, takeSnapshot, touchHandle, type LogRead, type ShapeHandle } from './shape-log.ts';
 import { parseShapeRequest, ShapeRequestError, type ShapeRequest } from './shape-request.ts';
-import { PacedReaders, SnapshotGoneError, SnapshotPages, type SnapshotPacing, type SnapshotPage } from './snapshot-pages.ts';
+import { inMemory, SnapshotGoneError, SnapshotPages, SnapshotReaders, type PageRead, type SnapshotPage } from './snapshot-pages.ts';
+import { SnapshotSpool } from './snapshot-spool.ts';
 import { streamSse } from './sse-stream.ts';
 import { schemaEntry, type TableInfo } from './table-catalog.ts';
 
@@ -34,14 +37,16 @@ export interface ShapeRoutesOptions {
   /** How long a live request is held with nothing to send. */
   longPollMs?: number;
   onSnapshot?: (table: string) => void;
-  /** A snapshot of more than one page was refused: every paced reader was taken. */
+  /** A snapshot of more than one page was refused: every reader was taken, or the spool more than half full. */
   onSnapshotRefused?: (table: string) => void;
   /** Snapshots with more rows than this are served in pages. */
   snapshotPageRows?: number;
-  /** How far a snapshot is read ahead of its client, and how long it waits for it (SnapshotPageStream). */
-  snapshotPacing?: SnapshotPacing;
-  /** How many snapshots may wait for their clients at once, each keeping a pooled connection (PacedReaders). */
-  pacedSnapshots?: number;
+  /** How long a snapshot's later pages are kept with no request for them (and none being sent). */
+  snapshotIdleMs?: number;
+  /** How many big snapshots may be read at once, each holding a pooled connection (SnapshotReaders). */
+  snapshotReaders?: number;
+  /** Where the later pages of big snapshots wait (a folder of this instance's is made in it), and how many bytes they may take. */
+  snapshotSpool?: { parent?: string; maxBytes?: number };
   /** How often a handle in use is marked used (so compaction keeps it); well under the retention window. */
   touchHandleEveryMs?: number;
 }
@@ -62,7 +67,7 @@ function bodyOf(read: LogRead): Buffer {
   return body;
 }
 
-/** How long a client refused a big snapshot (every paced reader busy) waits before it asks again. */
+/** How long a client refused a big snapshot (every reader busy, or the spool more than half full) waits before it asks again. */
 const snapshotRetryAfterSeconds = 2;
 
 /** 409: the client drops what it has of this shape and starts again from offset -1. */
@@ -75,12 +80,39 @@ function mustRefetch(reply: FastifyReply, reason: string) {
     .send(JSON.stringify([{ headers: { control: 'must-refetch' } }]));
 }
 
+/** A page ready to send: in memory, or its spooled file open (so deleting the file cannot cut the send). */
+type OpenedPage = PageRead | { readonly rows: number; readonly last: boolean; readonly bytes: number; readonly file: FileHandle };
+
+/** Opens a spooled page's file; undefined if it is gone already (the snapshot was dropped meanwhile). */
+async function openPage(page: SnapshotPage): Promise<OpenedPage | undefined> {
+  if (inMemory(page)) return page;
+  try {
+    return { rows: page.rows, last: page.last, bytes: page.bytes, file: await open(page.file, 'r') };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** `[`, a spooled page's messages, then `tail` (its ending and `]`); the file is closed however the send ends. */
+async function* spooledBody(page: { file: FileHandle }, tail: string): AsyncGenerator<Buffer | string> {
+  try {
+    yield '[';
+    for await (const chunk of page.file.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 })) yield chunk as Buffer;
+    yield tail;
+  } finally {
+    await page.file.close();
+  }
+}
+
 export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, options) => {
-  const { db, catalog, feed, longPollMs = 20_000, onSnapshot, onSnapshotRefused, snapshotPageRows = 10_000, snapshotPacing, pacedSnapshots = 4, touchHandleEveryMs = 10 * 60_000 } = options;
-  const snapshotPages = new SnapshotPages(Math.max(120_000, snapshotPacing?.idleMs ?? 0));
-  const pacedReaders = new PacedReaders(pacedSnapshots);
+  const { db, catalog, feed, longPollMs = 20_000, onSnapshot, onSnapshotRefused, snapshotPageRows = 10_000, snapshotIdleMs = 120_000, snapshotReaders = 4, touchHandleEveryMs = 10 * 60_000 } = options;
+  const snapshotPages = new SnapshotPages(snapshotIdleMs);
+  const readers = new SnapshotReaders(snapshotReaders);
+  const spool = await SnapshotSpool.create(options.snapshotSpool?.parent, options.snapshotSpool?.maxBytes);
   const resolveShape = shapeResolver(catalog);
   app.addHook('preClose', async () => snapshotPages.close());
+  app.addHook('onClose', async () => spool.close());
   const handles = new Map<string, { handle: ShapeHandle; touchedAt: number }>();
   async function lookupHandle(handle: string): Promise<ShapeHandle | undefined> {
     const cached = handles.get(handle);
@@ -125,35 +157,40 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
       // The snapshot saw the whole log up to its lsn, so it is already up to date there.
       upToDateMessage(handle.snapshotLsn),
     ];
-    /** One page of a snapshot: 0-based `index`, the last ends it (up-to-date, then the live log). */
-    const sendSnapshotPage = (handle: ShapeHandle, { body, last }: SnapshotPage, index: number) => {
-      const parts = [...(body ? [body] : []), ...(last ? snapshotEndMessages(handle) : [])];
+    /** One page of a snapshot: 0-based `index`, the last ends it (up-to-date, then the live log). A spooled page is opened already. */
+    const sendSnapshotPage = (handle: ShapeHandle, page: OpenedPage, index: number) => {
       void reply
         .header('electric-handle', handle.handle)
-        .header('electric-offset', last ? formatOffset(logOffset(handle.snapshotLsn)) : `0_${index + 1}`)
+        .header('electric-offset', page.last ? formatOffset(logOffset(handle.snapshotLsn)) : `0_${index + 1}`)
         .header('electric-schema', schemaHeader(shape));
-      if (last) void reply.header('electric-up-to-date', '');
-      return reply.send(`[${parts.join(',')}]`);
+      if (page.last) void reply.header('electric-up-to-date', '');
+      const ending = page.last ? snapshotEndMessages(handle).join(',') : '';
+      if ('body' in page) return reply.send(`[${[...(page.body ? [page.body] : []), ...(ending ? [ending] : [])].join(',')}]`);
+      const tail = `${page.bytes > 0 && ending ? ',' : ''}${ending}]`;
+      void reply.header('content-length', String(1 + page.bytes + Buffer.byteLength(tail)));
+      return reply.send(Readable.from(spooledBody(page, tail)));
     };
 
     if (offset.kind === 'before-all' || offset.kind === 'now') {
-      const snapshot = await takeSnapshot(db, shape, { rowsToo: offset.kind === 'before-all', pageRows: snapshotPageRows, ...(snapshotPacing ? { pacing: snapshotPacing } : {}), pacedReaders }).catch(
+      const snapshot = await takeSnapshot(db, shape, { rowsToo: offset.kind === 'before-all', pageRows: snapshotPageRows, spool, readers }).catch(
         (error: unknown) => {
           if (!(error instanceof SnapshotBusyError)) throw error;
-          return undefined;
+          return error;
         },
       );
-      if (!snapshot) {
+      if (snapshot instanceof SnapshotBusyError) {
+        const refusal = snapshot;
         onSnapshotRefused?.(shape.table.name);
         // The official client waits at least Retry-After, then asks again from the start.
         return reply
           .code(503)
           .header('retry-after', String(snapshotRetryAfterSeconds))
-          .send({ code: 'SNAPSHOT_BUSY', message: `Every reader of big snapshots is busy (SHAPE_SNAPSHOT_MAX_PACED = ${pacedSnapshots}): try again in ${snapshotRetryAfterSeconds} s` });
+          .send({ code: 'SNAPSHOT_BUSY', message: `${refusal.message}: try again in ${snapshotRetryAfterSeconds} s` });
       }
       onSnapshot?.(shape.table.name);
       remember(snapshot.handle, Date.now());
       const first = (await snapshot.pages.page(0))!;
+      if (!inMemory(first)) throw new Error("A snapshot's first page is kept in memory");
       if (!first.last) {
         snapshotPages.put(snapshot.handle.handle, snapshot.pages);
         snapshot.pages.sendingUntil(responseClosed());
@@ -178,10 +215,12 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
         handles.delete(handle.handle);
         return undefined;
       });
-      if (!page) return mustRefetch(reply, 'This snapshot page is no longer available; start the shape again');
-      if (page.last) snapshotPages.forget(handle.handle);
+      // Opened before anything can delete its file (the last page's send drops the snapshot).
+      const opened = page && (await openPage(page));
+      if (!opened) return mustRefetch(reply, 'This snapshot page is no longer available; start the shape again');
+      if (opened.last) snapshotPages.forget(handle.handle);
       else snapshotPages.streamOf(handle.handle)?.sendingUntil(responseClosed());
-      return sendSnapshotPage(handle, page, offset.op);
+      return sendSnapshotPage(handle, opened, offset.op);
     }
     if (offset.kind === 'log' && offset.lsn < handle.snapshotLsn) {
       return mustRefetch(reply, 'The offset is older than the shape handle');

@@ -1,7 +1,29 @@
-import { expect, test } from 'vitest';
-import { PacedReaders, SnapshotGoneError, SnapshotPageStream, SnapshotPages, type SnapshotPage } from './snapshot-pages.ts';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { SnapshotGoneError, SnapshotPageStream, SnapshotPages, SnapshotReaders, type PageRead, type SnapshotPage } from './snapshot-pages.ts';
+import { SnapshotSpool } from './snapshot-spool.ts';
 
-const page = (rows: number, last = false): SnapshotPage => ({ body: Array.from({ length: rows }, (_, index) => `{"n":${index}}`).join(','), rows, last });
+const page = (rows: number, last = false): PageRead => ({ body: Array.from({ length: rows }, (_, index) => `{"n":${index}}`).join(','), rows, last });
+
+let spool: SnapshotSpool;
+beforeEach(async () => {
+  spool = await SnapshotSpool.create(mkdtempSync(join(tmpdir(), 'niaga-pages-test-')), 1024 * 1024);
+});
+afterEach(async () => spool.close());
+
+/** A page as takeSnapshot keeps a later one: its body written to the spool. */
+const spooled = async (rows: number, last = false): Promise<SnapshotPage> => {
+  const read = page(rows, last);
+  return { rows: read.rows, last: read.last, ...(await spool.write(read.body)) };
+};
+const fileOf = (kept: SnapshotPage | undefined) => (kept && 'file' in kept ? kept.file : '');
+/** Whether a page's file is still there, once the spool's deletes (asynchronous) have run. */
+const onDisk = async (kept: SnapshotPage | undefined) => {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  return existsSync(fileOf(kept));
+};
 
 test('a request for a page not read yet waits for it; pages past the last are undefined', async () => {
   const pages = new SnapshotPageStream();
@@ -32,76 +54,54 @@ test('a failed reading fails every page, read or not: the snapshot can no longer
   await expect(pages.page(0)).rejects.toThrow('connection lost');
   pages.fail(new Error('again')); // a second failure changes nothing
   await expect(pages.page(1)).rejects.toThrow('connection lost');
+  expect(() => pages.throwIfFailed()).toThrow('connection lost');
 });
 
-const settledYet = async (promise: Promise<unknown>) => {
-  let settled = false;
-  void promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  return settled;
-};
+test('spooled pages are served from their files; pages older than the one before the newest asked for are deleted, and asking for one again fails', async () => {
+  const pages = new SnapshotPageStream(spool);
+  pages.push(page(1));
+  for (let index = 1; index < 4; index++) pages.push(await spooled(index + 1));
+  const third = await pages.page(2);
+  expect(readFileSync(fileOf(third), 'utf8')).toBe(page(3).body);
+  const second = await pages.page(1);
+  expect(spool.usedBytes).toBe(page(2).body.length + page(3).body.length + page(4).body.length);
 
-test('the reader waits once it is readAhead pages past the newest page asked for, and goes on when the next is asked for', async () => {
-  const pages = new SnapshotPageStream({ readAhead: 2, idleMs: 60_000 });
-  for (let index = 0; index < 3; index++) {
-    await pages.roomForNext(); // pages 0, 1 and 2 may be read with only page 0 asked for
-    pages.push(page(1));
-  }
-  const room = pages.roomForNext();
-  expect(await settledYet(room)).toBe(false);
-  await pages.page(1);
-  expect(await settledYet(room)).toBe(true);
-  pages.push(page(0, true));
-});
-
-test('pages older than the one before the newest asked for are let go: asking for one again fails, and the client starts over', async () => {
-  const pages = new SnapshotPageStream({ readAhead: 10, idleMs: 60_000 });
-  for (let index = 0; index < 4; index++) pages.push(page(index + 1));
-  expect(await pages.page(3)).toEqual(page(4));
-  expect(await pages.page(2)).toEqual(page(3)); // a retry of the page before is still answered
+  expect(await pages.page(3)).toMatchObject({ rows: 4 });
+  expect(await pages.page(2)).toMatchObject({ rows: 3 }); // a retry of the page before is still answered
   await expect(pages.page(1)).rejects.toBeInstanceOf(SnapshotGoneError);
   await expect(pages.page(0)).rejects.toBeInstanceOf(SnapshotGoneError);
+  expect(await onDisk(second)).toBe(false);
+  expect(spool.usedBytes).toBe(page(3).body.length + page(4).body.length);
 });
 
-test('a reader nobody asks anything of for idleMs gives the snapshot up: it and every waiting page fail with SnapshotGoneError', async () => {
-  const pages = new SnapshotPageStream({ readAhead: 1, idleMs: 50 });
+test('a failed or dropped snapshot deletes its files, and a page pushed after that is deleted too and stops the reader', async () => {
+  const pages = new SnapshotPageStream(spool);
   pages.push(page(1));
-  pages.push(page(1));
-  await expect(pages.roomForNext()).rejects.toBeInstanceOf(SnapshotGoneError);
-  expect(pages.ended).toBe(true);
-  await expect(pages.page(2)).rejects.toBeInstanceOf(SnapshotGoneError);
+  const kept = await spooled(5);
+  pages.push(kept);
+  pages.fail(new SnapshotGoneError('dropped'));
+  expect(await onDisk(kept)).toBe(false);
+  const late = await spooled(5, true);
+  expect(() => pages.push(late)).toThrow('dropped');
+  expect(await onDisk(late)).toBe(false);
+  expect(spool.usedBytes).toBe(0);
 });
 
-test('a page still being sent is not idleness: the reader waits past idleMs until the send ends, then idleMs more', async () => {
-  const pages = new SnapshotPageStream({ readAhead: 0, idleMs: 50 });
+test('dropping a snapshot read to its end deletes its files too', async () => {
+  const cache = new SnapshotPages(60_000);
+  const pages = new SnapshotPageStream(spool);
   pages.push(page(1));
-  let sent!: () => void;
-  pages.sendingUntil(new Promise<void>((resolve) => (sent = resolve)));
-  const room = pages.roomForNext();
-  room.catch(() => {});
-  await new Promise((resolve) => setTimeout(resolve, 150)); // a slow download: three idle periods
-  expect(pages.ended).toBe(false);
-  sent();
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  expect(pages.ended).toBe(false); // the idle wait starts afresh at the send's end
-  await expect(room).rejects.toBeInstanceOf(SnapshotGoneError);
-});
-
-test('a send that never ends (a client that stopped reading) holds the reader off for 10 idle periods at most', async () => {
-  const pages = new SnapshotPageStream({ readAhead: 0, idleMs: 20 });
-  pages.push(page(1));
-  pages.sendingUntil(new Promise<void>(() => {}));
-  const started = Date.now();
-  await expect(pages.roomForNext()).rejects.toBeInstanceOf(SnapshotGoneError);
-  expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+  pages.push(await spooled(2, true));
+  cache.put('h', pages);
+  expect(spool.usedBytes).toBeGreaterThan(0);
+  cache.forget('h');
+  expect(spool.usedBytes).toBe(0);
+  cache.close();
 });
 
 test('a snapshot whose page is still being sent is not dropped as expired, and is kept idleMs after the send ends', async () => {
   const kept = new SnapshotPages(30);
-  const pages = new SnapshotPageStream({ readAhead: 0, idleMs: 60_000 });
+  const pages = new SnapshotPageStream();
   pages.push(page(1));
   kept.put('h', pages);
   let sent!: () => void;
@@ -114,15 +114,7 @@ test('a snapshot whose page is still being sent is not dropped as expired, and i
   await expect(kept.get('h', 0)).resolves.toMatchObject({ rows: 1 }); // sent 10 ms ago
   await new Promise((resolve) => setTimeout(resolve, 80));
   await expect(kept.get('h', 0)).resolves.toBeUndefined();
-});
-
-test('a failure while the reader waits ends its wait with that failure', async () => {
-  const pages = new SnapshotPageStream({ readAhead: 1, idleMs: 60_000 });
-  pages.push(page(1));
-  pages.push(page(1));
-  const room = pages.roomForNext();
-  pages.fail(new Error('server closing'));
-  await expect(room).rejects.toThrow('server closing');
+  kept.close();
 });
 
 test('beyond its limit the cache drops the oldest snapshot that has ended, never one still being read', async () => {
@@ -140,6 +132,7 @@ test('beyond its limit the cache drops the oldest snapshot that has ended, never
   expect(await cache.get('ended', 1)).toBeUndefined(); // dropped: the client gets a 409
   cache.put('newer', new SnapshotPageStream()); // nothing has ended: kept all the same
   expect(cache.size).toBe(3);
+  cache.close();
 });
 
 test('a snapshot in use is kept for idleMs after its last request, however long its download takes', async () => {
@@ -153,54 +146,55 @@ test('a snapshot in use is kept for idleMs after its last request, however long 
   }
   await new Promise((resolve) => setTimeout(resolve, 120));
   expect(await cache.get('h', 3)).toBeUndefined();
+  cache.close();
 });
 
-test('closing the cache stops every snapshot still being read', async () => {
+test('an abandoned snapshot is dropped by the timer, its files deleted and its reading stopped, with no request to notice it', async () => {
+  const cache = new SnapshotPages(40, 10);
+  const pages = new SnapshotPageStream(spool);
+  pages.push(page(1));
+  const kept = await spooled(3);
+  pages.push(kept);
+  cache.put('abandoned', pages);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  expect(cache.size).toBe(0);
+  expect(await onDisk(kept)).toBe(false);
+  expect(() => pages.throwIfFailed()).toThrow(SnapshotGoneError);
+  cache.close();
+});
+
+test('closing the cache, or forgetting a snapshot, stops every snapshot still being read', async () => {
   const cache = new SnapshotPages();
-  const pages = new SnapshotPageStream({ readAhead: 0, idleMs: 60_000 });
+  const forgotten = new SnapshotPageStream();
+  forgotten.push(page(1));
+  cache.put('forgotten', forgotten);
+  cache.forget('forgotten');
+  expect(() => forgotten.throwIfFailed()).toThrow(SnapshotGoneError);
+
+  const pages = new SnapshotPageStream();
   pages.push(page(1));
   cache.put('h', pages);
-  const room = pages.roomForNext();
+  const waiting = pages.page(1);
   cache.close();
-  await expect(room).rejects.toBeInstanceOf(SnapshotGoneError);
+  await expect(waiting).rejects.toBeInstanceOf(SnapshotGoneError);
+  expect(() => pages.throwIfFailed()).toThrow(SnapshotGoneError);
   expect(await cache.get('h', 1)).toBeUndefined();
 });
 
-test('a snapshot the cache drops (forgotten, or idle past its time) stops being read', async () => {
-  const cache = new SnapshotPages(40, 10);
-  const forgotten = new SnapshotPageStream({ readAhead: 0, idleMs: 60_000 });
-  forgotten.push(page(1));
-  cache.put('forgotten', forgotten);
-  const forgottenRoom = forgotten.roomForNext();
-  cache.forget('forgotten');
-  await expect(forgottenRoom).rejects.toBeInstanceOf(SnapshotGoneError);
-
-  const idle = new SnapshotPageStream({ readAhead: 0, idleMs: 60_000 });
-  idle.push(page(1));
-  cache.put('idle', idle);
-  const idleRoom = idle.roomForNext();
-  await new Promise((resolve) => setTimeout(resolve, 80));
-  expect(await cache.get('idle', 1)).toBeUndefined();
-  await expect(idleRoom).rejects.toBeInstanceOf(SnapshotGoneError);
-  expect(idle.ended).toBe(true);
+test('a snapshot put after the cache closed (its first page was read during the close) stops at once', () => {
+  const cache = new SnapshotPages();
+  cache.close();
+  const pages = new SnapshotPageStream();
+  pages.push(page(1));
+  cache.put('late', pages);
+  expect(() => pages.throwIfFailed()).toThrow(SnapshotGoneError);
+  expect(cache.size).toBe(0);
 });
 
-test('paced readers are bounded: past the limit there is no place until one leaves', () => {
-  const readers = new PacedReaders(2);
+test('readers are bounded: past the limit there is no place until one leaves', () => {
+  const readers = new SnapshotReaders(2);
   expect([readers.tryEnter(), readers.tryEnter(), readers.tryEnter()]).toEqual([true, true, false]);
   expect(readers.size).toBe(2);
   readers.leave();
   expect(readers.tryEnter()).toBe(true);
-  expect(new PacedReaders(0).tryEnter()).toBe(false);
-});
-
-test('a snapshot put after the cache closed (its first page was read during the close) stops at once', async () => {
-  const cache = new SnapshotPages();
-  cache.close();
-  const pages = new SnapshotPageStream({ readAhead: 0, idleMs: 60_000 });
-  pages.push(page(1));
-  const room = pages.roomForNext();
-  cache.put('late', pages);
-  await expect(room).rejects.toBeInstanceOf(SnapshotGoneError);
-  expect(cache.size).toBe(0);
 });

@@ -5,54 +5,43 @@
  * the instance that took the snapshot; a page asked of an instance that no longer has it is a 409
  * and the client starts over.
  *
- * Memory stays bounded whatever the table's size: the reader reads at most `readAhead` pages past
- * the newest one asked for and then waits for the client (holding its transaction), pages older
- * than the one before the newest asked for are let go, and a reader nobody asks anything of for
- * `idleMs` gives up (its transaction rolls back, the handle with it: the client, if it comes back,
- * gets a 409 and starts over). A reader waiting for its client keeps a pooled connection, so only a
- * few may wait at once (PacedReaders); past that, a snapshot of more than one page is refused (a
- * 503 the client retries) rather than read whole into memory.
+ * The reading never waits for the client: the first page is held in memory, the later ones wait
+ * on disk (SnapshotSpool), so a slow download holds neither a transaction nor a pooled connection,
+ * and memory stays bounded whatever the table's size. Pages older than the one before the newest
+ * asked for are deleted, and so is everything of a snapshot that is dropped (SnapshotPages).
  */
+import type { SnapshotSpool, SpooledBody } from './snapshot-spool.ts';
 
-export interface SnapshotPage {
-  /** The page's insert messages as JSON text, comma-joined (no brackets); '' when it has none. */
+/** A page as read: its insert messages as JSON text, comma-joined (no brackets); '' when it has none. */
+export interface PageRead {
   readonly body: string;
   readonly rows: number;
   /** The last page: the snapshot ends with it. */
   readonly last: boolean;
 }
 
-export interface SnapshotPacing {
-  /** How many pages may be read ahead of the newest one asked for. */
-  readonly readAhead: number;
-  /** How long the reader waits for the next request before it gives the snapshot up. */
-  readonly idleMs: number;
-}
+/** A page kept for its client: in memory, or in a file of the spool. */
+export type SnapshotPage = (PageRead | (Omit<PageRead, 'body'> & SpooledBody));
 
-/** The snapshot was given up: nobody asked for its next page in time, or its page was let go. */
+export const inMemory = (page: SnapshotPage): page is PageRead => 'body' in page;
+
+/** The snapshot was given up (dropped, or the server is closing), or its page was let go. */
 export class SnapshotGoneError extends Error {
   override readonly name = 'SnapshotGoneError';
 }
 
-/** A few pages ahead of the client; given up after 30 s without a request. */
-export const defaultPacing: SnapshotPacing = { readAhead: 4, idleMs: 30_000 };
-
-/** Read a snapshot to its end at once, whatever its client asks for. */
-export const readWhole = (pacing: SnapshotPacing): SnapshotPacing => ({ ...pacing, readAhead: Number.POSITIVE_INFINITY });
-
 /**
- * How many snapshots may be paced at once. Each paced reader keeps a pooled connection (and its
- * transaction) while it waits for its client; unbounded, a crowd of slow first syncs would take
- * the whole pool from pushes, logins and live reads. Past `max`, a snapshot of more than one page
- * is refused, and its client tries again (takeSnapshot); reading it whole instead would hold all
- * its pages in memory, and a crowd of big ones would not fit.
+ * How many big snapshots may be read at once. Each reader holds a pooled connection until its
+ * snapshot is read whole (seconds for a big table, whatever its client does); unbounded, a crowd
+ * of first syncs would take the whole pool from pushes, logins and live reads. Past `max`, a
+ * snapshot of more than one page is refused and its client tries again (takeSnapshot).
  */
-export class PacedReaders {
+export class SnapshotReaders {
   private active = 0;
 
   constructor(readonly max: number) {}
 
-  /** A place for one more paced reader, if one is free; give it back with `leave` when the reading ends. */
+  /** A place for one more reader, if one is free; give it back with `leave` when the reading ends. */
   tryEnter(): boolean {
     if (this.active >= this.max) return false;
     this.active++;
@@ -63,7 +52,7 @@ export class PacedReaders {
     this.active--;
   }
 
-  /** How many paced readers are running. */
+  /** How many readers are running. */
   get size(): number {
     return this.active;
   }
@@ -84,14 +73,17 @@ export class SnapshotPageStream {
   private newestAsked = 0;
   /** Pages being sent to the client right now: a slow download is not a client gone quiet. */
   private sending = 0;
-  /** When `sending` last rose from 0, and when it last fell to 0. */
-  private sendingSince = 0;
   private lastSentAt = 0;
-  private wakeReader: (() => void) | undefined;
 
-  constructor(private readonly pacing: SnapshotPacing = defaultPacing) {}
+  /** `spool`: where this stream's spooled pages live, to delete them when they are let go. */
+  constructor(private readonly spool?: SnapshotSpool) {}
 
+  /** Appends a page; if the stream was given up meanwhile, deletes the page and throws why. */
   push(page: SnapshotPage): void {
+    if (this.failure) {
+      this.let(page);
+      throw this.failure;
+    }
     if (this.ended) throw new Error('The snapshot has ended already');
     this.pages.push(page);
     const index = this.pages.length - 1;
@@ -100,49 +92,34 @@ export class SnapshotPageStream {
     if (page.last) this.settleWaiters((waiter) => waiter.resolve(undefined));
   }
 
-  /** The reading failed: every page asked for from now on, and every one waited for, fails with `error`. */
+  /**
+   * The snapshot is given up, or its reading failed: every page asked for from now on, and every
+   * one waited for, fails with `error`, and the pages kept are deleted. A snapshot read to its end
+   * is only deleted (its handle stands: its client may still resume from the log).
+   */
   fail(error: unknown): void {
-    if (this.ended) return;
-    const failure = error instanceof Error ? error : new Error(String(error));
-    this.failure = failure;
-    this.wakeReader?.();
-    this.settleWaiters((waiter) => waiter.reject(failure));
+    if (!this.failure) {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      const failure = this.failure;
+      this.settleWaiters((waiter) => waiter.reject(failure));
+    }
+    for (let index = 0; index < this.pages.length; index++) this.letGo(index);
   }
 
-  /**
-   * For the reader, before it reads another page: resolves once that page is at most `readAhead`
-   * past the newest asked for; rejects with SnapshotGoneError if nothing is asked for within
-   * `idleMs` (the stream fails with it too), or with the failure if the stream failed meanwhile.
-   */
-  async roomForNext(): Promise<void> {
-    while (!this.ended && this.pages.length > this.newestAsked + this.pacing.readAhead) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.wakeReader = resolve;
-        // While a page is still being sent the wait goes on (the send's end starts it afresh),
-        // but not for ever: a client that stops reading mid-page is given up after maxSendMs.
-        const check = () => {
-          if (this.sending > 0 && Date.now() - this.sendingSince < this.maxSendMs) timer = setTimeout(check, this.pacing.idleMs).unref();
-          else this.fail(new SnapshotGoneError(`Nobody asked for the next page of this snapshot for ${this.pacing.idleMs} ms`));
-        };
-        timer = setTimeout(check, this.pacing.idleMs).unref();
-      });
-      clearTimeout(timer);
-      this.wakeReader = undefined;
-    }
+  /** For the reader, between pages: throws if the snapshot was given up meanwhile. */
+  throwIfFailed(): void {
     if (this.failure) throw this.failure;
   }
 
   /**
    * A page of this snapshot is being sent until `done` settles. The client asks for the next page
-   * only once it has this one: over a slow link a 10,000-row page can take longer than `idleMs`,
-   * so the reader's idle wait counts from the end of the last send, not from the last request.
+   * only once it has this one, and over a slow link a page can take minutes: the snapshot is not
+   * idle while it is being sent.
    */
   sendingUntil(done: Promise<unknown>): void {
-    if (this.sending++ === 0) this.sendingSince = Date.now();
+    this.sending++;
     void done.finally(() => {
       if (--this.sending === 0) this.lastSentAt = Date.now();
-      this.wakeReader?.();
     });
   }
 
@@ -151,18 +128,12 @@ export class SnapshotPageStream {
     return this.sending > 0 || Date.now() - this.lastSentAt < ms;
   }
 
-  /** How long one page may take to send before its client is taken for gone: 10 idle periods. */
-  private get maxSendMs(): number {
-    return 10 * this.pacing.idleMs;
-  }
-
   /** Page `index` (0-based) once read; undefined if the snapshot has fewer pages. */
   page(index: number): Promise<SnapshotPage | undefined> {
     if (index > this.newestAsked) {
       this.newestAsked = index;
       // A client asks for the pages in order and may retry the one it asked for last.
-      for (let old = 0; old < Math.min(index - 1, this.pages.length); old++) this.pages[old] = undefined;
-      this.wakeReader?.();
+      for (let old = 0; old < Math.min(index - 1, this.pages.length); old++) this.letGo(old);
     }
     // A snapshot whose reading failed can never be completed: its client must start over.
     if (this.failure) return Promise.reject(this.failure);
@@ -188,6 +159,17 @@ export class SnapshotPageStream {
     return this.failure !== undefined || this.pages.at(-1)?.last === true;
   }
 
+  private letGo(index: number): void {
+    const page = this.pages[index];
+    if (!page) return;
+    this.pages[index] = undefined;
+    this.let(page);
+  }
+
+  private let(page: SnapshotPage): void {
+    if (!inMemory(page)) this.spool?.release(page);
+  }
+
   private settleWaiters(settle: (waiter: Waiter) => void): void {
     for (const list of this.waiting.values()) for (const waiter of list) settle(waiter);
     this.waiting.clear();
@@ -196,18 +178,23 @@ export class SnapshotPageStream {
 
 /**
  * The later pages of recent snapshots on this instance, by handle, each kept until `idleMs` after
- * its last request. Beyond `maxSnapshots` the oldest snapshot that has ended is dropped; one still
- * being read is never dropped (each holds a database connection, so the pool bounds them). A
- * snapshot dropped while still being read stops (its transaction rolls back).
+ * its last request (a page still being sent keeps it too). A timer drops the expired ones, so
+ * their files go even if no request comes. Beyond `maxSnapshots` the oldest snapshot that has
+ * ended is dropped; one still being read is never dropped (each holds a database connection, so
+ * SnapshotReaders bounds them). A snapshot dropped while still being read stops (its transaction
+ * rolls back).
  */
 export class SnapshotPages {
   private readonly entries = new Map<string, { pages: SnapshotPageStream; expiresAt: number }>();
   private closed = false;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly idleMs = 120_000,
     private readonly maxSnapshots = 100,
-  ) {}
+  ) {
+    this.sweeper = setInterval(() => this.evict(), Math.max(100, Math.min(idleMs, 60_000)) / 2).unref();
+  }
 
   put(handle: string, pages: SnapshotPageStream): void {
     // A snapshot whose first page was being read while the server began closing.
@@ -243,6 +230,7 @@ export class SnapshotPages {
     return this.entries.get(handle)?.pages;
   }
 
+  /** Drops the handle's snapshot: its reading stops if it still runs, and its pages are deleted. */
   forget(handle: string): void {
     this.entries.get(handle)?.pages.fail(new SnapshotGoneError('This snapshot was dropped from the instance'));
     this.entries.delete(handle);
@@ -251,6 +239,7 @@ export class SnapshotPages {
   /** The server is closing: every snapshot still being read stops (its transaction rolls back), and any put later. */
   close(): void {
     this.closed = true;
+    clearInterval(this.sweeper);
     for (const entry of this.entries.values()) entry.pages.fail(new SnapshotGoneError('The server is closing'));
     this.entries.clear();
   }
