@@ -5,7 +5,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
 
 export interface Config {
   port: number;
@@ -42,7 +41,7 @@ export interface Config {
    * is read whole; past it, a snapshot of more than one page is refused (503, the client tries again).
    */
   snapshotMaxReaders: number;
-  /** The folder in which each instance makes its own folder for the later pages of big snapshots. */
+  /** The folder in which each process makes its own folder for the later pages of big snapshots (default `<dataDir>/snapshots`). */
   snapshotSpoolDir: string;
   /** How much disk those pages may take together; past half of it, big snapshots are refused (503) until some are downloaded. */
   snapshotSpoolMaxMb: number;
@@ -164,7 +163,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     snapshotPageRows: read.integer('SHAPE_SNAPSHOT_PAGE_ROWS', 10_000, 1, 1_000_000),
     snapshotIdleMs: read.integer('SHAPE_SNAPSHOT_IDLE_MS', 120_000, 100, 24 * 3_600_000),
     snapshotMaxReaders: read.integer('SHAPE_SNAPSHOT_MAX_READERS', 4, 1, 1_000),
-    snapshotSpoolDir: read.string('SHAPE_SNAPSHOT_SPOOL_DIR', tmpdir()),
+    snapshotSpoolDir: resolve(cwd, read.string('SHAPE_SNAPSHOT_SPOOL_DIR', join(dataDir, 'snapshots'))),
     snapshotSpoolMaxMb: read.integer('SHAPE_SNAPSHOT_SPOOL_MAX_MB', 2048, 1, 1024 * 1024),
     liveLogsMaxMessages: read.integer('SHAPE_LIVE_LOGS_MAX_MESSAGES', 1_000_000, 0, 100_000_000),
     countVarianceThreshold: read.integer('COUNT_VARIANCE_THRESHOLD', 20, 0, 1_000_000_000),

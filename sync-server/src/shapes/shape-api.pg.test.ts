@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ShapeStream } from '@electric-sql/client';
@@ -11,7 +11,7 @@ import { shapeOf, startShapeServer } from '../test-support/shape-server.ts';
 import { resolveShape } from './shape-definition.ts';
 import { takeSnapshot } from './shape-log.ts';
 import { parseShapeRequest } from './shape-request.ts';
-import { SnapshotReaders } from './snapshot-pages.ts';
+import { SnapshotGoneError, SnapshotReaders } from './snapshot-pages.ts';
 import { SnapshotSpool } from './snapshot-spool.ts';
 import { loadTableCatalog } from './table-catalog.ts';
 
@@ -181,7 +181,7 @@ describe('big snapshots read whole at once, their later pages waiting on disk', 
     const db = backend.database.db;
     await db.query(`insert into catalog.categories (name, slug) select 'Spooled ' || n, 'spooled-' || n from generate_series(1, 95) n`);
     const spoolDir = mkdtempSync(join(tmpdir(), 'niaga-spool-pg-'));
-    const server = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '10', SHAPE_SNAPSHOT_IDLE_MS: '1000', SHAPE_SNAPSHOT_SPOOL_DIR: spoolDir });
+    const server = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '10', SHAPE_SNAPSHOT_IDLE_MS: '4000', SHAPE_SNAPSHOT_SPOOL_DIR: spoolDir });
     const headers = { Authorization: `Bearer ${await server.token('admin')}` };
     const spooledOnly = new URLSearchParams({ table: 'catalog.categories', where: "slug like 'spooled-%'" }).toString();
     try {
@@ -228,7 +228,7 @@ describe('big snapshots read whole at once, their later pages waiting on disk', 
       const abandoned = await fetch(`${server.shapeUrl}?${spooledOnly}&offset=-1`, { headers });
       const abandonedHandle = abandoned.headers.get('electric-handle')!;
       await waitUntil(async () => spooledFiles(spoolDir).length === 9, 'the abandoned snapshot to be read whole');
-      await waitUntil(async () => spooledFiles(spoolDir).length === 0, 'the abandoned snapshot to be deleted', 5_000);
+      await waitUntil(async () => spooledFiles(spoolDir).length === 0, 'the abandoned snapshot to be deleted', 15_000);
       const late = await fetch(`${server.shapeUrl}?${spooledOnly}&offset=0_1&handle=${encodeURIComponent(abandonedHandle)}`, { headers });
       expect(late.status).toBe(409);
     } finally {
@@ -292,36 +292,45 @@ describe('big snapshots read whole at once, their later pages waiting on disk', 
     }
   });
 
-  test('only SHAPE_SNAPSHOT_MAX_READERS big snapshots are read at once; another is refused before its first page is built, and a one-page one is still served', async () => {
+  test("a snapshot larger than the whole spool is served at its client's pace, its reader holding its place (another big one is refused, a one-page one served); given up, it stops", async () => {
     const db = backend.database.db;
     await db.query(`insert into catalog.categories (name, slug) select 'Crowd ' || n, 'crowd-' || n from generate_series(1, 45) n`);
     const catalog = await loadTableCatalog(db, ['catalog.categories']);
     const admin: AccessClaims = { sub: randomUUID(), sid: randomUUID(), role: 'admin', warehouse_id: null, territory_id: null, agent_id: null, customer_id: null };
-    const shape = (where?: string) => resolveShape(parseShapeRequest({ table: 'catalog.categories', offset: '-1', ...(where ? { where } : {}) }), admin, catalog);
-    const spool = await SnapshotSpool.create(mkdtempSync(join(tmpdir(), 'niaga-spool-pg-')));
-    // A reader held in the middle of its reading: its spool write waits for the gate.
-    let openGate!: () => void;
-    const gate = new Promise<void>((resolve) => (openGate = resolve));
-    const write = spool.write.bind(spool);
-    spool.write = async (body) => {
-      await gate;
-      return write(body);
-    };
+    const shape = (where: string) => resolveShape(parseShapeRequest({ table: 'catalog.categories', offset: '-1', where }), admin, catalog);
+    const crowd = shape("slug like 'crowd-%'");
+    const spool = await SnapshotSpool.create(mkdtempSync(join(tmpdir(), 'niaga-spool-pg-')), 1); // no page fits
     const readers = new SnapshotReaders(1);
+    const handleSaved = async (handle: string) => (await db.query('select 1 from sync.shape_handles where handle = $1', [handle])).rows.length === 1;
+    const slugsOf = (body: string) => (JSON.parse(`[${body}]`) as { value: { slug: string } }[]).map((message) => message.value.slug);
     try {
-      const first = await takeSnapshot(db, shape(), { pageRows: 10, spool, readers });
+      // Pages of 10: the first, then two later ones (the most a reader may hold past the budget); the third waits for room.
+      const big = await takeSnapshot(db, crowd, { pageRows: 10, spool, readers });
+      await waitUntil(async () => big.pages.length === 3 && (await snapshotTransactions(db)) === 1, 'the reader to wait for room');
       expect(readers.size).toBe(1);
-      expect(await snapshotTransactions(db)).toBe(1);
-      await expect(takeSnapshot(db, shape(), { pageRows: 10, spool, readers })).rejects.toThrow('SHAPE_SNAPSHOT_MAX_READERS');
+      await expect(takeSnapshot(db, crowd, { pageRows: 10, spool, readers })).rejects.toThrow('SHAPE_SNAPSHOT_MAX_READERS');
       const small = await takeSnapshot(db, shape("slug = 'crowd-1'"), { pageRows: 10, spool, readers });
-      expect(await small.pages.page(0)).toMatchObject({ rows: 1, last: true });
-      openGate();
-      await waitUntil(async () => first.pages.ended && readers.size === 0, 'the held reader to finish');
-      const next = await takeSnapshot(db, shape(), { pageRows: 10, spool, readers });
-      expect(await next.pages.page(0)).toMatchObject({ rows: 10, last: false });
+      expect(small.first).toMatchObject({ rows: 1, last: true });
+
+      const slugs = slugsOf(big.first.body);
+      for (let index = 1; ; index++) {
+        const page = await big.pages.page(index); // each asked for as a client does, after the one before
+        if (!page) break;
+        slugs.push(...('body' in page ? slugsOf(page.body) : page.bytes > 0 ? slugsOf(readFileSync(page.file, 'utf8')) : []));
+      }
+      expect(slugs.sort()).toEqual(Array.from({ length: 45 }, (_, index) => `crowd-${index + 1}`).sort());
+      await waitUntil(async () => readers.size === 0 && (await snapshotTransactions(db)) === 0, 'the reader to finish');
+      expect(await handleSaved(big.handle.handle)).toBe(true);
+      big.pages.fail(new SnapshotGoneError('delivered')); // as the route drops a snapshot once its last page is asked for
+      expect(spool.usedBytes).toBe(0);
+
+      const abandoned = await takeSnapshot(db, crowd, { pageRows: 10, spool, readers });
+      await waitUntil(async () => abandoned.pages.length === 3, 'the second reader to wait for room');
+      abandoned.pages.fail(new SnapshotGoneError('dropped'));
+      await waitUntil(async () => readers.size === 0 && (await snapshotTransactions(db)) === 0, 'the given-up reader to stop');
+      expect(await handleSaved(abandoned.handle.handle)).toBe(false);
+      await waitUntil(async () => spool.usedBytes === 0, 'its pages to be deleted');
     } finally {
-      openGate();
-      await new Promise((resolve) => setTimeout(resolve, 100)); // the held reader's last writes
       await spool.close();
     }
   });

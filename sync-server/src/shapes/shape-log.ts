@@ -8,7 +8,7 @@ import type { Executor, Queryable } from '@niaga/db';
 import { changesFor, keyPrefix, type LogEntry, type TextRow } from './change-messages.ts';
 import { parsePgSnapshot, visibleInSnapshot, type PgSnapshot } from './pg-snapshot.ts';
 import { compileRuleFilter } from './rule-filter.ts';
-import { SnapshotPageStream, type PageRead, type SnapshotPage, type SnapshotReaders } from './snapshot-pages.ts';
+import { inMemory, SnapshotPageStream, type PageRead, type SnapshotPage, type SnapshotReaders } from './snapshot-pages.ts';
 import type { SnapshotSpool } from './snapshot-spool.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
 import { compileWhere } from './where/index.ts';
@@ -22,7 +22,9 @@ export interface ShapeHandle {
 
 export interface Snapshot {
   readonly handle: ShapeHandle;
-  /** Its pages: the first is read when takeSnapshot resolves, the rest follow. */
+  /** Its first page (in memory). */
+  readonly first: PageRead;
+  /** Its later pages, from 1 on, as they are read. */
   readonly pages: SnapshotPageStream;
 }
 
@@ -152,17 +154,18 @@ function busyReason(readers: SnapshotReaders | undefined, spool: SnapshotSpool |
 }
 
 /**
- * Takes the shape's snapshot. Resolves once the first page is read; the later pages follow on
- * `pages` while the transaction goes on reading, each written to the spool, so the reading never
- * waits for the client. The last page is published only after the transaction has committed, so
- * by the time a client has the whole snapshot its handle is visible to every instance.
+ * Takes the shape's snapshot. Resolves with the first page once it is read; the later pages
+ * follow on `pages` while the transaction goes on reading, each written to the spool, so the
+ * reading does not wait for the client. The last page is published only after the transaction has
+ * committed, so by the time a client has the whole snapshot its handle is visible to every instance.
  *
  * A reader holds a pooled connection until its snapshot is read, so on Postgres only as many big
  * snapshots as `readers` allows are read at once. A snapshot of one page never waits. One of more
  * pages with no reader free, or with the spool more than half full, fails with SnapshotBusyError
- * before anything was sent (when it is clear already, before its first page is even built). A
- * spool that fills up during the reading fails the snapshot (its later pages are 409s). PGlite has
- * one connection for everything: there the readers are not counted.
+ * before anything was sent (when it is clear already, before its first page is even built). If
+ * the spool fills up during the reading, the reader waits for room (SnapshotSpool.write) and so
+ * keeps pace with its client; it stops if the snapshot is given up. PGlite has one connection for
+ * everything: there the readers are not counted.
  */
 export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options: SnapshotOptions = {}): Promise<Snapshot> {
   const { rowsToo = true, pageRows = 10_000, spool } = options;
@@ -171,7 +174,19 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options
   const pages = new SnapshotPageStream(spool);
   /** This snapshot holds one of the readers' places (from its second page on). */
   let holdsPlace = false;
-  const kept = async (page: PageRead): Promise<SnapshotPage> => (spool ? { rows: page.rows, last: page.last, ...(await spool.write(page.body)) } : page);
+  /**
+   * A later page as it is kept: written to the spool, waiting for room there if the spool is full
+   * and this snapshot holds two pages already. Never on PGlite: its reader would hold the one
+   * connection everything else needs while it waits.
+   */
+  const kept = async (page: PageRead): Promise<SnapshotPage> => {
+    if (!spool) return page;
+    const mayExceedBudget = () => db.dialect === 'pglite' || pages.spooledPages < 2;
+    const spooled = await spool.write(page.body, { mayExceedBudget, givenUp: pages.givenUp });
+    return { rows: page.rows, last: page.last, ...spooled };
+  };
+  /** The last page, kept before the commit: released if the commit fails. */
+  let last: SnapshotPage | undefined;
   let taken: (handle: ShapeHandle) => void = () => {};
   const handleTaken = new Promise<ShapeHandle>((resolve) => (taken = resolve));
   const reading = repeatableRead(db, async (tx): Promise<SnapshotPage> => {
@@ -203,18 +218,25 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options
         pages.push(page); // the first page stays in memory: it is sent at once
         continue;
       }
-      if (page.last) return kept(page);
+      if (page.last) {
+        pages.throwIfFailed();
+        return (last = await kept(page));
+      }
       pages.push(await kept(page));
     }
   });
   void reading.then(
-    // The stream may have been given up meanwhile (server closing, dropped): then the last page has nobody to go to.
-    (last) => pages.push(last),
-    (error: unknown) => pages.fail(error),
+    // The stream may have been given up meanwhile (server closing, dropped): then push deletes the last page.
+    (lastPage) => pages.push(lastPage),
+    (error: unknown) => {
+      pages.fail(error);
+      if (last && spool && !inMemory(last)) spool.release(last);
+    },
   ).catch(() => {}).finally(() => holdsPlace && readers?.leave());
   const handle = await Promise.race([handleTaken, reading.then(() => handleTaken)]);
-  await pages.page(0); // the first page, or the reading's failure
-  return { handle, pages };
+  const first = await pages.takeFirst(); // or the reading's failure
+  if (!inMemory(first)) throw new Error("A snapshot's first page is kept in memory");
+  return { handle, first, pages };
 }
 
 /** Records that a client still uses this handle (compaction keeps handles used within the retention window). */

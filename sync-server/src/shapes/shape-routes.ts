@@ -4,8 +4,6 @@
  */
 import type { Executor } from '@niaga/db';
 import { requireUser } from '@niaga/domain/shared';
-import { open, type FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ChangeFeed } from './change-feed.ts';
 import { upToDateMessage } from './change-messages.ts';
@@ -14,7 +12,8 @@ import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './o
 import { shapeResolver, type ShapeDefinition } from './shape-definition.ts';
 import { CompactedError, findHandle, readShapeLog, SnapshotBusyError, takeSnapshot, touchHandle, type LogRead, type ShapeHandle } from './shape-log.ts';
 import { parseShapeRequest, ShapeRequestError, type ShapeRequest } from './shape-request.ts';
-import { inMemory, SnapshotGoneError, SnapshotPages, SnapshotReaders, type PageRead, type SnapshotPage } from './snapshot-pages.ts';
+import { openPage, pageBody, type OpenedPage } from './snapshot-page-body.ts';
+import { SnapshotGoneError, SnapshotPages, SnapshotReaders } from './snapshot-pages.ts';
 import { SnapshotSpool } from './snapshot-spool.ts';
 import { streamSse } from './sse-stream.ts';
 import { schemaEntry, type TableInfo } from './table-catalog.ts';
@@ -45,8 +44,8 @@ export interface ShapeRoutesOptions {
   snapshotIdleMs?: number;
   /** How many big snapshots may be read at once, each holding a pooled connection (SnapshotReaders). */
   snapshotReaders?: number;
-  /** Where the later pages of big snapshots wait (a folder of this instance's is made in it), and how many bytes they may take. */
-  snapshotSpool?: { parent?: string; maxBytes?: number };
+  /** Where the later pages of big snapshots wait (a folder of this process's is made in it), and how many bytes they should take. */
+  snapshotSpool: { parent: string; maxBytes?: number };
   /** How often a handle in use is marked used (so compaction keeps it); well under the retention window. */
   touchHandleEveryMs?: number;
 }
@@ -80,36 +79,11 @@ function mustRefetch(reply: FastifyReply, reason: string) {
     .send(JSON.stringify([{ headers: { control: 'must-refetch' } }]));
 }
 
-/** A page ready to send: in memory, or its spooled file open (so deleting the file cannot cut the send). */
-type OpenedPage = PageRead | { readonly rows: number; readonly last: boolean; readonly bytes: number; readonly file: FileHandle };
-
-/** Opens a spooled page's file; undefined if it is gone already (the snapshot was dropped meanwhile). */
-async function openPage(page: SnapshotPage): Promise<OpenedPage | undefined> {
-  if (inMemory(page)) return page;
-  try {
-    return { rows: page.rows, last: page.last, bytes: page.bytes, file: await open(page.file, 'r') };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-/** `[`, a spooled page's messages, then `tail` (its ending and `]`); the file is closed however the send ends. */
-async function* spooledBody(page: { file: FileHandle }, tail: string): AsyncGenerator<Buffer | string> {
-  try {
-    yield '[';
-    for await (const chunk of page.file.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 })) yield chunk as Buffer;
-    yield tail;
-  } finally {
-    await page.file.close();
-  }
-}
-
 export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, options) => {
   const { db, catalog, feed, longPollMs = 20_000, onSnapshot, onSnapshotRefused, snapshotPageRows = 10_000, snapshotIdleMs = 120_000, snapshotReaders = 4, touchHandleEveryMs = 10 * 60_000 } = options;
   const snapshotPages = new SnapshotPages(snapshotIdleMs);
   const readers = new SnapshotReaders(snapshotReaders);
-  const spool = await SnapshotSpool.create(options.snapshotSpool?.parent, options.snapshotSpool?.maxBytes);
+  const spool = await SnapshotSpool.create(options.snapshotSpool.parent, options.snapshotSpool.maxBytes ?? 2 * 1024 ** 3, (message) => app.log.warn(message));
   const resolveShape = shapeResolver(catalog);
   app.addHook('preClose', async () => snapshotPages.close());
   app.addHook('onClose', async () => spool.close());
@@ -164,11 +138,9 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
         .header('electric-offset', page.last ? formatOffset(logOffset(handle.snapshotLsn)) : `0_${index + 1}`)
         .header('electric-schema', schemaHeader(shape));
       if (page.last) void reply.header('electric-up-to-date', '');
-      const ending = page.last ? snapshotEndMessages(handle).join(',') : '';
-      if ('body' in page) return reply.send(`[${[...(page.body ? [page.body] : []), ...(ending ? [ending] : [])].join(',')}]`);
-      const tail = `${page.bytes > 0 && ending ? ',' : ''}${ending}]`;
-      void reply.header('content-length', String(1 + page.bytes + Buffer.byteLength(tail)));
-      return reply.send(Readable.from(spooledBody(page, tail)));
+      const body = pageBody(page, page.last ? snapshotEndMessages(handle).join(',') : '');
+      if ('bytes' in body) void reply.header('content-length', String(body.bytes));
+      return reply.send(body.body);
     };
 
     if (offset.kind === 'before-all' || offset.kind === 'now') {
@@ -189,13 +161,11 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
       }
       onSnapshot?.(shape.table.name);
       remember(snapshot.handle, Date.now());
-      const first = (await snapshot.pages.page(0))!;
-      if (!inMemory(first)) throw new Error("A snapshot's first page is kept in memory");
-      if (!first.last) {
+      if (!snapshot.first.last) {
         snapshotPages.put(snapshot.handle.handle, snapshot.pages);
         snapshot.pages.sendingUntil(responseClosed());
       }
-      return sendSnapshotPage(snapshot.handle, first, 0);
+      return sendSnapshotPage(snapshot.handle, snapshot.first, 0);
     }
 
     const handle = await lookupHandle(shapeRequest.handle!);

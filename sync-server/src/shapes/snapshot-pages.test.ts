@@ -19,10 +19,10 @@ const spooled = async (rows: number, last = false): Promise<SnapshotPage> => {
   return { rows: read.rows, last: read.last, ...(await spool.write(read.body)) };
 };
 const fileOf = (kept: SnapshotPage | undefined) => (kept && 'file' in kept ? kept.file : '');
-/** Whether a page's file is still there, once the spool's deletes (asynchronous) have run. */
-const onDisk = async (kept: SnapshotPage | undefined) => {
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  return existsSync(fileOf(kept));
+/** Waits until a page's file is deleted (the spool deletes asynchronously); false if it is still there after a while. */
+const deleted = async (kept: SnapshotPage | undefined) => {
+  for (let tries = 0; tries < 100 && existsSync(fileOf(kept)); tries++) await new Promise((resolve) => setTimeout(resolve, 10));
+  return !existsSync(fileOf(kept));
 };
 
 test('a request for a page not read yet waits for it; pages past the last are undefined', async () => {
@@ -70,7 +70,7 @@ test('spooled pages are served from their files; pages older than the one before
   expect(await pages.page(2)).toMatchObject({ rows: 3 }); // a retry of the page before is still answered
   await expect(pages.page(1)).rejects.toBeInstanceOf(SnapshotGoneError);
   await expect(pages.page(0)).rejects.toBeInstanceOf(SnapshotGoneError);
-  expect(await onDisk(second)).toBe(false);
+  expect(await deleted(second)).toBe(true);
   expect(spool.usedBytes).toBe(page(3).body.length + page(4).body.length);
 });
 
@@ -80,10 +80,10 @@ test('a failed or dropped snapshot deletes its files, and a page pushed after th
   const kept = await spooled(5);
   pages.push(kept);
   pages.fail(new SnapshotGoneError('dropped'));
-  expect(await onDisk(kept)).toBe(false);
+  expect(await deleted(kept)).toBe(true);
   const late = await spooled(5, true);
   expect(() => pages.push(late)).toThrow('dropped');
-  expect(await onDisk(late)).toBe(false);
+  expect(await deleted(late)).toBe(true);
   expect(spool.usedBytes).toBe(0);
 });
 
@@ -117,26 +117,53 @@ test('a snapshot whose page is still being sent is not dropped as expired, and i
   kept.close();
 });
 
-test('beyond its limit the cache drops the oldest snapshot that has ended, never one still being read', async () => {
-  const cache = new SnapshotPages(60_000, 2);
-  const reading = new SnapshotPageStream();
-  reading.push(page(1));
-  const ended = new SnapshotPageStream();
-  ended.push(page(1));
-  ended.push(page(0, true));
-  cache.put('reading', reading);
-  cache.put('ended', ended);
-  cache.put('new', new SnapshotPageStream());
-  expect(cache.size).toBe(2);
-  expect(await cache.get('reading', 0)).toEqual(page(1));
-  expect(await cache.get('ended', 1)).toBeUndefined(); // dropped: the client gets a 409
-  cache.put('newer', new SnapshotPageStream()); // nothing has ended: kept all the same
-  expect(cache.size).toBe(3);
+test('snapshots read to their end are kept while their clients download them, however many', async () => {
+  const cache = new SnapshotPages(60_000);
+  for (let index = 0; index < 150; index++) {
+    const ended = new SnapshotPageStream();
+    ended.push(page(1));
+    ended.push(page(0, true));
+    cache.put(`h${index}`, ended);
+  }
+  expect(cache.size).toBe(150);
+  expect(await cache.get('h0', 1)).toEqual(page(0, true));
   cache.close();
 });
 
+test('the first page is handed over once and let go: the stream then holds no page in memory', async () => {
+  const pages = new SnapshotPageStream(spool);
+  pages.push(page(2));
+  const later = await spooled(3);
+  pages.push(later);
+  expect(await pages.takeFirst()).toEqual(page(2));
+  await expect(pages.page(0)).rejects.toBeInstanceOf(SnapshotGoneError);
+  expect(pages.spooledPages).toBe(1);
+  expect(await pages.page(1)).toEqual(later);
+});
+
+test('a request waiting for a page that is not read yet keeps the snapshot from expiring', async () => {
+  const cache = new SnapshotPages(30);
+  const pages = new SnapshotPageStream();
+  pages.push(page(1));
+  cache.put('h', pages);
+  const waiting = cache.get('h', 1);
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  expect(cache.streamOf('h')).toBe(pages);
+  pages.push(page(1, true));
+  expect(await waiting).toEqual(page(1, true));
+  cache.close();
+});
+
+test('givenUp rejects with the failure, also when asked for after it', async () => {
+  const pages = new SnapshotPageStream();
+  const before = pages.givenUp;
+  pages.fail(new SnapshotGoneError('dropped'));
+  await expect(before).rejects.toThrow('dropped');
+  await expect(pages.givenUp).rejects.toThrow('dropped');
+});
+
 test('a snapshot in use is kept for idleMs after its last request, however long its download takes', async () => {
-  const cache = new SnapshotPages(80, 10);
+  const cache = new SnapshotPages(80);
   const pages = new SnapshotPageStream();
   for (let index = 0; index < 4; index++) pages.push(page(1));
   cache.put('h', pages);
@@ -150,7 +177,7 @@ test('a snapshot in use is kept for idleMs after its last request, however long 
 });
 
 test('an abandoned snapshot is dropped by the timer, its files deleted and its reading stopped, with no request to notice it', async () => {
-  const cache = new SnapshotPages(40, 10);
+  const cache = new SnapshotPages(40);
   const pages = new SnapshotPageStream(spool);
   pages.push(page(1));
   const kept = await spooled(3);
@@ -158,7 +185,7 @@ test('an abandoned snapshot is dropped by the timer, its files deleted and its r
   cache.put('abandoned', pages);
   await new Promise((resolve) => setTimeout(resolve, 150));
   expect(cache.size).toBe(0);
-  expect(await onDisk(kept)).toBe(false);
+  expect(await deleted(kept)).toBe(true);
   expect(() => pages.throwIfFailed()).toThrow(SnapshotGoneError);
   cache.close();
 });

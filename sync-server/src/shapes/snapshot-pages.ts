@@ -5,10 +5,12 @@
  * the instance that took the snapshot; a page asked of an instance that no longer has it is a 409
  * and the client starts over.
  *
- * The reading never waits for the client: the first page is held in memory, the later ones wait
- * on disk (SnapshotSpool), so a slow download holds neither a transaction nor a pooled connection,
- * and memory stays bounded whatever the table's size. Pages older than the one before the newest
- * asked for are deleted, and so is everything of a snapshot that is dropped (SnapshotPages).
+ * The reading does not wait for the client: the first page is handed over from memory, the later
+ * ones wait on disk (SnapshotSpool), so a slow download holds neither a transaction nor a pooled
+ * connection, and memory stays bounded whatever the table's size. (Only when the spool is full
+ * does a reader wait for room, and so keep pace with its client.) Pages older than the one before
+ * the newest asked for are deleted, and so is everything of a snapshot that is dropped
+ * (SnapshotPages).
  */
 import type { SnapshotSpool, SpooledBody } from './snapshot-spool.ts';
 
@@ -74,6 +76,9 @@ export class SnapshotPageStream {
   /** Pages being sent to the client right now: a slow download is not a client gone quiet. */
   private sending = 0;
   private lastSentAt = 0;
+  /** Rejects with the failure when the stream fails (for a reader waiting on something else meanwhile). */
+  private failed: Promise<never> | undefined;
+  private rejectFailed: ((error: Error) => void) | undefined;
 
   /** `spool`: where this stream's spooled pages live, to delete them when they are let go. */
   constructor(private readonly spool?: SnapshotSpool) {}
@@ -102,6 +107,7 @@ export class SnapshotPageStream {
       this.failure = error instanceof Error ? error : new Error(String(error));
       const failure = this.failure;
       this.settleWaiters((waiter) => waiter.reject(failure));
+      this.rejectFailed?.(failure);
     }
     for (let index = 0; index < this.pages.length; index++) this.letGo(index);
   }
@@ -109,6 +115,31 @@ export class SnapshotPageStream {
   /** For the reader, between pages: throws if the snapshot was given up meanwhile. */
   throwIfFailed(): void {
     if (this.failure) throw this.failure;
+  }
+
+  /** Rejects once the stream fails (at once if it has): for a reader waiting for room in the spool. */
+  get givenUp(): Promise<never> {
+    if (!this.failed) {
+      this.failed = this.failure ? Promise.reject(this.failure) : new Promise<never>((_, reject) => (this.rejectFailed = reject));
+      this.failed.catch(() => {}); // awaited only while a reader waits
+    }
+    return this.failed;
+  }
+
+  /** How many spooled pages this stream holds (not let go yet). */
+  get spooledPages(): number {
+    return this.pages.filter((page) => page !== undefined && !inMemory(page)).length;
+  }
+
+  /**
+   * The first page, once read: handed over and let go at once (a client that asks for it again
+   * starts a new snapshot at offset -1), so a snapshot waiting for its client holds no page in memory.
+   */
+  async takeFirst(): Promise<SnapshotPage> {
+    const first = await this.page(0);
+    if (!first) throw new Error('A snapshot has at least one page');
+    this.pages[0] = undefined;
+    return first;
   }
 
   /**
@@ -123,9 +154,9 @@ export class SnapshotPageStream {
     });
   }
 
-  /** A page is being sent, or was within `ms`: the client is still busy with this snapshot. */
+  /** A page is being sent or waited for, or was sent within `ms`: the client is still busy with this snapshot. */
   activeWithin(ms: number): boolean {
-    return this.sending > 0 || Date.now() - this.lastSentAt < ms;
+    return this.sending > 0 || this.waiting.size > 0 || Date.now() - this.lastSentAt < ms;
   }
 
   /** Page `index` (0-based) once read; undefined if the snapshot has fewer pages. */
@@ -178,21 +209,16 @@ export class SnapshotPageStream {
 
 /**
  * The later pages of recent snapshots on this instance, by handle, each kept until `idleMs` after
- * its last request (a page still being sent keeps it too). A timer drops the expired ones, so
- * their files go even if no request comes. Beyond `maxSnapshots` the oldest snapshot that has
- * ended is dropped; one still being read is never dropped (each holds a database connection, so
- * SnapshotReaders bounds them). A snapshot dropped while still being read stops (its transaction
- * rolls back).
+ * its last request (a page being sent or waited for keeps it too). A timer drops the expired ones,
+ * so their files go even if no request comes. A snapshot dropped while still being read stops
+ * (its transaction rolls back). What they hold is bounded by the spool and by SnapshotReaders.
  */
 export class SnapshotPages {
   private readonly entries = new Map<string, { pages: SnapshotPageStream; expiresAt: number }>();
   private closed = false;
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(
-    private readonly idleMs = 120_000,
-    private readonly maxSnapshots = 100,
-  ) {
+  constructor(private readonly idleMs = 120_000) {
     this.sweeper = setInterval(() => this.evict(), Math.max(100, Math.min(idleMs, 60_000)) / 2).unref();
   }
 
@@ -201,11 +227,6 @@ export class SnapshotPages {
     if (this.closed) {
       pages.fail(new SnapshotGoneError('The server is closing'));
       return;
-    }
-    this.evict();
-    if (this.entries.size >= this.maxSnapshots) {
-      const oldestEnded = [...this.entries].find(([, entry]) => entry.pages.ended)?.[0];
-      if (oldestEnded !== undefined) this.forget(oldestEnded);
     }
     this.entries.set(handle, { pages, expiresAt: Date.now() + this.idleMs });
   }
@@ -249,7 +270,7 @@ export class SnapshotPages {
     return this.entries.size;
   }
 
-  /** Not asked for within idleMs, and no page sent within it either (a slow download keeps it). */
+  /** Not asked for within idleMs, and no page sent or waited for within it either (a slow download keeps it). */
   private expired(entry: { pages: SnapshotPageStream; expiresAt: number }): boolean {
     return entry.expiresAt < Date.now() && !entry.pages.activeWithin(this.idleMs);
   }

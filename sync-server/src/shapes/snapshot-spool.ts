@@ -1,16 +1,21 @@
 /**
  * Where the later pages of big snapshots wait for their clients: files in a folder of this
- * instance's own, within a byte budget. A snapshot is read from the database as fast as the
+ * process's own, within a byte budget. A snapshot is read from the database as fast as the
  * database gives it, then served from here at whatever pace its client reads; its transaction
- * (and pooled connection) is never held for a slow download.
+ * (and pooled connection) is not held for a slow download.
  *
- * The folder is `niaga-snapshots-<pid>-<random>` under the configured parent (the OS temporary
- * folder by default). It is removed on close; the folders of processes that are gone (a crash)
- * are removed when the next spool is made beside them.
+ * The budget bounds the disk, not what can be served: a page that does not fit waits until pages
+ * are deleted (its reader then keeps pace with its client, as a reader without a spool would), and
+ * a reader holding fewer than two pages of its own may always write one, so even a snapshot larger
+ * than the whole budget is served.
+ *
+ * The folder is `niaga-snapshots-<pid>-<random>` under the configured parent. It is removed on
+ * close; folders left by processes that are gone (a crash, or an earlier run of a container whose
+ * process had the same pid) are removed when the next spool is made beside them. Two machines or
+ * containers must not share one parent folder.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** A page's body on disk. */
@@ -19,12 +24,16 @@ export interface SpooledBody {
   readonly bytes: number;
 }
 
-/** Writing the page would take the spool past its budget. */
-export class SpoolFullError extends Error {
-  override readonly name = 'SpoolFullError';
+export interface SpoolWriteOptions {
+  /** The writer holds so few pages that it may go past the budget (it could otherwise wait on itself). */
+  readonly mayExceedBudget?: () => boolean;
+  /** Rejects when the writer is given up: a write waiting for room stops with its reason. */
+  readonly givenUp?: Promise<never>;
 }
 
 const folderPrefix = 'niaga-snapshots-';
+/** The folders of this process's open spools: a folder with our pid but not in here is an earlier process's. */
+const ownFolders = new Set<string>();
 
 function processAlive(pid: number): boolean {
   try {
@@ -36,12 +45,15 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Removes spool folders under `parent` left by processes that no longer run. */
-async function removeAbandoned(parent: string): Promise<void> {
+/** Removes the spool folders under `parent` left by processes that no longer run; best effort. */
+async function removeAbandoned(parent: string, warn: (message: string) => void): Promise<void> {
   for (const name of await readdir(parent).catch(() => [] as string[])) {
     if (!name.startsWith(folderPrefix)) continue;
+    const folder = join(parent, name);
     const pid = Number(name.slice(folderPrefix.length).split('-')[0]);
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) await rm(join(parent, name), { recursive: true, force: true });
+    if (!Number.isSafeInteger(pid) || pid <= 0 || ownFolders.has(folder)) continue;
+    if (pid !== process.pid && processAlive(pid)) continue;
+    await rm(folder, { recursive: true, force: true }).catch((error: unknown) => warn(`Could not remove the abandoned snapshot spool ${folder}: ${String(error)}`));
   }
 }
 
@@ -49,29 +61,39 @@ export class SnapshotSpool {
   private readonly files = new Map<string, number>();
   private used = 0;
   private written = 0;
+  /** Writes waiting for room, woken by every release. */
+  private roomWaiters: (() => void)[] = [];
+  private closed = false;
 
   private constructor(
     /** This spool's own folder. */
     readonly dir: string,
-    /** The most bytes its files may hold together. */
+    /** The most bytes its files should hold together. */
     readonly maxBytes: number,
   ) {}
 
-  static async create(parent: string = tmpdir(), maxBytes: number = 2 * 1024 ** 3): Promise<SnapshotSpool> {
+  static async create(parent: string, maxBytes: number, warn: (message: string) => void = () => {}): Promise<SnapshotSpool> {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`maxBytes must be a positive integer, not ${maxBytes}`);
     await mkdir(parent, { recursive: true });
-    await removeAbandoned(parent);
+    await removeAbandoned(parent, warn);
     const dir = join(parent, `${folderPrefix}${process.pid}-${randomBytes(4).toString('hex')}`);
     await mkdir(dir);
+    ownFolders.add(dir);
     return new SnapshotSpool(dir, maxBytes);
   }
 
-  /** Writes one page's body; fails with SpoolFullError, writing nothing, if it does not fit. */
-  async write(body: string): Promise<SpooledBody> {
+  /**
+   * Writes one page's body. A page that would take the spool past its budget waits until enough
+   * pages are released, unless `mayExceedBudget` says the writer holds too few pages to wait on.
+   */
+  async write(body: string, options: SpoolWriteOptions = {}): Promise<SpooledBody> {
     const bytes = Buffer.byteLength(body);
-    if (this.used + bytes > this.maxBytes) {
-      throw new SpoolFullError(`The snapshot spool is full (${this.used} of ${this.maxBytes} bytes used, a page of ${bytes} more): raise SHAPE_SNAPSHOT_SPOOL_MAX_MB`);
+    while (this.used + bytes > this.maxBytes && !(options.mayExceedBudget?.() ?? false)) {
+      if (this.closed) throw new Error('The snapshot spool is closed');
+      const room = new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+      await (options.givenUp ? Promise.race([room, options.givenUp]) : room);
     }
+    if (this.closed) throw new Error('The snapshot spool is closed');
     const file = join(this.dir, `${++this.written}.json`);
     this.used += bytes;
     this.files.set(file, bytes);
@@ -91,6 +113,13 @@ export class SnapshotSpool {
     this.files.delete(page.file);
     this.used -= bytes;
     unlink(page.file).catch(() => {});
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Bytes held by the pages not yet released. */
@@ -100,8 +129,11 @@ export class SnapshotSpool {
 
   /** Removes the folder and everything in it. */
   async close(): Promise<void> {
+    this.closed = true;
     this.files.clear();
     this.used = 0;
+    this.wakeWaiters();
+    ownFolders.delete(this.dir);
     // A reading stopped by the close may still be writing its page: rm retries a folder refilled meanwhile.
     await rm(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   }

@@ -3,7 +3,6 @@ import type { PgliteExecutor } from '@niaga/db/pglite';
 import { capturedPglite } from '../test-support/shape-server.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
 import { takeSnapshot } from './shape-log.ts';
-import type { PageRead } from './snapshot-pages.ts';
 import { loadTableCatalog } from './table-catalog.ts';
 
 let db: PgliteExecutor;
@@ -21,7 +20,7 @@ test.each([50, 51, 101, 120])('a snapshot of a table with %i columns carries eve
   const table = (await loadTableCatalog(db, [`wide.t${width}`])).get(`wide.t${width}`)!;
   const shape: ShapeDefinition = { table, columns: table.columns, rule: [[]], where: undefined, replica: 'default', hash: `wide${width}` };
   const snapshot = await takeSnapshot(db, shape);
-  const page = (await snapshot.pages.page(0)) as PageRead; // a snapshot's first page is kept in memory
+  const page = snapshot.first;
   const [message] = JSON.parse(`[${page.body}]`) as { value: Record<string, string | null> }[];
   expect(Object.keys(message!.value)).toHaveLength(width);
   expect(message!.value).toEqual({ id: '1', ...Object.fromEntries(names.map((name, index) => [name, index % 7 === 3 ? null : `${name} value}`])) });
