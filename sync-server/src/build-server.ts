@@ -15,6 +15,7 @@ import type { Config } from './config.ts';
 import { ChangeFeed } from './shapes/change-feed.ts';
 import { syncedTables } from './shapes/rules.ts';
 import { electricHeaders, shapeRoutes } from './shapes/shape-routes.ts';
+import { SnapshotSpool } from './shapes/snapshot-spool.ts';
 import { loadTableCatalog } from './shapes/table-catalog.ts';
 import { scheduleHousekeeping } from './housekeeping.ts';
 import { registerMetrics } from './metrics.ts';
@@ -79,7 +80,9 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   // Before the server stops accepting: answer held long-polls so close() does not wait for them.
   app.addHook('preClose', () => feed.close());
   const catalog = await loadTableCatalog(db, syncedTables);
-  const metrics = registerMetrics(app, { feed, ...(deps.replicationLagBytes ? { replicationLagBytes: deps.replicationLagBytes } : {}) });
+  const snapshotSpool = await SnapshotSpool.create(config.snapshotSpoolDir, config.snapshotSpoolMaxMb * 1024 * 1024, (message) => app.log.warn(message));
+  app.addHook('onClose', () => snapshotSpool.close());
+  const metrics = registerMetrics(app, { feed, snapshotSpool, ...(deps.replicationLagBytes ? { replicationLagBytes: deps.replicationLagBytes } : {}) });
   const retentionMs = config.changeLogRetentionHours * 3600_000;
   await app.register(shapeRoutes, {
     db,
@@ -90,7 +93,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     snapshotPageRows: config.snapshotPageRows,
     snapshotIdleMs: config.snapshotIdleMs,
     snapshotReaders: config.snapshotMaxReaders,
-    snapshotSpool: { parent: config.snapshotSpoolDir, maxBytes: config.snapshotSpoolMaxMb * 1024 * 1024 },
+    snapshotSpool,
     touchHandleEveryMs: Math.min(10 * 60_000, retentionMs / 4),
   });
   await app.register(pullRoutes, { db, catalog, feed, tokens, revoked });

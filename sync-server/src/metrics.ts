@@ -1,13 +1,15 @@
 /**
- * Prometheus metrics at /metrics: live shape clients, live shapes, snapshots served and refused, the log position,
+ * Prometheus metrics at /metrics: live shape clients, live shapes, snapshots served and refused, the snapshot spool, the log position,
  * replication lag and HTTP response times. One registry per app, so tests do not share state.
  */
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChangeFeed } from './shapes/change-feed.ts';
+import type { SnapshotSpool } from './shapes/snapshot-spool.ts';
 
 export interface MetricsSources {
   feed: ChangeFeed;
+  snapshotSpool: SnapshotSpool;
   /** Bytes of WAL the replication slot retains; absent in embedded mode. */
   replicationLagBytes?: () => Promise<number | null>;
 }
@@ -43,6 +45,14 @@ export function registerMetrics(app: FastifyInstance, sources: MetricsSources): 
     registers: [registry],
     collect() {
       this.set(sources.feed.liveShapeMessages);
+    },
+  });
+  new Gauge({
+    name: 'niaga_shape_snapshot_spool_bytes',
+    help: 'Bytes of big snapshots\' later pages waiting on disk for their clients (SHAPE_SNAPSHOT_SPOOL_MAX_MB; past half of it big snapshots are refused)',
+    registers: [registry],
+    collect() {
+      this.set(sources.snapshotSpool.usedBytes);
     },
   });
   new Gauge({

@@ -258,6 +258,9 @@ describe('big snapshots read whole at once, their later pages waiting on disk', 
       expect(problem.message).toContain('SHAPE_SNAPSHOT_SPOOL_MAX_MB');
       const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
       expect(metrics).toContain('niaga_shape_snapshots_refused_total{table="catalog.categories"} 1');
+      const spooledBytes = Number(/^niaga_shape_snapshot_spool_bytes (\d+)$/m.exec(metrics)?.[1]);
+      expect(spooledBytes).toBeGreaterThan(512 * 1024);
+      expect(spooledBytes).toBeLessThanOrEqual(1024 * 1024);
 
       // A snapshot of one page needs no spool.
       const small = await fetch(`${server.shapeUrl}?${bulk("slug = 'bulk-1'")}&offset=-1`, { headers });
@@ -286,6 +289,7 @@ describe('big snapshots read whole at once, their later pages waiting on disk', 
       expect((await rows).length).toBe(1500);
       stream.unsubscribeAll();
       await waitUntil(async () => spooledFiles(spoolDir).length === 0, 'every page to be deleted once delivered');
+      expect(await (await fetch(`${server.baseUrl}/metrics`)).text()).toMatch(/^niaga_shape_snapshot_spool_bytes 0$/m);
     } finally {
       await server.close();
       await db.query(`delete from catalog.categories where slug like 'bulk-%'`);

@@ -14,7 +14,7 @@ import { CompactedError, findHandle, readShapeLog, SnapshotBusyError, takeSnapsh
 import { parseShapeRequest, ShapeRequestError, type ShapeRequest } from './shape-request.ts';
 import { openPage, pageBody, type OpenedPage } from './snapshot-page-body.ts';
 import { SnapshotGoneError, SnapshotPages, SnapshotReaders } from './snapshot-pages.ts';
-import { SnapshotSpool } from './snapshot-spool.ts';
+import type { SnapshotSpool } from './snapshot-spool.ts';
 import { streamSse } from './sse-stream.ts';
 import { schemaEntry, type TableInfo } from './table-catalog.ts';
 
@@ -44,8 +44,8 @@ export interface ShapeRoutesOptions {
   snapshotIdleMs?: number;
   /** How many big snapshots may be read at once, each holding a pooled connection (SnapshotReaders). */
   snapshotReaders?: number;
-  /** Where the later pages of big snapshots wait (a folder of this process's is made in it), and how many bytes they should take. */
-  snapshotSpool: { parent: string; maxBytes?: number };
+  /** Where the later pages of big snapshots wait for their clients (the caller closes it after the server). */
+  snapshotSpool: SnapshotSpool;
   /** How often a handle in use is marked used (so compaction keeps it); well under the retention window. */
   touchHandleEveryMs?: number;
 }
@@ -83,10 +83,9 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
   const { db, catalog, feed, longPollMs = 20_000, onSnapshot, onSnapshotRefused, snapshotPageRows = 10_000, snapshotIdleMs = 120_000, snapshotReaders = 4, touchHandleEveryMs = 10 * 60_000 } = options;
   const snapshotPages = new SnapshotPages(snapshotIdleMs);
   const readers = new SnapshotReaders(snapshotReaders);
-  const spool = await SnapshotSpool.create(options.snapshotSpool.parent, options.snapshotSpool.maxBytes ?? 2 * 1024 ** 3, (message) => app.log.warn(message));
+  const spool = options.snapshotSpool;
   const resolveShape = shapeResolver(catalog);
   app.addHook('preClose', async () => snapshotPages.close());
-  app.addHook('onClose', async () => spool.close());
   const handles = new Map<string, { handle: ShapeHandle; touchedAt: number }>();
   async function lookupHandle(handle: string): Promise<ShapeHandle | undefined> {
     const cached = handles.get(handle);
