@@ -1,3 +1,5 @@
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { ShapeStream, type Row } from '@electric-sql/client';
 import { liveHoldParam } from '@niaga/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -164,6 +166,66 @@ describe('SSE live mode', () => {
       stream.unsubscribeAll();
     }
   });
+});
+
+describe('SSE to a client that stops reading', () => {
+  test('nothing is buffered for it past its socket: the stream waits for the socket to drain, and the client, reading again, gets every change once', async () => {
+    const token = await server.token('admin');
+    const params = new URLSearchParams({ table: 'catalog.products', where: "sku like 'SLOW-%'" });
+    const first = await fetch(`${server.shapeUrl}?${params.toString()}&offset=-1`, { headers: { Authorization: `Bearer ${token}` } });
+    await first.arrayBuffer();
+    const live = `${server.shapeUrl}?${params.toString()}&handle=${encodeURIComponent(first.headers.get('electric-handle')!)}&offset=${first.headers.get('electric-offset')!}&live=true`;
+    const serverSockets: Socket[] = [];
+    const onConnection = (socket: Socket) => serverSockets.push(socket);
+    server.app.server.on('connection', onConnection);
+
+    // The stalled client: it takes the stream's headers, then reads nothing.
+    const received: string[] = [];
+    let stalled!: IncomingMessage;
+    const request = httpGet(`${live}&live_sse=true`, { headers: { Authorization: `Bearer ${token}` } }, (response) => {
+      stalled = response;
+      response.pause();
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => received.push(chunk));
+    });
+    request.on('error', () => {});
+    await waitFor(() => stalled !== undefined);
+    const ours = serverSockets.find((socket) => socket.remotePort === request.socket?.localPort)!;
+    expect(ours).toBeDefined();
+
+    // ~30 MB of changes (the loopback's socket buffers hold less than half of it), in transactions of 10 rows.
+    const rows = 300;
+    const description = 'd'.repeat(100_000);
+    for (let batch = 0; batch < rows / 10; batch++) {
+      await db.query(
+        `insert into catalog.products (sku, name, price_minor, description) select 'SLOW-' || n, 'Slow', 1, $1 from generate_series($2::int, $2::int + 9) n`,
+        [description, batch * 10],
+      );
+    }
+    // A client that does read has every change: the stalled stream was woken as often.
+    const reader = await fetch(`${live.replace('&live=true', '')}`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(reader.status).toBe(200);
+    let caughtUp = 0;
+    for (let offset = reader.headers.get('electric-offset')!, body = (await reader.json()) as { headers: { operation?: string } }[]; ; ) {
+      caughtUp += body.filter((message) => message.headers.operation === 'insert').length;
+      if (caughtUp >= rows) break;
+      const next = await fetch(`${live.replace(/&offset=[^&]*/, `&offset=${offset}`).replace('&live=true', '')}`, { headers: { Authorization: `Bearer ${token}` } });
+      offset = next.headers.get('electric-offset')!;
+      body = (await next.json()) as { headers: { operation?: string } }[];
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // At most about one read's messages beyond what the socket took (without backpressure: the rest of the 30 MB).
+    expect(ours.writableLength).toBeLessThan(3_000_000);
+
+    stalled.resume();
+    const inserted = () => (received.join('').match(/"operation":"insert"/g) ?? []).length;
+    await waitFor(() => inserted() >= rows, 30_000);
+    const slugs = [...received.join('').matchAll(/"sku":"(SLOW-\d+)"/g)].map((match) => match[1]);
+    expect(new Set(slugs).size).toBe(rows);
+    expect(slugs).toHaveLength(rows);
+    request.destroy();
+    server.app.server.off('connection', onConnection);
+  }, 120_000);
 });
 
 describe('truncate', () => {

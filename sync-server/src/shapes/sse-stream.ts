@@ -2,6 +2,10 @@
  * Live mode over Server-Sent Events: one `data:` event per message, each batch of transactions
  * followed by an up-to-date (the client then resumes from `${global_last_seen_lsn}_0`),
  * keep-alive comments, and a close after a minute so the client reconnects with its offset.
+ *
+ * A client that reads slower than changes come is not buffered for: a batch is written in slices,
+ * each once the socket has taken the one before, and nothing more is read for the client until
+ * then (its position is its offset, so nothing is lost).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChangeFeed } from './change-feed.ts';
@@ -35,10 +39,36 @@ export async function streamSse(request: FastifyRequest, reply: FastifyReply, op
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
+  // Node sends the head with the first write: without this, a client would wait for its response
+  // until the first change or keep-alive (21 s) came.
+  raw.flushHeaders();
   let open = true;
   const closed = new Promise<void>((resolve) => request.raw.once('close', () => resolve()));
   void closed.then(() => (open = false));
   const endAt = Date.now() + closeAfterMs;
+  /** Resolves true once the socket's buffer has drained, false if the client went away first. */
+  const drained = async (): Promise<boolean> => {
+    let onDrain: (() => void) | undefined;
+    const outcome = await Promise.race([new Promise<boolean>((resolve) => raw.once('drain', (onDrain = () => resolve(true)))), closed.then(() => false)]);
+    if (onDrain) raw.off('drain', onDrain);
+    return outcome && open;
+  };
+  /**
+   * Writes a batch's events in slices of about 64 KB, each once the socket has taken the last: the
+   * process holds at most a slice for a client that does not read. A batch is never cut short (a
+   * client given part of one without its up-to-date would get that part again), so the minute's end
+   * waits for it; false if the client went away.
+   */
+  const writeAll = async (events: readonly string[]): Promise<boolean> => {
+    for (let start = 0; start < events.length; ) {
+      let end = start;
+      let bytes = 0;
+      while (end < events.length && (end === start || bytes < 64 * 1024)) bytes += events[end++]!.length;
+      if (!raw.write(events.slice(start, end).join('')) && !(await drained())) return false;
+      start = end;
+    }
+    return true;
+  };
   let pending: LogRead | undefined = options.first;
   let through = options.first.upToDate ? options.first.globalLsn : options.first.throughLsn;
   try {
@@ -52,7 +82,7 @@ export async function streamSse(request: FastifyRequest, reply: FastifyReply, op
           const events = result.messages.map((message) => `data: ${message}\n\n`);
           const lsn = result.upToDate ? result.globalLsn : result.throughLsn;
           events.push(`data: ${upToDateMessage(lsn)}\n\n`);
-          raw.write(events.join(''));
+          if (!(await writeAll(events))) break;
         }
         through = result.upToDate ? result.globalLsn : result.throughLsn;
         // More to send, or the first read predates this waiter: read again before waiting.
