@@ -182,7 +182,7 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options
   const kept = async (page: PageRead): Promise<SnapshotPage> => {
     if (!spool) return page;
     const mayExceedBudget = () => db.dialect === 'pglite' || pages.spooledPages < 2;
-    const spooled = await spool.write(page.body, { mayExceedBudget, givenUp: pages.givenUp });
+    const spooled = await spool.write(page.body, { mayExceedBudget, signal: pages.signal });
     return { rows: page.rows, last: page.last, ...spooled };
   };
   /** The last page, kept before the commit: released if the commit fails. */

@@ -88,6 +88,9 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
   app.addHook('preClose', async () => snapshotPages.close());
   const handles = new Map<string, { handle: ShapeHandle; touchedAt: number }>();
   async function lookupHandle(handle: string): Promise<ShapeHandle | undefined> {
+    // A snapshot still being downloaded: its row commits only when its reader ends, which waits while the spool is full.
+    const downloading = snapshotPages.handleOf(handle);
+    if (downloading) return downloading;
     const cached = handles.get(handle);
     if (cached) {
       if (Date.now() - cached.touchedAt >= touchHandleEveryMs) {
@@ -161,7 +164,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
       onSnapshot?.(shape.table.name);
       remember(snapshot.handle, Date.now());
       if (!snapshot.first.last) {
-        snapshotPages.put(snapshot.handle.handle, snapshot.pages);
+        snapshotPages.put(snapshot.handle, snapshot.pages);
         snapshot.pages.sendingUntil(responseClosed());
       }
       return sendSnapshotPage(snapshot.handle, snapshot.first, 0);

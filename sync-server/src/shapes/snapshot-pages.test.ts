@@ -1,10 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { SnapshotGoneError, SnapshotPageStream, SnapshotPages, SnapshotReaders, type PageRead, type SnapshotPage } from './snapshot-pages.ts';
+import type { ShapeHandle } from './shape-log.ts';
 import { SnapshotSpool } from './snapshot-spool.ts';
 
+const handle = (name: string): ShapeHandle => ({ handle: name, definitionHash: 'h', snapshotLsn: 0n, snapshot: { xmin: 1n, xmax: 1n, xip: [] } });
 const page = (rows: number, last = false): PageRead => ({ body: Array.from({ length: rows }, (_, index) => `{"n":${index}}`).join(','), rows, last });
 
 let spool: SnapshotSpool;
@@ -25,21 +27,20 @@ const deleted = async (kept: SnapshotPage | undefined) => {
   return !existsSync(fileOf(kept));
 };
 
-test('a request for a page not read yet waits for it; pages past the last are undefined', async () => {
+test('a request for the page after the last read waits for it; pages past the last are undefined', async () => {
   const pages = new SnapshotPageStream();
   pages.push(page(2));
   const second = pages.page(1);
-  const third = pages.page(2);
-  const fourth = pages.page(3);
   let settled = false;
   void second.then(() => (settled = true));
   await Promise.resolve();
   expect(settled).toBe(false);
   pages.push(page(2));
-  pages.push(page(0, true));
   expect(await second).toEqual(page(2));
+  const third = pages.page(2);
+  pages.push(page(0, true));
   expect(await third).toEqual(page(0, true));
-  expect(await fourth).toBeUndefined();
+  expect(await pages.page(3)).toBeUndefined();
   expect(await pages.page(2)).toEqual(page(0, true)); // the page asked for last may be asked again
   expect(pages.length).toBe(3);
   expect(() => pages.push(page(1))).toThrow('ended');
@@ -87,32 +88,33 @@ test('a failed or dropped snapshot deletes its files, and a page pushed after th
   expect(spool.usedBytes).toBe(0);
 });
 
-test('dropping a snapshot read to its end deletes its files too', async () => {
+test('a kept snapshot answers for its handle until it is dropped, which deletes its files, also when it was read to its end', async () => {
   const cache = new SnapshotPages(60_000);
   const pages = new SnapshotPageStream(spool);
   pages.push(page(1));
   pages.push(await spooled(2, true));
-  cache.put('h', pages);
+  cache.put(handle('h'), pages);
+  expect(cache.handleOf('h')).toEqual(handle('h'));
   expect(spool.usedBytes).toBeGreaterThan(0);
   cache.forget('h');
+  expect(cache.handleOf('h')).toBeUndefined();
   expect(spool.usedBytes).toBe(0);
   cache.close();
 });
 
 test('a snapshot whose page is still being sent is not dropped as expired, and is kept idleMs after the send ends', async () => {
-  const kept = new SnapshotPages(30);
+  const kept = new SnapshotPages(300);
   const pages = new SnapshotPageStream();
   pages.push(page(1));
-  kept.put('h', pages);
+  kept.put(handle('h'), pages);
   let sent!: () => void;
   pages.sendingUntil(new Promise<void>((resolve) => (sent = resolve)));
-  await new Promise((resolve) => setTimeout(resolve, 80)); // a slow download: asked for 80 ms ago
-  kept.put('other', new SnapshotPageStream()); // another snapshot's put evicts what has expired
+  await new Promise((resolve) => setTimeout(resolve, 800)); // a slow download: asked for 800 ms ago (the sweeper ran meanwhile)
   expect(kept.streamOf('h')).toBe(pages);
   sent();
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  await expect(kept.get('h', 0)).resolves.toMatchObject({ rows: 1 }); // sent 10 ms ago
-  await new Promise((resolve) => setTimeout(resolve, 80));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await expect(kept.get('h', 0)).resolves.toMatchObject({ rows: 1 }); // sent 50 ms ago
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   await expect(kept.get('h', 0)).resolves.toBeUndefined();
   kept.close();
 });
@@ -123,7 +125,7 @@ test('snapshots read to their end are kept while their clients download them, ho
     const ended = new SnapshotPageStream();
     ended.push(page(1));
     ended.push(page(0, true));
-    cache.put(`h${index}`, ended);
+    cache.put(handle(`h${index}`), ended);
   }
   expect(cache.size).toBe(150);
   expect(await cache.get('h0', 1)).toEqual(page(0, true));
@@ -145,7 +147,7 @@ test('a request waiting for a page that is not read yet keeps the snapshot from 
   const cache = new SnapshotPages(30);
   const pages = new SnapshotPageStream();
   pages.push(page(1));
-  cache.put('h', pages);
+  cache.put(handle('h'), pages);
   const waiting = cache.get('h', 1);
   await new Promise((resolve) => setTimeout(resolve, 120));
   expect(cache.streamOf('h')).toBe(pages);
@@ -154,24 +156,36 @@ test('a request waiting for a page that is not read yet keeps the snapshot from 
   cache.close();
 });
 
-test('givenUp rejects with the failure, also when asked for after it', async () => {
+test('its signal is aborted with the failure', () => {
   const pages = new SnapshotPageStream();
-  const before = pages.givenUp;
+  expect(pages.signal.aborted).toBe(false);
   pages.fail(new SnapshotGoneError('dropped'));
-  await expect(before).rejects.toThrow('dropped');
-  await expect(pages.givenUp).rejects.toThrow('dropped');
+  expect(pages.signal.aborted).toBe(true);
+  expect(pages.signal.reason).toBeInstanceOf(SnapshotGoneError);
+});
+
+test('a page asked for before the one before it was read is refused (it would wait holding pages); past the end of a snapshot read whole there is none, even once its pages are let go', async () => {
+  const pages = new SnapshotPageStream();
+  pages.push(page(1));
+  await expect(pages.page(2)).rejects.toBeInstanceOf(SnapshotGoneError);
+  expect(await pages.takeFirst()).toEqual(page(1));
+  pages.push(page(1));
+  pages.push(page(0, true));
+  expect(await pages.page(4)).toBeUndefined(); // every page let go by now
+  expect(pages.ended).toBe(true);
+  expect(await pages.page(5)).toBeUndefined();
 });
 
 test('a snapshot in use is kept for idleMs after its last request, however long its download takes', async () => {
-  const cache = new SnapshotPages(80);
+  const cache = new SnapshotPages(800);
   const pages = new SnapshotPageStream();
   for (let index = 0; index < 4; index++) pages.push(page(1));
-  cache.put('h', pages);
+  cache.put(handle('h'), pages);
   for (let index = 1; index < 4; index++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 400));
     expect(await cache.get('h', index)).toEqual(page(1));
   }
-  await new Promise((resolve) => setTimeout(resolve, 120));
+  await new Promise((resolve) => setTimeout(resolve, 1500));
   expect(await cache.get('h', 3)).toBeUndefined();
   cache.close();
 });
@@ -182,9 +196,8 @@ test('an abandoned snapshot is dropped by the timer, its files deleted and its r
   pages.push(page(1));
   const kept = await spooled(3);
   pages.push(kept);
-  cache.put('abandoned', pages);
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  expect(cache.size).toBe(0);
+  cache.put(handle('abandoned'), pages);
+  await vi.waitFor(() => expect(cache.size).toBe(0), { timeout: 5_000 });
   expect(await deleted(kept)).toBe(true);
   expect(() => pages.throwIfFailed()).toThrow(SnapshotGoneError);
   cache.close();
@@ -194,13 +207,13 @@ test('closing the cache, or forgetting a snapshot, stops every snapshot still be
   const cache = new SnapshotPages();
   const forgotten = new SnapshotPageStream();
   forgotten.push(page(1));
-  cache.put('forgotten', forgotten);
+  cache.put(handle('forgotten'), forgotten);
   cache.forget('forgotten');
   expect(() => forgotten.throwIfFailed()).toThrow(SnapshotGoneError);
 
   const pages = new SnapshotPageStream();
   pages.push(page(1));
-  cache.put('h', pages);
+  cache.put(handle('h'), pages);
   const waiting = pages.page(1);
   cache.close();
   await expect(waiting).rejects.toBeInstanceOf(SnapshotGoneError);
@@ -213,7 +226,7 @@ test('a snapshot put after the cache closed (its first page was read during the 
   cache.close();
   const pages = new SnapshotPageStream();
   pages.push(page(1));
-  cache.put('late', pages);
+  cache.put(handle('late'), pages);
   expect(() => pages.throwIfFailed()).toThrow(SnapshotGoneError);
   expect(cache.size).toBe(0);
 });

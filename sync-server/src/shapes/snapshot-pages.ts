@@ -12,6 +12,7 @@
  * the newest asked for are deleted, and so is everything of a snapshot that is dropped
  * (SnapshotPages).
  */
+import type { ShapeHandle } from './shape-log.ts';
 import type { SnapshotSpool, SpooledBody } from './snapshot-spool.ts';
 
 /** A page as read: its insert messages as JSON text, comma-joined (no brackets); '' when it has none. */
@@ -76,9 +77,10 @@ export class SnapshotPageStream {
   /** Pages being sent to the client right now: a slow download is not a client gone quiet. */
   private sending = 0;
   private lastSentAt = 0;
-  /** Rejects with the failure when the stream fails (for a reader waiting on something else meanwhile). */
-  private failed: Promise<never> | undefined;
-  private rejectFailed: ((error: Error) => void) | undefined;
+  /** The last page was pushed (it stays true once that page is let go). */
+  private readToEnd = false;
+  /** Aborted with the failure when the stream fails: for a reader waiting for room in the spool meanwhile. */
+  private readonly failing = new AbortController();
 
   /** `spool`: where this stream's spooled pages live, to delete them when they are let go. */
   constructor(private readonly spool?: SnapshotSpool) {}
@@ -91,6 +93,7 @@ export class SnapshotPageStream {
     }
     if (this.ended) throw new Error('The snapshot has ended already');
     this.pages.push(page);
+    if (page.last) this.readToEnd = true;
     const index = this.pages.length - 1;
     for (const waiter of this.waiting.get(index) ?? []) waiter.resolve(page);
     this.waiting.delete(index);
@@ -107,7 +110,7 @@ export class SnapshotPageStream {
       this.failure = error instanceof Error ? error : new Error(String(error));
       const failure = this.failure;
       this.settleWaiters((waiter) => waiter.reject(failure));
-      this.rejectFailed?.(failure);
+      this.failing.abort(failure);
     }
     for (let index = 0; index < this.pages.length; index++) this.letGo(index);
   }
@@ -117,13 +120,9 @@ export class SnapshotPageStream {
     if (this.failure) throw this.failure;
   }
 
-  /** Rejects once the stream fails (at once if it has): for a reader waiting for room in the spool. */
-  get givenUp(): Promise<never> {
-    if (!this.failed) {
-      this.failed = this.failure ? Promise.reject(this.failure) : new Promise<never>((_, reject) => (this.rejectFailed = reject));
-      this.failed.catch(() => {}); // awaited only while a reader waits
-    }
-    return this.failed;
+  /** Aborted, with the failure as its reason, once the stream fails: for a reader waiting for room in the spool. */
+  get signal(): AbortSignal {
+    return this.failing.signal;
   }
 
   /** How many spooled pages this stream holds (not let go yet). */
@@ -161,6 +160,9 @@ export class SnapshotPageStream {
 
   /** Page `index` (0-based) once read; undefined if the snapshot has fewer pages. */
   page(index: number): Promise<SnapshotPage | undefined> {
+    // A client asks for a page only once it has the one before, which was read by then. One asked
+    // for further ahead would wait, holding pages its reader could not let go: refused.
+    if (!this.ended && index > this.pages.length) return Promise.reject(new SnapshotGoneError(`Page ${index} of this snapshot was asked for before page ${index - 1} was read`));
     if (index > this.newestAsked) {
       this.newestAsked = index;
       // A client asks for the pages in order and may retry the one it asked for last.
@@ -187,7 +189,7 @@ export class SnapshotPageStream {
 
   /** Read to its end, or failed: it holds no transaction. */
   get ended(): boolean {
-    return this.failure !== undefined || this.pages.at(-1)?.last === true;
+    return this.failure !== undefined || this.readToEnd;
   }
 
   private letGo(index: number): void {
@@ -214,7 +216,7 @@ export class SnapshotPageStream {
  * (its transaction rolls back). What they hold is bounded by the spool and by SnapshotReaders.
  */
 export class SnapshotPages {
-  private readonly entries = new Map<string, { pages: SnapshotPageStream; expiresAt: number }>();
+  private readonly entries = new Map<string, { handle: ShapeHandle; pages: SnapshotPageStream; expiresAt: number }>();
   private closed = false;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -222,13 +224,18 @@ export class SnapshotPages {
     this.sweeper = setInterval(() => this.evict(), Math.max(100, Math.min(idleMs, 60_000)) / 2).unref();
   }
 
-  put(handle: string, pages: SnapshotPageStream): void {
+  put(handle: ShapeHandle, pages: SnapshotPageStream): void {
     // A snapshot whose first page was being read while the server began closing.
     if (this.closed) {
       pages.fail(new SnapshotGoneError('The server is closing'));
       return;
     }
-    this.entries.set(handle, { pages, expiresAt: Date.now() + this.idleMs });
+    this.entries.set(handle.handle, { handle, pages, expiresAt: Date.now() + this.idleMs });
+  }
+
+  /** The handle of a snapshot kept here (its row may not be committed yet while its reader runs). */
+  handleOf(handle: string): ShapeHandle | undefined {
+    return this.entries.get(handle)?.handle;
   }
 
   /**

@@ -36,7 +36,7 @@ test('the first page is handed over from memory and the later ones kept in the s
   const snapshot = await takeSnapshot(db, shape, { pageRows: 2, spool, readers });
   expect(readers.size).toBe(0); // PGlite, one connection for everything: readers are not counted
   // Three full pages and the empty last one, none asked for yet: the three later ones on disk.
-  await vi.waitFor(() => expect(snapshot.pages.ended).toBe(true));
+  await vi.waitFor(() => expect(snapshot.pages.ended).toBe(true), { timeout: 10_000 });
   expect(snapshot.pages.length).toBe(4);
   expect(readdirSync(spool.dir)).toHaveLength(3);
   const bodies = [snapshot.first.body];
@@ -55,15 +55,15 @@ test('a snapshot given up while it is still being read ends quietly (no unhandle
   snapshot.pages.fail(new SnapshotGoneError('dropped'));
   await expect(snapshot.pages.page(1)).rejects.toBeInstanceOf(SnapshotGoneError);
   // Whether the reading had ended or not, nothing of it is left once it has.
-  await vi.waitFor(() => expect(spool.usedBytes).toBe(0));
-  await vi.waitFor(() => expect(readdirSync(spool.dir)).toHaveLength(0));
+  await vi.waitFor(() => expect(spool.usedBytes).toBe(0), { timeout: 10_000 });
+  await vi.waitFor(() => expect(readdirSync(spool.dir)).toHaveLength(0), { timeout: 10_000 });
 });
 
 test('a reader never waits for room on PGlite (it would hold the one connection): a snapshot larger than the spool is read whole past its budget', async () => {
   const tiny = await SnapshotSpool.create(mkdtempSync(join(tmpdir(), 'niaga-reading-test-')), 150);
   try {
     const snapshot = await takeSnapshot(db, shape, { pageRows: 1, spool: tiny });
-    await vi.waitFor(() => expect(snapshot.pages.ended).toBe(true));
+    await vi.waitFor(() => expect(snapshot.pages.ended).toBe(true), { timeout: 10_000 });
     expect(snapshot.pages.length).toBe(7);
     expect(tiny.usedBytes).toBeGreaterThan(150);
     expect((await db.query<{ n: number }>('select 1 as n')).rows).toEqual([{ n: 1 }]);

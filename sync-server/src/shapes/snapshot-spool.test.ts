@@ -41,6 +41,7 @@ test('a page that does not fit waits until enough is released; one whose writer 
   const held = await spool.write('x'.repeat(60));
   const waiting = spool.write('y'.repeat(41));
   expect(await settles(waiting)).toBe(false);
+  expect(spool.usedBytes).toBe(60); // not written, not counted
   expect(readdirSync(spool.dir)).toHaveLength(1);
   spool.release(held);
   expect((await waiting).bytes).toBe(41);
@@ -57,11 +58,12 @@ test('a page that does not fit waits until enough is released; one whose writer 
 test('a write waiting for room stops when its writer is given up, or when the spool closes', async () => {
   const spool = await SnapshotSpool.create(parentFolder(), 10);
   await spool.write('x'.repeat(10));
-  let giveUp!: (error: Error) => void;
-  const givenUp = new Promise<never>((_, reject) => (giveUp = reject));
-  const abandoned = spool.write('y', { givenUp });
-  giveUp(new Error('dropped'));
+  const writer = new AbortController();
+  const abandoned = spool.write('y', { signal: writer.signal });
+  expect(await settles(abandoned)).toBe(false);
+  writer.abort(new Error('dropped'));
   await expect(abandoned).rejects.toThrow('dropped');
+  await expect(spool.write('y', { signal: writer.signal })).rejects.toThrow('dropped'); // aborted already
   const closing = spool.write('z');
   expect(await settles(closing)).toBe(false);
   await spool.close();

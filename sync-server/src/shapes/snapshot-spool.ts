@@ -27,8 +27,8 @@ export interface SpooledBody {
 export interface SpoolWriteOptions {
   /** The writer holds so few pages that it may go past the budget (it could otherwise wait on itself). */
   readonly mayExceedBudget?: () => boolean;
-  /** Rejects when the writer is given up: a write waiting for room stops with its reason. */
-  readonly givenUp?: Promise<never>;
+  /** Aborted when the writer is given up: a write waiting for room stops with its reason. */
+  readonly signal?: AbortSignal;
 }
 
 const folderPrefix = 'niaga-snapshots-';
@@ -62,7 +62,7 @@ export class SnapshotSpool {
   private used = 0;
   private written = 0;
   /** Writes waiting for room, woken by every release. */
-  private roomWaiters: (() => void)[] = [];
+  private roomWaiters = new Set<() => void>();
   private closed = false;
 
   private constructor(
@@ -90,8 +90,7 @@ export class SnapshotSpool {
     const bytes = Buffer.byteLength(body);
     while (this.used + bytes > this.maxBytes && !(options.mayExceedBudget?.() ?? false)) {
       if (this.closed) throw new Error('The snapshot spool is closed');
-      const room = new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-      await (options.givenUp ? Promise.race([room, options.givenUp]) : room);
+      await this.room(options.signal);
     }
     if (this.closed) throw new Error('The snapshot spool is closed');
     const file = join(this.dir, `${++this.written}.json`);
@@ -116,10 +115,29 @@ export class SnapshotSpool {
     this.wakeWaiters();
   }
 
+  /** Resolves at the next release (or close); rejects with the signal's reason if it is aborted first. */
+  private room(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        this.roomWaiters.delete(wake);
+        signal?.removeEventListener('abort', abort);
+      };
+      const wake = () => {
+        done();
+        resolve();
+      };
+      const abort = () => {
+        done();
+        reject(signal!.reason as Error);
+      };
+      if (signal?.aborted) return abort();
+      this.roomWaiters.add(wake);
+      signal?.addEventListener('abort', abort, { once: true });
+    });
+  }
+
   private wakeWaiters(): void {
-    const waiters = this.roomWaiters;
-    this.roomWaiters = [];
-    for (const wake of waiters) wake();
+    for (const wake of [...this.roomWaiters]) wake();
   }
 
   /** Bytes held by the pages not yet released. */
