@@ -34,7 +34,7 @@ export interface ServerDeps {
 
 /** Builds the whole HTTP app; main.ts only listens. Tests use app.inject(). */
 export async function buildServer(config: Config, deps: ServerDeps): Promise<FastifyInstance> {
-  const app = createHttpApp({ logLevel: config.logLevel, bodyLimitBytes: config.bodyLimitBytes });
+  const app = createHttpApp({ logLevel: config.logLevel, bodyLimitBytes: config.bodyLimitBytes, idleTimeoutMs: config.httpIdleTimeoutMs });
 
   await app.register(cors, { origin: true, credentials: true, maxAge: 86_400, exposedHeaders: [...electricHeaders, pullMoreHeader] });
   await app.register(swagger, {

@@ -30,6 +30,8 @@ export interface Config {
   demoSeed: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimitBytes: number;
+  /** A connection making no progress either way this long is closed (longer than the 20 s long-poll hold). */
+  httpIdleTimeoutMs: number;
   /** Change log entries older than this are compacted away; clients further behind resync. */
   changeLogRetentionHours: number;
   /** Shape snapshots with more rows than this are served in pages. */
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     demoSeed: read.integer('NIAGA_DEMO_SEED', 42, 0, 2 ** 31 - 1),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    httpIdleTimeoutMs: read.integer('HTTP_IDLE_TIMEOUT_MS', 120_000, 30_000, 3_600_000),
     changeLogRetentionHours: read.integer('CHANGE_LOG_RETENTION_HOURS', 14 * 24, 1, 365 * 24),
     snapshotPageRows: read.integer('SHAPE_SNAPSHOT_PAGE_ROWS', 10_000, 1, 1_000_000),
     snapshotIdleMs: read.integer('SHAPE_SNAPSHOT_IDLE_MS', 120_000, 100, 24 * 3_600_000),

@@ -1,0 +1,48 @@
+import { connect, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, expect, test } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { createHttpApp } from './http-app.ts';
+
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  app?.server.closeAllConnections();
+  await app?.close();
+});
+
+async function serveBigBody(idleTimeoutMs: number, bytes: number): Promise<number> {
+  app = createHttpApp({ idleTimeoutMs });
+  app.get('/big', async () => 'x'.repeat(bytes));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return (app.server.address() as AddressInfo).port;
+}
+
+test('a client that stops reading a response is cut off after the idle timeout, not kept with its buffer for good', async () => {
+  const port = await serveBigBody(300, 20_000_000); // more than the loopback's socket buffers hold
+  const serverSide = new Promise<Socket>((resolve) => app!.server.once('connection', resolve));
+  const client = connect(port, '127.0.0.1', () => client.write('GET /big HTTP/1.1\r\nHost: test\r\n\r\n'));
+  client.pause(); // reads nothing
+  client.on('error', () => {});
+  const socket = await serverSide;
+  const started = Date.now();
+  await new Promise((resolve) => socket.once('close', resolve));
+  expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  expect(Date.now() - started).toBeLessThan(10_000);
+  client.destroy();
+});
+
+test('a client that reads gets the whole response, however long it takes past the idle timeout', async () => {
+  const port = await serveBigBody(300, 5_000_000);
+  const client = connect(port, '127.0.0.1', () => client.write('GET /big HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n'));
+  let bytes = 0;
+  // Slow but steady: a pause after every chunk, so the whole takes several idle timeouts.
+  client.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    client.pause();
+    setTimeout(() => client.resume(), 10);
+  });
+  const started = Date.now();
+  await new Promise((resolve) => client.once('end', resolve));
+  expect(bytes).toBeGreaterThan(5_000_000);
+  expect(Date.now() - started).toBeGreaterThan(600);
+});
