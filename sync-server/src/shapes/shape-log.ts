@@ -161,8 +161,9 @@ function busyReason(readers: SnapshotReaders | undefined, spool: SnapshotSpool |
  *
  * A reader holds a pooled connection until its snapshot is read, so on Postgres only as many big
  * snapshots as `readers` allows are read at once. A snapshot of one page never waits. One of more
- * pages with no reader free, or with the spool more than half full, fails with SnapshotBusyError
- * before anything was sent (when it is clear already, before its first page is even built). If
+ * pages (a scan of at most a page's rows that builds nothing tells) takes a reader's place before
+ * its first page is built; with no reader free, or with the spool more than half full, it fails
+ * with SnapshotBusyError before anything is built or sent. If
  * the spool fills up during the reading, the reader waits for room (SnapshotSpool.write) and so
  * keeps pace with its client; it stops if the snapshot is given up. PGlite has one connection for
  * everything: there the readers are not counted.
@@ -196,25 +197,22 @@ export async function takeSnapshot(db: Executor, shape: ShapeDefinition, options
     await saveHandle(tx, handle, shape.table.name);
     taken(handle);
     if (!rowsToo) return { body: '', rows: 0, last: true };
-    // A snapshot of one page is always served; a bigger one that cannot start is refused before its first page is built.
-    const busyNow = busyReason(readers, spool);
-    if (busyNow && (await moreThanOnePage(tx, shape, pageRows))) throw new SnapshotBusyError(busyNow);
+    // A snapshot of one page is always served. A bigger one takes its reader's place before its
+    // first page is built, or is refused: a crowd of first syncs builds no page it will not serve.
+    const big = await moreThanOnePage(tx, shape, pageRows);
+    if (big) {
+      const busy = busyReason(readers, spool);
+      if (busy) throw new SnapshotBusyError(busy);
+      holdsPlace = readers?.tryEnter() ?? false;
+    }
     const { sql, values } = declareSnapshotCursor(shape);
     await tx.query(sql, values);
     for (let index = 0; ; index++) {
       pages.throwIfFailed();
       const { rows } = await tx.query<{ m: string }>(`fetch forward ${pageRows} from ${snapshotCursor}`);
-      const page: PageRead = { body: rows.map((row) => row.m).join(','), rows: rows.length, last: rows.length < pageRows };
+      const page: PageRead = { body: rows.map((row) => row.m).join(','), rows: rows.length, last: !big || rows.length < pageRows };
       if (index === 0) {
         if (page.last) return page;
-        const busyLater = busyReason(readers, spool);
-        holdsPlace = busyLater === undefined && (readers?.tryEnter() ?? false);
-        if (busyLater) {
-          // Exactly one full page is still a one-page snapshot: served, not refused.
-          const { rowCount } = await tx.query(`move forward 1 in ${snapshotCursor}`);
-          if (rowCount === 0) return { ...page, last: true };
-          throw new SnapshotBusyError(busyLater);
-        }
         pages.push(page); // the first page stays in memory: it is sent at once
         continue;
       }
