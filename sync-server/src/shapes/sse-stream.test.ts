@@ -13,63 +13,105 @@ afterEach(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-/** A feed with changes always waiting: every read returns a batch of `size` messages of 10 KB. */
-function streamEndlessly(options: { closeAfterMs: number }): Promise<string> {
-  let lsn = 0n;
-  const read = async (): Promise<LogRead> => {
-    lsn++;
-    return { messages: Array.from({ length: 100 }, (_, index) => JSON.stringify({ n: `${lsn}-${index}`, pad: 'p'.repeat(10_000) })), throughLsn: lsn, upToDate: false, globalLsn: lsn + 1n };
-  };
-  const feed = { closed: false, waitFor: () => ({ changed: new Promise(() => {}), cancel: () => {} }) } as unknown as ChangeFeed;
-  server = createServer((req, res) => {
-    const request = { raw: req, log: { error: () => {} } } as unknown as FastifyRequest;
-    const reply = { raw: res, hijack: () => {}, getHeaders: () => ({}) } as unknown as FastifyReply;
-    void streamSse(request, reply, {
-      shape: {} as ShapeDefinition,
-      handle: {} as ShapeHandle,
-      headers: {},
-      first: { messages: [], throughLsn: 0n, upToDate: true, globalLsn: 0n },
-      read,
-      feed,
-      stale: () => false,
-      keepAliveMs: 60_000,
-      closeAfterMs: options.closeAfterMs,
-    });
-  });
-  return new Promise((resolve) => server!.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server!.address() as AddressInfo).port}/`)));
+interface Served {
+  url: string;
+  /** Settles when the stream of the (only) request has ended. */
+  streamed: Promise<void>;
+  /** Live waiters taken from the feed and not given back. */
+  waitersHeld: () => number;
 }
 
-test('a client that takes nothing is cut off a stream-length after the stream was due to end, the connection destroyed mid-batch', async () => {
-  const url = await streamEndlessly({ closeAfterMs: 300 });
-  const started = Date.now();
-  const serverSide = new Promise<Socket>((resolve) => server!.once('connection', resolve));
-  let ended = false;
-  const request = get(url, (response: IncomingMessage) => {
-    response.pause(); // takes the head, then nothing
-    response.on('end', () => (ended = true));
+/**
+ * streamSse over a plain node http server (the route's Fastify objects reduced to what it uses),
+ * with a feed that has `batches` batches of 100 messages of 10 KB waiting, then nothing.
+ */
+function serve(options: { closeAfterMs: number; batches: number; idleTimeoutMs?: number; goneFirst?: boolean }): Promise<Served> {
+  let lsn = 0n;
+  const read = async (): Promise<LogRead> => {
+    if (lsn >= options.batches) return { messages: [], throughLsn: lsn, upToDate: true, globalLsn: lsn };
+    lsn++;
+    return { messages: Array.from({ length: 100 }, (_, index) => JSON.stringify({ n: `${lsn}-${index}`, pad: 'p'.repeat(10_000) })), throughLsn: lsn, upToDate: lsn >= options.batches, globalLsn: lsn };
+  };
+  let held = 0;
+  const feed = {
+    closed: false,
+    waitFor: () => {
+      held++;
+      return { changed: new Promise(() => {}), cancel: () => held-- };
+    },
+  } as unknown as ChangeFeed;
+  let streamed!: (done: Promise<void>) => void;
+  const done = new Promise<Promise<void>>((resolve) => (streamed = resolve));
+  server = createServer((req, res) => {
+    if (options.goneFirst) req.socket.destroy();
+    const request = { raw: req, log: { error: () => {} } } as unknown as FastifyRequest;
+    const reply = { raw: res, hijack: () => {}, getHeaders: () => ({}) } as unknown as FastifyReply;
+    streamed(
+      streamSse(request, reply, {
+        shape: {} as ShapeDefinition,
+        handle: {} as ShapeHandle,
+        headers: {},
+        first: { messages: [], throughLsn: 0n, upToDate: true, globalLsn: 0n },
+        read,
+        feed,
+        stale: () => false,
+        keepAliveMs: 60_000,
+        closeAfterMs: options.closeAfterMs,
+      }),
+    );
   });
+  if (options.idleTimeoutMs) server.timeout = options.idleTimeoutMs; // what Fastify's connectionTimeout sets
+  return new Promise((resolve) =>
+    server!.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/`, streamed: done.then((stream) => stream), waitersHeld: () => held }),
+    ),
+  );
+}
+
+test('a client that takes nothing is buffered for no more than a slice; when the idle timeout cuts its connection the stream ends and gives its waiter back', async () => {
+  const served = await serve({ closeAfterMs: 60_000, batches: 50, idleTimeoutMs: 500 });
+  const serverSide = new Promise<Socket>((resolve) => server!.once('connection', resolve));
+  const request = get(served.url, (response: IncomingMessage) => response.pause()); // takes the head, then nothing
   request.on('error', () => {});
   const socket = await serverSide;
-  await new Promise((resolve) => socket.once('close', resolve));
-  expect(Date.now() - started).toBeGreaterThanOrEqual(550);
-  expect(Date.now() - started).toBeLessThan(10_000);
-  expect(ended).toBe(false); // cut off, not ended
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the socket's buffers are full by now
+  expect(socket.writableLength).toBeLessThan(200 * 1024); // without backpressure: most of the 50 MB
+  await served.streamed;
+  expect(socket.destroyed).toBe(true);
+  expect(served.waitersHeld()).toBe(0);
   request.destroy();
 });
 
-test('a client that reads gets whole batches, each ended by its up-to-date, until the stream ends on time', async () => {
-  const url = await streamEndlessly({ closeAfterMs: 300 });
-  const body = await new Promise<string>((resolve, reject) => {
-    get(url, (response) => {
-      const chunks: string[] = [];
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => chunks.push(chunk));
-      response.on('end', () => resolve(chunks.join('')));
+test('a slow client that keeps reading gets a batch of any size whole, ended by its up-to-date, though it takes longer than the stream is open', async () => {
+  const served = await serve({ closeAfterMs: 200, batches: 1 });
+  const started = Date.now();
+  const { body, complete } = await new Promise<{ body: string; complete: boolean }>((resolve, reject) => {
+    get(served.url, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        response.pause();
+        setTimeout(() => response.resume(), 20);
+      });
+      response.on('end', () => resolve({ body: Buffer.concat(chunks).toString(), complete: response.complete }));
       response.on('error', reject);
     }).on('error', reject);
   });
-  const events = body.split('\n\n').filter(Boolean);
-  expect(events.length).toBeGreaterThan(100);
-  expect(events.at(-1)).toContain('up-to-date'); // never cut mid-batch
-  expect(events.filter((event) => event.includes('up-to-date')).length * 101).toBe(events.length);
+  expect(Date.now() - started).toBeGreaterThan(400); // past the stream's 200 ms
+  expect(complete).toBe(true);
+  const events = body.split('\n\n').filter((event) => event.startsWith('data: ')); // keep-alive comments aside
+  expect(events).toHaveLength(101);
+  expect(events.at(-1)).toContain('up-to-date');
+  await served.streamed;
+  expect(served.waitersHeld()).toBe(0);
+});
+
+test('a client gone before the stream began (while the route read its first batch) ends it at once', async () => {
+  const served = await serve({ closeAfterMs: 60_000, batches: 50, goneFirst: true });
+  const request = get(served.url);
+  request.on('error', () => {});
+  const started = Date.now();
+  await served.streamed;
+  expect(Date.now() - started).toBeLessThan(5_000);
+  expect(served.waitersHeld()).toBe(0);
 });

@@ -5,8 +5,9 @@
  *
  * A client that reads slower than changes come is not buffered for: a batch is written in slices,
  * each once the socket has taken the one before, and nothing more is read for the client until
- * then (its position is its offset, so nothing is lost). One that takes nothing for a minute past
- * the stream's end is cut off (writeAll).
+ * then (its position is its offset, so nothing is lost). A batch is never cut short, however long
+ * a slow client takes; one that takes nothing at all is cut off by the server's idle timeout
+ * (HTTP_IDLE_TIMEOUT_MS), which ends the stream.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChangeFeed } from './change-feed.ts';
@@ -43,40 +44,38 @@ export async function streamSse(request: FastifyRequest, reply: FastifyReply, op
   // Node sends the head with the first write: without this, a client would wait for its response
   // until the first change or keep-alive (21 s) came.
   raw.flushHeaders();
-  let open = true;
-  const closed = new Promise<void>((resolve) => request.raw.once('close', () => resolve()));
+  // The client may have gone already, while the route read the first batch: its 'close' is past.
+  let open = !(request.raw.destroyed || raw.destroyed);
+  const closed = open ? new Promise<void>((resolve) => request.raw.once('close', () => resolve())) : Promise.resolve();
   void closed.then(() => (open = false));
   const endAt = Date.now() + closeAfterMs;
-  /** Resolves true once the socket's buffer has drained; false if the client went away, or `ms` passed, first. */
-  const drained = async (ms: number): Promise<boolean> => {
-    let onDrain: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      new Promise<boolean>((resolve) => raw.once('drain', (onDrain = () => resolve(true)))),
-      closed.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
-    ]);
-    clearTimeout(timer);
-    if (onDrain) raw.off('drain', onDrain);
-    return outcome && open;
-  };
+  /** Resolves true once the socket's buffer has drained, false if the client went away first (listeners removed either way). */
+  const drained = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      if (!open) return resolve(false);
+      const settle = (value: boolean) => () => {
+        raw.off('drain', onDrain);
+        request.raw.off('close', onClose);
+        raw.off('close', onClose);
+        resolve(value && open);
+      };
+      const onDrain = settle(true);
+      const onClose = settle(false);
+      raw.once('drain', onDrain);
+      request.raw.once('close', onClose);
+      raw.once('close', onClose);
+    });
   /**
    * Writes a batch's events in slices of about 64 KB, each once the socket has taken the last: the
-   * process holds at most a slice for a client that does not read. A batch is not cut short at the
-   * minute's end (a client given part of one without its up-to-date would get that part again);
-   * a client that has taken nothing for another minute by then (an app suspended in the
-   * background) is cut off, the connection destroyed so it cannot take the part for a whole batch.
-   * False if the client went away or was cut off.
+   * process holds at most a slice for a client that does not read. Never cut short (a client given
+   * part of a batch without its up-to-date would get that part again); false if the client went away.
    */
   const writeAll = async (events: readonly string[]): Promise<boolean> => {
     for (let start = 0; start < events.length; ) {
       let end = start;
       let bytes = 0;
       while (end < events.length && (end === start || bytes < 64 * 1024)) bytes += events[end++]!.length;
-      if (!raw.write(events.slice(start, end).join('')) && !(await drained(Math.max(0, endAt + closeAfterMs - Date.now())))) {
-        raw.destroy();
-        return false;
-      }
+      if (!raw.write(events.slice(start, end).join('')) && !(await drained())) return false;
       start = end;
     }
     return true;
@@ -115,14 +114,6 @@ export async function streamSse(request: FastifyRequest, reply: FastifyReply, op
   } catch (error) {
     request.log.error({ err: error }, 'SSE shape stream failed');
   } finally {
-    const socket = raw.socket;
     raw.end();
-    // What the socket still buffers goes out as the client reads it; one that reads nothing for
-    // another stream-length is cut off, or its connection (and the buffer) would stay for good.
-    if (socket && socket.writableLength > 0) {
-      const timer = setTimeout(() => socket.destroy(), closeAfterMs).unref();
-      socket.once('close', () => clearTimeout(timer));
-      socket.once('drain', () => clearTimeout(timer));
-    }
   }
 }
