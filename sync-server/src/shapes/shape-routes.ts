@@ -232,7 +232,8 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
         });
       }
       const deadline = Date.now() + Math.min(longPollMs, shapeRequest.liveHoldMs ?? longPollMs);
-      const closed = new Promise<'closed'>((resolve) => request.raw.once('close', () => resolve('closed')));
+      // Already closed if the client left while the handler was busy (its 'close' is past then).
+      const closed = new Promise<'closed'>((resolve) => (request.raw.destroyed ? resolve('closed') : request.raw.once('close', () => resolve('closed'))));
       for (;;) {
         const waiter = feed.waitFor(shape, handle, requestedLsn);
         try {
