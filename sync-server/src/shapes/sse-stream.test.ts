@@ -25,7 +25,7 @@ interface Served {
  * streamSse over a plain node http server (the route's Fastify objects reduced to what it uses),
  * with a feed that has `batches` batches of 100 messages of 10 KB waiting, then nothing.
  */
-function serve(options: { closeAfterMs: number; batches: number; idleTimeoutMs?: number; goneFirst?: boolean }): Promise<Served> {
+function serve(options: { closeAfterMs: number; batches: number; idleTimeoutMs?: number; goneFirst?: boolean; feed?: { closed: boolean } }): Promise<Served> {
   let lsn = 0n;
   const read = async (): Promise<LogRead> => {
     if (lsn >= options.batches) return { messages: [], throughLsn: lsn, upToDate: true, globalLsn: lsn };
@@ -34,7 +34,9 @@ function serve(options: { closeAfterMs: number; batches: number; idleTimeoutMs?:
   };
   let held = 0;
   const feed = {
-    closed: false,
+    get closed() {
+      return options.feed?.closed ?? false;
+    },
     waitFor: () => {
       held++;
       return { changed: new Promise(() => {}), cancel: () => held-- };
@@ -114,4 +116,21 @@ test('a client gone before the stream began (while the route read its first batc
   await served.streamed;
   expect(Date.now() - started).toBeLessThan(5_000);
   expect(served.waitersHeld()).toBe(0);
+});
+
+test('a stream stalled mid-batch stops when the server begins closing, its connection destroyed (a shutdown does not wait for the client)', async () => {
+  const feed = { closed: false };
+  const served = await serve({ closeAfterMs: 60_000, batches: 50, feed });
+  const serverSide = new Promise<Socket>((resolve) => server!.once('connection', resolve));
+  const request = get(served.url, (response: IncomingMessage) => response.pause());
+  request.on('error', () => {});
+  const socket = await serverSide;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  feed.closed = true;
+  const started = Date.now();
+  await served.streamed;
+  expect(Date.now() - started).toBeLessThan(5_000);
+  expect(socket.destroyed).toBe(true);
+  expect(served.waitersHeld()).toBe(0);
+  request.destroy();
 });

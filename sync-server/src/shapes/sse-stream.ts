@@ -49,14 +49,18 @@ export async function streamSse(request: FastifyRequest, reply: FastifyReply, op
   const closed = open ? new Promise<void>((resolve) => request.raw.once('close', () => resolve())) : Promise.resolve();
   void closed.then(() => (open = false));
   const endAt = Date.now() + closeAfterMs;
-  /** Resolves true once the socket's buffer has drained, false if the client went away first (listeners removed either way). */
+  /**
+   * Resolves true once the socket's buffer has drained; false if the client went away first, or
+   * the server began closing (checked every second: a stalled client must not hold the shutdown up).
+   */
   const drained = (): Promise<boolean> =>
     new Promise((resolve) => {
-      if (!open) return resolve(false);
+      if (!open || feed.closed) return resolve(false);
       const settle = (value: boolean) => () => {
         raw.off('drain', onDrain);
         request.raw.off('close', onClose);
         raw.off('close', onClose);
+        clearInterval(closing);
         resolve(value && open);
       };
       const onDrain = settle(true);
@@ -64,6 +68,7 @@ export async function streamSse(request: FastifyRequest, reply: FastifyReply, op
       raw.once('drain', onDrain);
       request.raw.once('close', onClose);
       raw.once('close', onClose);
+      const closing = setInterval(() => feed.closed && onClose(), 1000);
     });
   /**
    * Writes a batch's events in slices of about 64 KB, each once the socket has taken the last: the
@@ -75,7 +80,11 @@ export async function streamSse(request: FastifyRequest, reply: FastifyReply, op
       let end = start;
       let bytes = 0;
       while (end < events.length && (end === start || bytes < 64 * 1024)) bytes += events[end++]!.length;
-      if (!raw.write(events.slice(start, end).join('')) && !(await drained())) return false;
+      if (!raw.write(events.slice(start, end).join('')) && !(await drained())) {
+        // Cut mid-batch (the server is closing): destroyed, not ended, so no part passes for a whole batch.
+        raw.destroy();
+        return false;
+      }
       start = end;
     }
     return true;
