@@ -24,7 +24,7 @@ export interface PageRead {
 }
 
 /** A page kept for its client: in memory, or in a file of the spool. */
-export type SnapshotPage = (PageRead | (Omit<PageRead, 'body'> & SpooledBody));
+export type SnapshotPage = PageRead | (Omit<PageRead, 'body'> & SpooledBody);
 
 export const inMemory = (page: SnapshotPage): page is PageRead => 'body' in page;
 
