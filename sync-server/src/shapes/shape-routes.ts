@@ -7,6 +7,7 @@ import { requireUser } from '@niaga/domain/shared';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ChangeFeed } from './change-feed.ts';
 import { upToDateMessage } from './change-messages.ts';
+import { connectionClosed } from './connection-closed.ts';
 import { nextCursor } from './live-cursor.ts';
 import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './offset.ts';
 import { shapeResolver, type ShapeDefinition } from './shape-definition.ts';
@@ -153,13 +154,12 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
         },
       );
       if (snapshot instanceof SnapshotBusyError) {
-        const refusal = snapshot;
         onSnapshotRefused?.(shape.table.name);
         // The official client waits at least Retry-After, then asks again from the start.
         return reply
           .code(503)
           .header('retry-after', String(snapshotRetryAfterSeconds))
-          .send({ code: 'SNAPSHOT_BUSY', message: `${refusal.message}: try again in ${snapshotRetryAfterSeconds} s` });
+          .send({ code: 'SNAPSHOT_BUSY', message: `${snapshot.message}: try again in ${snapshotRetryAfterSeconds} s` });
       }
       onSnapshot?.(shape.table.name);
       remember(snapshot.handle, Date.now());
@@ -232,8 +232,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
         });
       }
       const deadline = Date.now() + Math.min(longPollMs, shapeRequest.liveHoldMs ?? longPollMs);
-      // Already closed if the client left while the handler was busy (its 'close' is past then).
-      const closed = new Promise<'closed'>((resolve) => (request.raw.destroyed ? resolve('closed') : request.raw.once('close', () => resolve('closed'))));
+      const closed = connectionClosed(request.raw, reply.raw).then(() => 'closed' as const);
       for (;;) {
         const waiter = feed.waitFor(shape, handle, requestedLsn);
         try {

@@ -134,9 +134,9 @@ export class SnapshotPageStream {
    * The first page, once read: handed over and let go at once (a client that asks for it again
    * starts a new snapshot at offset -1), so a snapshot waiting for its client holds no page in memory.
    */
-  async takeFirst(): Promise<SnapshotPage> {
+  async takeFirst(): Promise<PageRead> {
     const first = await this.page(0);
-    if (!first) throw new Error('A snapshot has at least one page');
+    if (!first || !inMemory(first)) throw new Error("A snapshot's first page is read into memory");
     this.pages[0] = undefined;
     return first;
   }

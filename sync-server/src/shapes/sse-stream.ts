@@ -12,6 +12,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChangeFeed } from './change-feed.ts';
 import { upToDateMessage } from './change-messages.ts';
+import { connectionClosed } from './connection-closed.ts';
 import type { ShapeDefinition } from './shape-definition.ts';
 import type { LogRead, ShapeHandle } from './shape-log.ts';
 
@@ -44,9 +45,9 @@ export async function streamSse(request: FastifyRequest, reply: FastifyReply, op
   // Node sends the head with the first write: without this, a client would wait for its response
   // until the first change or keep-alive (21 s) came.
   raw.flushHeaders();
-  // The client may have gone already, while the route read the first batch: its 'close' is past.
-  let open = !(request.raw.destroyed || raw.destroyed);
-  const closed = open ? new Promise<void>((resolve) => request.raw.once('close', () => resolve())) : Promise.resolve();
+  // The client may have gone already, while the route read the first batch.
+  let open = true;
+  const closed = connectionClosed(request.raw, raw);
   void closed.then(() => (open = false));
   const endAt = Date.now() + closeAfterMs;
   /**
