@@ -38,7 +38,7 @@ while (!leader.isStreaming()) {
 // Extra variables from the benchmark (ServerOptions.config in harness.ts), e.g. NATS_URL.
 const extra = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as Record<string, string>;
 const config = loadConfig({ JWT_SECRET: secret, LOG_LEVEL: 'silent', NIAGA_DEMO: '0', DATABASE_URL: url, ...extra });
-const app = await buildServer(config, { db, replicationLagBytes: () => leader.lagBytes() });
+const app = await buildServer(config, { db, capture: leader });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 process.send({ port: typeof address === 'object' && address ? address.port : 0 });

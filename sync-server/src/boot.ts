@@ -57,8 +57,7 @@ export async function bootPlatform(config: Config, hooks: BootHooks = {}): Promi
     if (config.databaseUrl) {
       leader = startReplicationLeader({ connectionString: config.databaseUrl, db, tables: syncedTables, logger: captureLog(say) });
     }
-    const lag = leader;
-    const app = await buildServer(config, { db, ...(lag ? { replicationLagBytes: () => lag.lagBytes() } : {}) });
+    const app = await buildServer(config, { db, ...(leader ? { capture: leader } : {}) });
     return {
       app,
       db,

@@ -12,6 +12,7 @@ import { createHttpApp } from '@niaga/domain/shared';
 import { PROTOCOL_VERSION, pullMoreHeader } from '@niaga/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import type { ReplicationLeader } from './capture/replication-leader.ts';
 import { ChangeFeed } from './shapes/change-feed.ts';
 import { syncedTables } from './shapes/rules.ts';
 import { electricHeaders, shapeRoutes } from './shapes/shape-routes.ts';
@@ -28,8 +29,11 @@ import { MutationTables } from './push/sql-mutation-tx.ts';
 
 export interface ServerDeps {
   db: Executor;
-  /** Postgres mode: the replication slot's retained WAL, for /metrics. */
-  replicationLagBytes?: () => Promise<number | null>;
+  /**
+   * Postgres mode, on the instance that runs the replication leader: its slot's retained WAL for
+   * /metrics, and its appends, which this instance's change feed takes without reading them back.
+   */
+  capture?: Pick<ReplicationLeader, 'lagBytes' | 'onAppended'>;
 }
 
 /** Builds the whole HTTP app; main.ts only listens. Tests use app.inject(). */
@@ -77,12 +81,13 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
 
   const feed = new ChangeFeed(db, { maxLiveLogMessages: config.liveLogsMaxMessages });
   await feed.start();
+  deps.capture?.onAppended((appended) => feed.offerAppended(appended));
   // Before the server stops accepting: answer held long-polls so close() does not wait for them.
   app.addHook('preClose', () => feed.close());
   const catalog = await loadTableCatalog(db, syncedTables);
   const snapshotSpool = await SnapshotSpool.create(config.snapshotSpoolDir, config.snapshotSpoolMaxMb * 1024 * 1024, (message) => app.log.warn(message));
   app.addHook('onClose', () => snapshotSpool.close());
-  const metrics = registerMetrics(app, { feed, snapshotSpool, ...(deps.replicationLagBytes ? { replicationLagBytes: deps.replicationLagBytes } : {}) });
+  const metrics = registerMetrics(app, { feed, snapshotSpool, ...(deps.capture ? { replicationLagBytes: () => deps.capture!.lagBytes() } : {}) });
   const retentionMs = config.changeLogRetentionHours * 3600_000;
   await app.register(shapeRoutes, {
     db,

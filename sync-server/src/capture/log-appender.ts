@@ -6,6 +6,7 @@
  * acknowledged when a leader died, and this makes that replay harmless.
  */
 import type { Queryable } from '@niaga/db';
+import type { EntryRow } from '../shapes/change-feed.ts';
 import { CaptureError, CaptureErrorCode } from './capture-error.ts';
 import type { CapturedChange } from './transaction-assembler.ts';
 
@@ -29,6 +30,10 @@ export interface AppendResult {
   readonly skipped: number;
   /** The log's maximum lsn after the append. */
   readonly maxLsn: bigint;
+  /** The log's maximum lsn before it: the log holds no entry between this and the first of `rows`. */
+  readonly previousMax: bigint;
+  /** The rows the append wrote, as the change feed would read them back, in log order. */
+  readonly rows: readonly EntryRow[];
 }
 
 function assertIncreasing(batch: readonly LoggableTransaction[]): void {
@@ -47,7 +52,7 @@ function assertIncreasing(batch: readonly LoggableTransaction[]): void {
  */
 export async function appendTransactions(db: Queryable, batch: readonly LoggableTransaction[]): Promise<AppendResult> {
   assertIncreasing(batch);
-  const entries: unknown[] = [];
+  const entries: EntryRow[] = [];
   const truncations: { lsn: string; tables: readonly string[] }[] = [];
   for (const transaction of batch) {
     const lsn = transaction.lsn.toString();
@@ -57,10 +62,11 @@ export async function appendTransactions(db: Queryable, batch: readonly Loggable
     });
     if (transaction.truncatedTables.length > 0) truncations.push({ lsn, tables: transaction.truncatedTables });
   }
-  const { rows } = await db.query<{ previous_max: string }>('select sync.append_change_batch($1::jsonb, $2::jsonb)::text as previous_max', [JSON.stringify(entries), JSON.stringify(truncations)]);
-  const previousMax = BigInt(rows[0]!.previous_max);
+  const result = await db.query<{ previous_max: string }>('select sync.append_change_batch($1::jsonb, $2::jsonb)::text as previous_max', [JSON.stringify(entries), JSON.stringify(truncations)]);
+  const previousMax = BigInt(result.rows[0]!.previous_max);
   const fresh = batch.filter((transaction) => transaction.lsn > previousMax);
   const appended = fresh.filter((transaction) => transaction.changes.length > 0);
   const maxLsn = appended.length > 0 ? appended[appended.length - 1]!.lsn : previousMax;
-  return { appended, skipped: batch.length - fresh.length, maxLsn };
+  const rows = fresh.length === batch.length ? entries : entries.filter((entry) => BigInt(entry.lsn) > previousMax);
+  return { appended, skipped: batch.length - fresh.length, maxLsn, previousMax, rows };
 }

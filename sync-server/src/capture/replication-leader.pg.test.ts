@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { syncedTables } from '../shapes/rules.ts';
 import type { CaptureLogger } from './capture-logger.ts';
-import { changeLogChannel } from './log-appender.ts';
+import { changeLogChannel, type AppendResult } from './log-appender.ts';
 import { formatLsn } from './lsn.ts';
 import { ensureCaptureSetup } from './pg-capture-setup.ts';
 import { startReplicationLeader, type ReplicationLeader, type ReplicationLeaderOptions } from './replication-leader.ts';
@@ -188,10 +188,13 @@ test('setup is idempotent and leaves every synced table with REPLICA IDENTITY FU
 describe('with one leader streaming', () => {
   let leader: ReplicationLeader;
   const truncates: TruncateEvent[] = [];
+  const appends: AppendResult[] = [];
+  const maxBatchChanges = 3;
 
   beforeAll(async () => {
     await database.db.query('create extension if not exists hstore');
-    leader = startLeader({ onTruncate: (event) => void truncates.push(event) });
+    leader = startLeader({ onTruncate: (event) => void truncates.push(event), maxBatchChanges });
+    leader.onAppended((appended) => appends.push(appended));
     await waitUntilStreaming(leader);
   });
 
@@ -296,6 +299,32 @@ describe('with one leader streaming', () => {
       const positions = xids.map((xid) => transactions.findIndex((t) => t.xid === xid));
       expect(positions).toEqual([...positions].sort((a, b) => a - b));
     }
+  });
+
+  test('each append is handed to onAppended with exactly the rows it wrote, following on from the log before it, closed once it holds maxBatchChanges', async () => {
+    const writers = await Promise.all([connect(), connect(), connect()]);
+    const before = await maxLsn();
+    const xids = (
+      await Promise.all(
+        writers.map(async (client, index) => {
+          const committed: string[] = [];
+          // Two-product transactions, and one of five: bigger than a batch, it goes whole.
+          for (let i = 0; i < 8; i++) committed.push((await inTransaction(client, () => Promise.all(Array.from({ length: index === 0 && i === 3 ? 5 : 2 }, () => insertProduct(client))))).xid);
+          return committed;
+        }),
+      )
+    ).flat();
+    await waitForXids(before, xids);
+    const logged = await logAfter(before);
+    const handed = appends.filter((appended) => appended.maxLsn > before);
+    expect(handed.flatMap((appended) => appended.rows)).toEqual(logged);
+    for (const [index, appended] of handed.entries()) {
+      expect(appended.previousMax).toBe(index === 0 ? before : handed[index - 1]!.maxLsn);
+      expect(BigInt(appended.rows.at(-1)!.lsn)).toBe(appended.maxLsn);
+      // Without its last transaction the batch was still open: fewer than maxBatchChanges.
+      expect(appended.rows.filter((row) => row.lsn !== appended.rows.at(-1)!.lsn).length).toBeLessThan(maxBatchChanges);
+    }
+    expect(handed.length).toBeGreaterThan(1);
   });
 
   test('a listener hears of each append with the new maximum lsn', async () => {

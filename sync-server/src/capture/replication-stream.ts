@@ -7,7 +7,7 @@ import type { Queryable } from '@niaga/db';
 import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
 import { CaptureError, CaptureErrorCode } from './capture-error.ts';
 import type { CaptureLogger } from './capture-logger.ts';
-import { appendTransactions, type LoggableTransaction } from './log-appender.ts';
+import { appendTransactions, type AppendResult, type LoggableTransaction } from './log-appender.ts';
 import { formatLsn, parseLsn } from './lsn.ts';
 import { RawTextPgoutputPlugin, toAssemblerInput } from './pgoutput-decoder.ts';
 import { initialAssemblerState, stepAssembler, type AssembledTransaction } from './transaction-assembler.ts';
@@ -28,11 +28,14 @@ export interface StreamSessionOptions {
   readonly slotName: string;
   readonly publicationName: string;
   readonly maxBatchTransactions: number;
+  readonly maxBatchChanges: number;
   readonly maxBatchDelayMs: number;
   readonly visibilityTimeoutMs: number;
   readonly logger: CaptureLogger;
   readonly onTruncate: ((event: TruncateEvent) => void | Promise<void>) | undefined;
   readonly beforeAcknowledge: ((lsn: bigint) => void | Promise<void>) | undefined;
+  /** Once an append committed, with what it wrote: this process's change feed takes the rows from here. */
+  readonly onAppended: ((appended: AppendResult) => void) | undefined;
 }
 
 export interface StreamSession {
@@ -110,6 +113,7 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
 
   let assembler = initialAssemblerState;
   let pending: AssembledTransaction[] = [];
+  let pendingChanges = 0;
   let batchTimer: ReturnType<typeof setTimeout> | undefined;
   let flushesInFlight = 0;
   let flushing: Promise<void> = Promise.resolve();
@@ -125,6 +129,7 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
     }));
     if (finished) return;
     const result = await appendTransactions(db, loggable);
+    if (result.rows.length > 0) options.onAppended?.(result);
     if (result.skipped > 0) logger.info({ skipped: result.skipped, maxLsn: result.maxLsn.toString() }, 'skipped redelivered transactions already in the change log');
     for (const transaction of loggable) {
       if (transaction.truncatedTables.length === 0) continue;
@@ -144,6 +149,7 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
     if (pending.length === 0) return flushing;
     const batch = pending;
     pending = [];
+    pendingChanges = 0;
     flushesInFlight++;
     flushing = flushing
       .then(() => appendAndAcknowledge(batch))
@@ -175,8 +181,9 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
       assembler = step.state;
       if (step.completed === null) return;
       pending.push(step.completed);
+      pendingChanges += step.completed.changes.length;
       // Backpressure: with flow control the library reads no further until this resolves.
-      if (pending.length >= options.maxBatchTransactions) await flush();
+      if (pending.length >= options.maxBatchTransactions || pendingChanges >= options.maxBatchChanges) await flush();
       else schedule();
     } catch (error) {
       fail(error);

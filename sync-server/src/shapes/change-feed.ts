@@ -5,7 +5,9 @@
  * of those changes (LiveShapes): a new transaction is judged and serialised once per shape it
  * concerns (candidates from the shape index, then checked exactly), and only that shape's waiting
  * requests are woken. Live requests read a slice of their shape's log, or, when they are behind
- * where it starts, this tail; neither queries the database per client.
+ * where it starts, this tail; neither queries the database per client. On the instance that leads
+ * capture, the appended rows are handed over in process (offerAppended), so its feed reads nothing
+ * back and its notification is already covered.
  */
 import type { Executor, Queryable } from '@niaga/db';
 import { queryableOf, type PgExecutor } from '@niaga/db/pg';
@@ -71,6 +73,11 @@ export interface ChangeFeedOptions {
   shapeIdleMs?: number;
 }
 
+/** The log position a change notification announces (the appender's new maximum), if it names one. */
+function positionOf(payload: string | undefined): bigint | undefined {
+  return payload !== undefined && /^\d{1,19}$/.test(payload) ? BigInt(payload) : undefined;
+}
+
 export class ChangeFeed {
   /** Set once the server is shutting down: waiting requests answer at once. */
   closed = false;
@@ -90,6 +97,13 @@ export class ChangeFeed {
   private reader: Queryable;
   private fetching: Promise<void> | undefined;
   private fetchAgain = false;
+  /** The highest log position a notification announced; nothing needs reading while `seen` is there. */
+  private notifiedUpTo = 0n;
+  /** A notification that named no position (compaction, a reconnect, PGlite, a failed fetch): read the database. */
+  private mustRead = false;
+  /** Rows this process's capture appended (offerAppended), not yet taken in. */
+  private offered: { previousMax: bigint; rows: readonly EntryRow[] }[] = [];
+  private offeredRows = 0;
   private stopListening: (() => Promise<void>) | undefined;
   private readonly maxTailEntries: number;
   private readonly fetchBatch: number;
@@ -250,14 +264,47 @@ export class ChangeFeed {
     return { changed, cancel: () => waiters.delete(waiter) };
   }
 
-  /** Called on every notification; bursts coalesce into one fetch at a time. */
-  notify(): void {
+  /**
+   * Called on every notification, with the log position it announces if it names one; bursts
+   * coalesce into one fetch at a time. A position this feed already holds (it took the rows from
+   * offerAppended) needs no read.
+   */
+  notify(lsn?: bigint): void {
     if (this.closed) return;
+    if (lsn === undefined) this.mustRead = true;
+    else if (lsn > this.notifiedUpTo) this.notifiedUpTo = lsn;
+    this.fetch();
+  }
+
+  /**
+   * The rows this process's capture leader just appended (its append committed; the log holds
+   * nothing between `previousMax` and them), so that the feed need not read them back. The
+   * notification of the same append is then already covered. Rows this feed read meanwhile are
+   * skipped; a gap is read from the database.
+   */
+  offerAppended(appended: { readonly previousMax: bigint; readonly rows: readonly EntryRow[] }): void {
+    if (this.closed || appended.rows.length === 0) return;
+    if (this.offered.length > 0 && this.offeredRows + appended.rows.length > 4 * this.maxTailEntries) {
+      // The feed is far behind: its next read of the database covers these too.
+      this.offered = [];
+      this.offeredRows = 0;
+      this.mustRead = true;
+    } else {
+      this.offered.push(appended);
+      this.offeredRows += appended.rows.length;
+    }
+    this.fetch();
+  }
+
+  private fetch(): void {
     if (this.fetching) {
       this.fetchAgain = true;
       return;
     }
-    this.fetching = this.fetchNew()
+    // From the check phase: an append's result and its notification often arrive in the same poll,
+    // and the offered rows make the read unnecessary.
+    this.fetching = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.fetchNew())
       .catch(() => {
         this.wakeAll(); // cannot tell what changed: every waiter re-reads
         // And try again soon: rows left behind by a failed fetch would otherwise wait for the next NOTIFY.
@@ -267,12 +314,45 @@ export class ChangeFeed {
         this.fetching = undefined;
         if (this.fetchAgain) {
           this.fetchAgain = false;
-          this.notify();
+          this.fetch();
         }
       });
   }
 
   private async fetchNew(): Promise<void> {
+    for (;;) {
+      const offered = this.takeOffered();
+      if (offered) {
+        this.takeIn(offered);
+        continue;
+      }
+      if (!this.mustRead && this.notifiedUpTo <= this.seen) return;
+      // A read covers every notification that came before it.
+      this.mustRead = false;
+      this.notifiedUpTo = 0n;
+      await this.readNew();
+    }
+  }
+
+  /** The next offered rows that follow on from `seen`, or undefined (none, or a gap only the database can fill). */
+  private takeOffered(): readonly EntryRow[] | undefined {
+    while (this.offered.length > 0) {
+      const next = this.offered[0]!;
+      if (next.previousMax > this.seen) {
+        this.mustRead = true;
+        return undefined;
+      }
+      this.offered.shift();
+      this.offeredRows -= next.rows.length;
+      // Whole transactions: whatever of them the feed read from the database meanwhile is skipped.
+      const rows = next.previousMax === this.seen ? next.rows : next.rows.filter((row) => BigInt(row.lsn) > this.seen);
+      if (rows.length > 0) return rows;
+    }
+    return undefined;
+  }
+
+  /** Reads the database's entries after `seen`, a batch of whole transactions at a time. */
+  private async readNew(): Promise<void> {
     for (;;) {
       const { rows } = await this.reader.query<EntryRow & { compacted_before: string }>(
         `select c.lsn::text as lsn, c.op_index, c.xid::text as xid, c.table_name, c.operation, c.old_row, c.new_row,
@@ -293,35 +373,40 @@ export class ChangeFeed {
         )).rows;
       }
       if (batch.length === 0) return;
-      const entries = batch.map((row): TailEntry => ({
-        lsn: BigInt(row.lsn),
-        op: row.op_index,
-        xid: BigInt(row.xid),
-        table: row.table_name,
-        operation: row.operation,
-        oldRow: row.old_row,
-        newRow: row.new_row,
-      }));
-      for (const entry of entries) {
-        this.tail.push(entry);
-        this.tailIndex.add(entry);
-      }
-      this.seen = entries.at(-1)!.lsn;
-      this.sharedReads.clear();
-      this.trim();
-      this.forgetIdleShapes();
-      try {
-        this.dispatch(entries);
-      } catch (error) {
-        // A live log that missed part of these entries would claim changes it lacks: start them all afresh.
-        this.liveShapes.forgetUnless(() => false);
-        throw error;
-      }
-      if (this.liveShapes.totalMessages > this.maxLiveLogMessages && this.tailStart > this.liveLogsCutAt) {
-        this.liveShapes.dropThrough(this.tailStart);
-        this.liveLogsCutAt = this.tailStart;
-      }
+      this.takeIn(batch);
       if (rows.length < this.fetchBatch) return;
+    }
+  }
+
+  /** Whole transactions following on from `seen`: into the tail, then to the live shapes they concern. */
+  private takeIn(rows: readonly EntryRow[]): void {
+    const entries = rows.map((row): TailEntry => ({
+      lsn: BigInt(row.lsn),
+      op: row.op_index,
+      xid: BigInt(row.xid),
+      table: row.table_name,
+      operation: row.operation,
+      oldRow: row.old_row,
+      newRow: row.new_row,
+    }));
+    for (const entry of entries) {
+      this.tail.push(entry);
+      this.tailIndex.add(entry);
+    }
+    this.seen = entries.at(-1)!.lsn;
+    this.sharedReads.clear();
+    this.trim();
+    this.forgetIdleShapes();
+    try {
+      this.dispatch(entries);
+    } catch (error) {
+      // A live log that missed part of these entries would claim changes it lacks: start them all afresh.
+      this.liveShapes.forgetUnless(() => false);
+      throw error;
+    }
+    if (this.liveShapes.totalMessages > this.maxLiveLogMessages && this.tailStart > this.liveLogsCutAt) {
+      this.liveShapes.dropThrough(this.tailStart);
+      this.liveLogsCutAt = this.tailStart;
     }
   }
 
@@ -413,7 +498,7 @@ export class ChangeFeed {
         void next.end().catch(() => {});
         if (!stopped) retry = setTimeout(() => void connect(false), 1000);
       };
-      next.on('notification', (message) => (message.channel === truncateChannel ? this.truncated(message.payload) : this.notify()));
+      next.on('notification', (message) => (message.channel === truncateChannel ? this.truncated(message.payload) : this.notify(positionOf(message.payload))));
       next.on('error', fail);
       next.on('end', fail);
       try {

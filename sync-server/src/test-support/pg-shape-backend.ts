@@ -22,6 +22,8 @@ export interface PgShapeBackendOptions {
   readonly env?: Record<string, string>;
   /** Runs before change capture starts (a seed: its rows arrive in snapshots, not as changes). */
   readonly prepare?: (db: TestDatabase['db']) => Promise<unknown>;
+  /** false: the server's feed reads every append back from the log, as an instance that does not lead capture does. */
+  readonly handOff?: boolean;
 }
 
 export async function startPgShapeBackend(options: PgShapeBackendOptions = {}): Promise<PgShapeBackend> {
@@ -46,7 +48,8 @@ export async function startPgShapeBackend(options: PgShapeBackendOptions = {}): 
     if (Date.now() > deadline) throw new Error('The replication leader did not start streaming within 30 s');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  const server = await startShapeServer(database.db, options.env);
+  // As production runs it: this server's feed takes the leader's appends in process (offerAppended).
+  const server = await startShapeServer(database.db, options.env, options.handOff === false ? {} : { capture: leader });
   return {
     database,
     server,

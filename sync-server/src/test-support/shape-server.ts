@@ -12,7 +12,7 @@ import { syncedTables } from '../shapes/rules.ts';
 import { createTokenService } from '@niaga/domain/auth';
 import type { AccessClaims, Role } from '@niaga/protocol';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../build-server.ts';
+import { buildServer, type ServerDeps } from '../build-server.ts';
 import { loadConfig } from '../config.ts';
 
 export interface ShapeServer {
@@ -24,9 +24,9 @@ export interface ShapeServer {
   close(): Promise<void>;
 }
 
-export async function startShapeServer(db: Executor, env: Record<string, string> = {}): Promise<ShapeServer> {
+export async function startShapeServer(db: Executor, env: Record<string, string> = {}, deps: Omit<ServerDeps, 'db'> = {}): Promise<ShapeServer> {
   const config = loadConfig({ JWT_SECRET: 'shape-test-secret-with-more-than-32-chars', LOG_LEVEL: 'silent', NIAGA_DEMO: '0', ...env, DATABASE_URL: '' }, mkdtempSync(join(tmpdir(), 'niaga-shape-')));
-  const app = await buildServer({ ...config, demo: false }, { db });
+  const app = await buildServer({ ...config, demo: false }, { db, ...deps });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
