@@ -45,6 +45,19 @@ function assertIncreasing(batch: readonly LoggableTransaction[]): void {
 }
 
 /**
+ * A document in jsonb's binary input format (a version byte, then its text), which the pg driver
+ * sends as is. Text it would encode as UTF-8, and Node 20 encodes ~3 µs per KB; most batches are
+ * ASCII, whose UTF-8 is a byte-for-byte copy (Latin-1), ~15 times faster. Postgres only, as capture is.
+ */
+export function jsonbBinary(json: string): Buffer {
+  const length = Buffer.byteLength(json);
+  const bytes = Buffer.allocUnsafe(1 + length);
+  bytes[0] = 1;
+  bytes.write(json, 1, length === json.length ? 'latin1' : 'utf8');
+  return bytes;
+}
+
+/**
  * One round trip: `sync.append_change_batch` (migration 0024) takes the appenders' lock, skips
  * what the log already holds, inserts, retires truncated tables' handles and notifies, as one
  * transaction. The batch travels as one JSON document, far cheaper to build and send than per-row
@@ -62,7 +75,7 @@ export async function appendTransactions(db: Queryable, batch: readonly Loggable
     });
     if (transaction.truncatedTables.length > 0) truncations.push({ lsn, tables: transaction.truncatedTables });
   }
-  const result = await db.query<{ previous_max: string }>('select sync.append_change_batch($1::jsonb, $2::jsonb)::text as previous_max', [JSON.stringify(entries), JSON.stringify(truncations)]);
+  const result = await db.query<{ previous_max: string }>('select sync.append_change_batch($1::jsonb, $2::jsonb)::text as previous_max', [jsonbBinary(JSON.stringify(entries)), JSON.stringify(truncations)]);
   const previousMax = BigInt(result.rows[0]!.previous_max);
   const fresh = batch.filter((transaction) => transaction.lsn > previousMax);
   const appended = fresh.filter((transaction) => transaction.changes.length > 0);
