@@ -23,6 +23,7 @@
  * (pg_logical_slot_get_binary_changes with pgoutput, REPLICA IDENTITY FULL as the server sets it).
  *
  *   node_modules/.bin/tsx bench/fan-out.ts     (CHANGES=50000 TX_ROWS=1000 WAREHOUSES=10 ITEMS=1000 BENCH_PROFILE=1 SPREAD_REPOLLS=1)
+ *   BENCH_PG_STATEMENTS=1 prints the statements by Postgres time during the burst (pg_stat_statements)
  *   selective shapes, each change concerns one client:
  *   WAREHOUSES=1000 ITEMS=10 PICKERS=1000 THRESHOLD_SHAPES=0 PRODUCT_SHAPES=0 AGENT_SHAPES=0 node_modules/.bin/tsx bench/fan-out.ts
  */
@@ -58,6 +59,8 @@ const agentShapes = Number(process.env.AGENT_SHAPES ?? '5');
 const deliveryTimeoutS = Number(process.env.DELIVERY_TIMEOUT ?? '180');
 /** SPREAD_REPOLLS=1: each client's next request waits until the responses that arrived with its own are read (as in live-latency.ts), so re-polls spread out in time as real devices' do. */
 const spreadRepolls = process.env.SPREAD_REPOLLS === '1';
+/** BENCH_PG_STATEMENTS=1: load pg_stat_statements and print what Postgres spent its time on during the burst. */
+const pgStatements = process.env.BENCH_PG_STATEMENTS === '1';
 const goalPerSecond = 20_000;
 
 interface Item {
@@ -125,8 +128,17 @@ async function logPosition(server: ServerProcess): Promise<bigint> {
   return match ? BigInt(Math.round(Number(match[1]))) : -1n;
 }
 
+async function printStatements(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ calls: number; total_ms: number; query: string }>(
+    `select calls::int, total_exec_time as total_ms, regexp_replace(query, '\\s+', ' ', 'g') as query from pg_stat_statements
+      where dbid = (select oid from pg_database where datname = current_database()) order by total_exec_time desc limit 12`,
+  );
+  console.log('\nPostgres statements during the burst, by total time (pg_stat_statements):');
+  for (const row of rows) console.log(`${fmt(row.total_ms, 0).padStart(8)} ms ${String(row.calls).padStart(7)} calls  ${row.query.slice(0, 140)}`);
+}
+
 runBenchmark('fan-out', async () => {
-  const database = await startBenchDatabase();
+  const database = await startBenchDatabase(pgStatements ? { preloadLibraries: ['pg_stat_statements'] } : {});
   const writer = await database.client();
   const monitor = await database.client();
 
@@ -244,6 +256,7 @@ runBenchmark('fan-out', async () => {
   const benchCpuBefore = process.cpuUsage();
   /** The WAL position just before the burst's last commit: the feed has everything once it reaches it. */
   const burstEnd: { lsn?: bigint } = {};
+  if (pgStatements) await monitor.query('create extension if not exists pg_stat_statements; select pg_stat_statements_reset()');
   let appendedAt: number | undefined;
   let dispatchedAt: number | undefined;
   let polls = 0;
@@ -278,6 +291,7 @@ runBenchmark('fan-out', async () => {
   const loadAfter = loadAverage();
   const memoryAfter = server.memory();
   const memoryAfterGc = await server.memoryAfterGc();
+  if (pgStatements) await printStatements(monitor);
 
   // ---- Stop.
   aborter.abort();
