@@ -40,9 +40,14 @@ beforeEach(async () => {
 
 /** A one-row transaction at the next position, inserting a product named `sku`. */
 function transaction(sku: string): EntryRow {
+  return transactionOf([sku])[0]!;
+}
+
+/** A transaction at the next position inserting a product for each sku. */
+function transactionOf(skus: readonly string[]): EntryRow[] {
   lsn += 10n;
   // An xid far beyond the handle's snapshot: never one it saw.
-  return { lsn: lsn.toString(), op_index: 0, xid: '900000000', table_name: 'catalog.products', operation: 'insert', old_row: null, new_row: { id: randomUUID(), sku, name: sku } };
+  return skus.map((sku, index) => ({ lsn: lsn.toString(), op_index: index, xid: '900000000', table_name: 'catalog.products', operation: 'insert', old_row: null, new_row: { id: randomUUID(), sku, name: sku } }));
 }
 
 async function insertIntoLog(...rows: EntryRow[]): Promise<void> {
@@ -113,4 +118,19 @@ test('a notification that names no position (compaction, a reconnect) always rea
   feed.notify();
   await waitFor(atPosition(logged), 'the feed to read the log');
   expect(skusAfter(start)).toEqual(['logged']);
+});
+
+test('a big offer is taken in about fetchBatch rows at a time, never half a transaction; a request woken in between sees whole ones', async () => {
+  await feed.close();
+  feed = new ChangeFeed(db, { fetchBatch: 2 });
+  await feed.start();
+  const start = feed.latestLsn;
+  const rows = [...transactionOf(['a']), ...transactionOf(['b1', 'b2', 'b3']), ...transactionOf(['c'])];
+  const woken = feed.waitFor(shape, handle, start);
+  feed.offerAppended({ previousMax: start, rows });
+  await woken.changed;
+  // The first piece: a, then all of b's transaction (past fetchBatch rather than split); c comes next.
+  expect(skusAfter(start)).toEqual(['a', 'b1', 'b2', 'b3']);
+  await waitFor(atPosition(rows.at(-1)!), 'the feed to take the rest');
+  expect(skusAfter(start)).toEqual(['a', 'b1', 'b2', 'b3', 'c']);
 });

@@ -324,6 +324,8 @@ export class ChangeFeed {
       const offered = this.takeOffered();
       if (offered) {
         this.takeIn(offered);
+        // Let capture and requests in between: a big append is taken in a fetchBatch at a time, as reads are.
+        await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
       if (!this.mustRead && this.notifiedUpTo <= this.seen) return;
@@ -334,7 +336,10 @@ export class ChangeFeed {
     }
   }
 
-  /** The next offered rows that follow on from `seen`, or undefined (none, or a gap only the database can fill). */
+  /**
+   * The next offered rows that follow on from `seen`, whole transactions of about fetchBatch rows
+   * at most, or undefined (none, or a gap only the database can fill).
+   */
   private takeOffered(): readonly EntryRow[] | undefined {
     while (this.offered.length > 0) {
       const next = this.offered[0]!;
@@ -346,7 +351,18 @@ export class ChangeFeed {
       this.offeredRows -= next.rows.length;
       // Whole transactions: whatever of them the feed read from the database meanwhile is skipped.
       const rows = next.previousMax === this.seen ? next.rows : next.rows.filter((row) => BigInt(row.lsn) > this.seen);
-      if (rows.length > 0) return rows;
+      if (rows.length <= this.fetchBatch) {
+        if (rows.length > 0) return rows;
+        continue;
+      }
+      let end = this.fetchBatch;
+      while (end < rows.length && rows[end]!.lsn === rows[end - 1]!.lsn) end += 1;
+      const rest = rows.slice(end);
+      if (rest.length > 0) {
+        this.offered.unshift({ previousMax: BigInt(rows[end - 1]!.lsn), rows: rest });
+        this.offeredRows += rest.length;
+      }
+      return rows.slice(0, end);
     }
     return undefined;
   }
