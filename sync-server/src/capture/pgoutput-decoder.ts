@@ -6,19 +6,22 @@
 import { PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import { CaptureError, CaptureErrorCode } from './capture-error.ts';
 import { parseLsn } from './lsn.ts';
+import { changeTags, readChange } from './pgoutput-changes.ts';
 import type { AssemblerInput, TextRow } from './transaction-assembler.ts';
 
-const rawText = (raw: unknown): unknown => raw;
-
 /**
- * The library's parser converts each column with pg's type parsers, chosen on the RELATION
- * message. Parsing is synchronous and in stream order, so swapping every column's parser for the
- * identity as soon as a relation is parsed makes all later tuples of that relation raw text.
+ * The library's parser for everything but the changes, which readChange reads itself: each
+ * column as the text Postgres sent. RELATION messages come first and in stream order, so the
+ * relations seen so far are enough to read any change.
  */
 export class RawTextPgoutputPlugin extends PgoutputPlugin {
+  private readonly relations = new Map<number, Pgoutput.MessageRelation>();
+
   override parse(buffer: Buffer): Pgoutput.Message {
+    const tag = buffer[0];
+    if (tag === changeTags.insert || tag === changeTags.update || tag === changeTags.delete) return readChange(buffer, this.relations);
     const message = super.parse(buffer);
-    if (message.tag === 'relation') for (const column of message.columns) column.parser = rawText;
+    if (message.tag === 'relation') this.relations.set(message.relationOid, message);
     return message;
   }
 }
