@@ -6,6 +6,8 @@
  * `{ port }` once listening and stops cleanly on `{ type: 'stop' }` or when its parent goes away.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createPgExecutor } from '@niaga/db/pg';
 import { buildServer, loadConfig } from '@niaga/sync-server';
 import { startReplicationLeader } from '../../sync-server/src/capture/replication-leader.ts';
@@ -43,10 +45,23 @@ await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 process.send({ port: typeof address === 'object' && address ? address.port : 0 });
 
+// BENCH_ALLOC_PROFILE=<file>: what the server allocates, garbage included (V8's sampling heap
+// profiler keeping what GC collected), written at stop; open it in DevTools' Memory panel.
+const allocationProfile = process.env.BENCH_ALLOC_PROFILE;
+const inspector = allocationProfile ? new Session() : undefined;
+if (inspector) {
+  inspector.connect();
+  await inspector.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
+
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  if (inspector && allocationProfile) {
+    const { profile } = await inspector.post('HeapProfiler.stopSampling');
+    writeFileSync(allocationProfile, JSON.stringify(profile));
+  }
   // app.close() waits for every HTTP connection; one left behind by an aborted long-poll of the
   // official client (undici) kept it waiting for many seconds, so after a grace period force it.
   const force = setTimeout(() => app.server.closeAllConnections(), 2000);
