@@ -81,7 +81,8 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
 
   const feed = new ChangeFeed(db, { maxLiveLogMessages: config.liveLogsMaxMessages });
   await feed.start();
-  deps.capture?.onAppended((appended) => feed.offerAppended(appended));
+  const stopOffers = deps.capture?.onAppended((appended) => feed.offerAppended(appended));
+  app.addHook('onClose', async () => stopOffers?.());
   // Before the server stops accepting: answer held long-polls so close() does not wait for them.
   app.addHook('preClose', () => feed.close());
   const catalog = await loadTableCatalog(db, syncedTables);

@@ -51,7 +51,8 @@ function libraryParser(): (buffer: Buffer) => Pgoutput.Message {
 }
 
 const columnNames = fc.uniqueArray(fc.oneof(fc.constantFrom('id', 'on_hand', '__proto__', 'constructor', 'név'), fc.string({ minLength: 1, maxLength: 8 })), { minLength: 1, maxLength: 6 });
-const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('', '2026-12-07 11:00:00.123+00', '{a,"b c"}', 'ü€😀'));
+// Not U+FEFF first: the library's TextDecoder drops a leading byte order mark (readChange keeps it, tested below).
+const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('', '2026-12-07 11:00:00.123+00', '{a,"b c"}', 'ü€😀', 'a\uFEFF')).filter((t) => !t.startsWith('\uFEFF'));
 const value = (unchangedToo: boolean): fc.Arbitrary<Value> =>
   fc.oneof(text.map((t) => ({ kind: 't' as const, text: t })), fc.constant({ kind: 'n' as const }), ...(unchangedToo ? [fc.constant({ kind: 'u' as const })] : []));
 const changeMessage = (columns: number) => {
@@ -101,7 +102,10 @@ test('a change to an undescribed relation, a truncated message or a binary value
   const insert = Buffer.concat([char('I'), int32(7), char('N'), tupleData([{ kind: 't', text: 'abc' }, { kind: 'n' }])]);
   expect(readChange(insert, relations)).toMatchObject({ tag: 'insert', new: { id: 'abc', name: null } });
   expect(() => readChange(Buffer.concat([char('I'), int32(8), char('N'), tupleData([])]), relations)).toThrow(/relation 8, which was never described/);
-  expect(() => readChange(insert.subarray(0, insert.length - 2), relations)).toThrow(CaptureError);
+  for (let cut = 1; cut < insert.length; cut++) expect(() => readChange(insert.subarray(0, cut), relations)).toThrow(CaptureError);
+  // A value is the text sent, byte for byte: a leading byte order mark stays (TextDecoder, which the library uses, drops it).
+  const marked = Buffer.concat([char('I'), int32(7), char('N'), tupleData([{ kind: 't', text: '\uFEFFabc' }, { kind: 't', text: '' }])]);
+  expect(readChange(marked, relations)).toMatchObject({ new: { id: '\uFEFFabc', name: '' } });
   const binary = Buffer.concat([char('I'), int32(7), char('N'), int16(1), char('b'), int32(1), Buffer.from([1])]);
   expect(() => readChange(binary, relations)).toThrow(/Unexpected column value kind 'b'/);
   const tooMany = Buffer.concat([char('I'), int32(7), char('N'), tupleData([{ kind: 'n' }, { kind: 'n' }, { kind: 'n' }])]);

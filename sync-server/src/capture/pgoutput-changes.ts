@@ -20,18 +20,24 @@ class ChangeReader {
 
   constructor(private readonly buffer: Buffer) {}
 
+  private need(bytes: number): void {
+    if (this.offset + bytes > this.buffer.length) throw new CaptureError(CaptureErrorCode.protocol, 'A change message ended early');
+  }
+
   byte(): number {
-    if (this.offset >= this.buffer.length) throw new CaptureError(CaptureErrorCode.protocol, 'A change message ended early');
+    this.need(1);
     return this.buffer[this.offset++]!;
   }
 
   int16(): number {
+    this.need(2);
     const value = this.buffer.readInt16BE(this.offset);
     this.offset += 2;
     return value;
   }
 
   int32(): number {
+    this.need(4);
     const value = this.buffer.readInt32BE(this.offset);
     this.offset += 4;
     return value;
@@ -49,8 +55,9 @@ class ChangeReader {
       const valueKind = this.byte();
       if (valueKind === kind.text) {
         const length = this.int32();
+        this.need(length);
         const end = this.offset + length;
-        if (end > this.buffer.length) throw new CaptureError(CaptureErrorCode.protocol, 'A column value runs past the end of its message');
+        // Exactly the bytes sent: unlike TextDecoder, toString keeps a leading U+FEFF, as col::text does.
         tuple[name] = this.buffer.toString('utf8', this.offset, end);
         this.offset = end;
       } else if (valueKind === kind.null) {

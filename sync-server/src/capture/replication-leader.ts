@@ -71,9 +71,10 @@ export interface ReplicationLeader {
   lagBytes(): Promise<number | null>;
   /**
    * Calls `listener` after each append committed, with the rows it wrote: this process's change
-   * feed takes them from here (ChangeFeed.offerAppended) instead of reading them back.
+   * feed takes them from here (ChangeFeed.offerAppended) instead of reading them back. Returns
+   * what stops the calls.
    */
-  onAppended(listener: (appended: AppendResult) => void): void;
+  onAppended(listener: (appended: AppendResult) => void): () => void;
 }
 
 const leaderLockPrefix = 'niaga.replication_leader:';
@@ -88,7 +89,7 @@ export function startReplicationLeader(options: ReplicationLeaderOptions): Repli
   const slotTakeoverMs = options.slotTakeoverMs ?? 10_000;
   const lockKey = leaderLockPrefix + slotName;
 
-  const appendListeners: ((appended: AppendResult) => void)[] = [];
+  const appendListeners = new Set<(appended: AppendResult) => void>();
   let stopped = false;
   let leader = false;
   let session: StreamSession | undefined;
@@ -253,7 +254,10 @@ export function startReplicationLeader(options: ReplicationLeaderOptions): Repli
     isLeader: () => leader,
     isStreaming: () => session?.isStreaming() ?? false,
     lagBytes,
-    onAppended: (listener) => void appendListeners.push(listener),
+    onAppended: (listener) => {
+      appendListeners.add(listener);
+      return () => void appendListeners.delete(listener);
+    },
     stop: async () => {
       stopped = true;
       clearInterval(lagMonitor);

@@ -134,3 +134,28 @@ test('a big offer is taken in about fetchBatch rows at a time, never half a tran
   await waitFor(atPosition(rows.at(-1)!), 'the feed to take the rest');
   expect(skusAfter(start)).toEqual(['a', 'b1', 'b2', 'b3', 'c']);
 });
+
+test('offers that cannot follow on from the log (their rows gone from it) are dropped after one read, not read for ever', async () => {
+  const start = feed.latestLsn;
+  lsn += 10n; // a position the log never held
+  const orphan = transaction('gone from the log');
+  let reads = 0;
+  const query = db.query.bind(db);
+  db.query = ((...args: Parameters<typeof db.query>) => {
+    if (String(args[0]).includes('from sync.change_log c where c.lsn >')) reads += 1;
+    return query(...args);
+  });
+  try {
+    feed.offerAppended({ previousMax: start + 5n, rows: [orphan] });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(reads).toBeLessThanOrEqual(2);
+    expect(feed.latestLsn).toBe(start);
+    // The feed goes on as before: the next append that follows on is taken.
+    const next = transaction('next');
+    feed.offerAppended({ previousMax: start, rows: [next] });
+    await waitFor(atPosition(next), 'the feed to take the next offer');
+    expect(skusAfter(start)).toEqual(['next']);
+  } finally {
+    db.query = query;
+  }
+});

@@ -332,7 +332,14 @@ export class ChangeFeed {
       // A read covers every notification that came before it.
       this.mustRead = false;
       this.notifiedUpTo = 0n;
+      const before = this.seen;
       await this.readNew();
+      if (this.seen === before && this.offered.length > 0) {
+        // The log holds nothing between `seen` and the offers (their rows gone: a log emptied by
+        // hand, say): they can never follow on, and asking the log again would loop for ever.
+        this.offered = [];
+        this.offeredRows = 0;
+      }
     }
   }
 
