@@ -484,7 +484,10 @@ test('an empty bin is confirmed as a short pick of nothing, with no scan, and th
   await page.getByRole('button', { name: 'Bin empty' }).click();
   await until(async () => expect(await query('select status, picked_qty from orders.pick_lines where id = $1', [row!.id])).toEqual([{ status: 'short', picked_qty: 0 }]), 30_000);
   expect(await query(`select id from inventory.movements where reference_id = $1`, [row!.id])).toEqual([]);
-  const confirmation = pushed.find((mutation) => mutation.name === 'pick.confirm' && mutation.args.pickLineID === row!.id);
+  // Playwright reports the page's requests asynchronously: under load the event can come after the server applied the push.
+  const confirmationOf = () => pushed.find((mutation) => mutation.name === 'pick.confirm' && mutation.args.pickLineID === row!.id);
+  await until(async () => expect(confirmationOf()).toBeDefined(), 10_000);
+  const confirmation = confirmationOf();
   expect(confirmation?.args).toMatchObject({ qty: 0 });
   expect(confirmation?.args).not.toHaveProperty('scannedCode');
   expect(errors.unexpected).toEqual([]);
