@@ -335,7 +335,10 @@ export async function profiled<T>(enabled: boolean, label: string, fn: () => Pro
     printProfile(label, profile);
     // BENCH_PROFILE_OUT=dir keeps it too (open it in Chrome DevTools' Performance panel).
     const keep = process.env.BENCH_PROFILE_OUT;
-    if (keep) writeFileSync(join(keep, `client-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+    if (keep) {
+      mkdirSync(keep, { recursive: true });
+      writeFileSync(join(keep, `client-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+    }
   }
 }
 
