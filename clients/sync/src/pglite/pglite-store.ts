@@ -35,6 +35,21 @@ export const pgliteParsers = {
 
 const BULK_ROWS = 5_000;
 
+/**
+ * Bulk writes hand PGlite their rows as one JSON document in UTF-8 bytes, which it binds in binary
+ * format. A string parameter would cost a JavaScript loop over its every character, twice, to
+ * measure its UTF-8 length (~2.5 ms per 150 KB); the serializer keeps PGlite's own json
+ * serializer from stringifying the bytes again.
+ */
+const JSON_OID = 114;
+const jsonBytesOptions = { serializers: { [JSON_OID]: (bytes: unknown) => bytes as string } };
+const utf8 = new TextEncoder();
+
+/** A `json` parameter's binary form: the document's UTF-8 text. */
+function jsonBytes(value: unknown): Uint8Array {
+  return utf8.encode(JSON.stringify(value));
+}
+
 const bootstrap = `
 create schema if not exists niaga_sync;
 create table if not exists niaga_sync.meta (key text primary key, value jsonb not null);
@@ -192,7 +207,7 @@ class PgliteStoreTx implements StoreTx {
     const columns = known.map((column) => column.name).filter((column) => column !== 'id');
     const updates = columns.length ? `do update set ${columns.map((column) => `${ident(column)} = excluded.${ident(column)}`).join(', ')}` : 'do nothing';
     const sql = `insert into ${qualified(table)} select * from json_populate_recordset(null::${qualified(table)}, $1) on conflict (id) ${updates}`;
-    for (let start = 0; start < rows.length; start += BULK_ROWS) await this.tx.query(sql, [JSON.stringify(rows.slice(start, start + BULK_ROWS))]);
+    for (let start = 0; start < rows.length; start += BULK_ROWS) await this.tx.query(sql, [jsonBytes(rows.slice(start, start + BULK_ROWS))], jsonBytesOptions);
   }
 
   async attempt<T>(work: () => Promise<T>): Promise<T> {
@@ -256,9 +271,10 @@ class PgliteStoreTx implements StoreTx {
     const rows = mutations.map((mutation) => ({ id: mutation.id, client_id: mutation.clientID, name: mutation.name, args: mutation.args === undefined ? null : JSON.stringify(mutation.args), created_at: mutation.createdAt, undo: mutation.undo, reads: mutation.reads }));
     await this.tx.query(
       `insert into niaga_sync.pending (id, client_id, name, args, created_at, undo, reads)
-       select id, client_id, name, args::jsonb, created_at, undo, reads from jsonb_to_recordset($1::jsonb) as m(id bigint, client_id text, name text, args text, created_at text, undo jsonb, reads jsonb)
+       select id, client_id, name, args::jsonb, created_at, undo, reads from json_to_recordset($1::json) as m(id bigint, client_id text, name text, args text, created_at text, undo jsonb, reads jsonb)
        on conflict (id) do update set client_id = excluded.client_id, name = excluded.name, args = excluded.args, created_at = excluded.created_at, undo = excluded.undo, reads = excluded.reads`,
-      [JSON.stringify(rows)],
+      [jsonBytes(rows)],
+      jsonBytesOptions,
     );
   }
 
