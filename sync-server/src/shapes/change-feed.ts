@@ -286,8 +286,7 @@ export class ChangeFeed {
     if (this.closed || appended.rows.length === 0) return;
     if (this.offered.length > 0 && this.offeredRows + appended.rows.length > 4 * this.maxTailEntries) {
       // The feed is far behind: its next read of the database covers these too.
-      this.offered = [];
-      this.offeredRows = 0;
+      this.dropOffered();
       this.mustRead = true;
     } else {
       this.offered.push(appended);
@@ -337,10 +336,14 @@ export class ChangeFeed {
       if (this.seen === before && this.offered.length > 0) {
         // The log holds nothing between `seen` and the offers (their rows gone: a log emptied by
         // hand, say): they can never follow on, and asking the log again would loop for ever.
-        this.offered = [];
-        this.offeredRows = 0;
+        this.dropOffered();
       }
     }
+  }
+
+  private dropOffered(): void {
+    this.offered = [];
+    this.offeredRows = 0;
   }
 
   /**
