@@ -8,7 +8,7 @@ import { lockStockForOrders, releaseOrder, reserveOrder, type DomainEvent, type 
 import { applyAllocation, type Allocation } from '@niaga/domain/orders';
 import type { Queryable } from '@niaga/db';
 import { Type } from 'typebox';
-import { Value } from 'typebox/value';
+import { Compile } from 'typebox/compile';
 import { writeEvent, type EventEnvelope, type EventSystem } from './events/index.ts';
 
 const Line = Type.Object({ lineID: Type.String(), productID: Type.String(), qty: Type.Integer({ minimum: 1 }) });
@@ -19,6 +19,10 @@ const Allocated = Type.Object({
   warehouseID: Type.Union([Type.String(), Type.Null()]),
   lines: Type.Array(Type.Object({ lineID: Type.String(), qty: Type.Integer(), allocated: Type.Integer() })),
 });
+// Compiled once: a batch's payloads are checked when its stock is locked and again when handled.
+const orderCreated = Compile(OrderCreated);
+const orderCancelled = Compile(OrderCancelled);
+const allocated = Compile(Allocated);
 
 function payloadOf<T>(event: EventEnvelope, check: (value: unknown) => boolean): T {
   // A malformed payload is a bug upstream: failing makes the consumer retry, then log and drop it.
@@ -41,14 +45,14 @@ export async function startOrderSaga(events: EventSystem): Promise<void> {
     prepare: (batch, tx) =>
       lockStockForOrders(
         tx,
-        batch.filter((event) => event.type === 'order.created' && Value.Check(OrderCreated, event.payload)).map((event) => event.payload as unknown as OrderToReserve),
-        batch.filter((event) => event.type === 'order.cancelled' && Value.Check(OrderCancelled, event.payload)).map((event) => (event.payload as { orderID: string }).orderID),
+        batch.filter((event) => event.type === 'order.created' && orderCreated.Check(event.payload)).map((event) => event.payload as unknown as OrderToReserve),
+        batch.filter((event) => event.type === 'order.cancelled' && orderCancelled.Check(event.payload)).map((event) => (event.payload as { orderID: string }).orderID),
       ),
     handle: async (event, tx) => {
       const next =
         event.type === 'order.created'
-          ? await reserveOrder(tx, payloadOf<OrderToReserve>(event, (value) => Value.Check(OrderCreated, value)))
-          : await releaseOrder(tx, payloadOf<{ orderID: string }>(event, (value) => Value.Check(OrderCancelled, value)).orderID);
+          ? await reserveOrder(tx, payloadOf<OrderToReserve>(event, (value) => orderCreated.Check(value)))
+          : await releaseOrder(tx, payloadOf<{ orderID: string }>(event, (value) => orderCancelled.Check(value)).orderID);
       await writeAll(tx, event, next);
     },
   });
@@ -56,7 +60,7 @@ export async function startOrderSaga(events: EventSystem): Promise<void> {
     name: 'order-fulfilment',
     types: ['inventory.reserved', 'inventory.insufficient'],
     handle: async (event, tx) => {
-      const allocation = payloadOf<Allocation>(event, (value) => Value.Check(Allocated, value));
+      const allocation = payloadOf<Allocation>(event, (value) => allocated.Check(value));
       await writeAll(tx, event, await applyAllocation(tx, allocation, event.type === 'inventory.reserved'));
     },
   });

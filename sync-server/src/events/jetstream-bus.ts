@@ -33,7 +33,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
-import { Value } from 'typebox/value';
+import { Compile } from 'typebox/compile';
 import { EventEnvelope } from '@niaga/protocol';
 import { Alarm, backoffDelay, type BackoffPolicy } from '@niaga/protocol';
 import { eventRedeliveryWindowMs, silentEventLogger, subjectOf, type EventBus, type EventLogger, type PublishResult, type SubscribeOptions, type Subscription } from './event-bus.ts';
@@ -56,6 +56,8 @@ export interface JetStreamBusOptions {
 }
 
 const msgIDHeader = 'Nats-Msg-Id';
+/** Every delivered message is checked against the envelope: compiled once. */
+const envelope = Compile(EventEnvelope);
 
 /** "2.10.3" >= "2.10.0": multiple filter subjects per consumer arrived in NATS 2.10. */
 function atLeast(version: string | undefined, major: number, minor: number): boolean {
@@ -211,7 +213,7 @@ export function createJetStreamBus(options: JetStreamBusOptions): EventBus {
   const decode = (message: JsMsg): EventEnvelope | undefined => {
     try {
       const value: unknown = message.json();
-      return Value.Check(EventEnvelope, value) ? value : undefined;
+      return envelope.Check(value) ? value : undefined;
     } catch {
       return undefined;
     }
