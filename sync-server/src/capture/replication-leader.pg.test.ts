@@ -3,7 +3,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { syncedTables } from '../shapes/rules.ts';
 import type { CaptureLogger } from './capture-logger.ts';
-import { changeLogChannel, type AppendResult } from './log-appender.ts';
+import { CaptureErrorCode } from './capture-error.ts';
+import { appendTransactions, changeLogChannel, type AppendResult } from './log-appender.ts';
 import { formatLsn } from './lsn.ts';
 import { ensureCaptureSetup } from './pg-capture-setup.ts';
 import { startReplicationLeader, type ReplicationLeader, type ReplicationLeaderOptions } from './replication-leader.ts';
@@ -368,6 +369,38 @@ describe('with one leader streaming', () => {
     expect(lag!).toBeGreaterThanOrEqual(0);
     expect(errors).toEqual([]);
   });
+});
+
+test('an append waits until its transactions are visible to new snapshots, or gives up with CAPTURE_VISIBILITY_TIMEOUT having appended nothing', async () => {
+  const own = await createTestDatabase(); // its own log: a made-up lsn here must not hold back the leaders' appends
+  try {
+    const writer = new pg.Client({ connectionString: own.url });
+    await writer.connect();
+    try {
+      await writer.query('begin');
+      const { rows } = await writer.query<{ xid: string }>('select pg_current_xact_id()::text as xid');
+      const batch = [{ lsn: 100n, xid: BigInt(rows[0]!.xid), changes: [{ table: 'catalog.products', operation: 'insert' as const, oldRow: null, newRow: { id: 'p1' } }], truncatedTables: [] }];
+      const logged = async () => Number((await own.db.query<{ n: string }>('select count(*)::text as n from sync.change_log')).rows[0]!.n);
+
+      // In progress: not visible, so nothing is appended.
+      await expect(appendTransactions(own.db, batch, { visibilityTimeoutMs: 150 })).rejects.toMatchObject({ code: CaptureErrorCode.visibilityTimeout });
+      expect(await logged()).toBe(0);
+
+      // Appended once it commits, with the xmax of a snapshot that sees it.
+      const appending = appendTransactions(own.db, batch, { visibilityTimeoutMs: 5000 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await logged()).toBe(0);
+      await writer.query('commit');
+      const result = await appending;
+      expect(result.appended).toHaveLength(1);
+      expect(result.xmax! > batch[0]!.xid).toBe(true);
+      expect(await logged()).toBe(1);
+    } finally {
+      await writer.end();
+    }
+  } finally {
+    await own.drop();
+  }
 });
 
 test('a leader that dies after appending but before acknowledging loses and repeats nothing', async () => {

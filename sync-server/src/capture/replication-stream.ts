@@ -11,8 +11,7 @@ import { appendTransactions, type AppendResult, type LoggableTransaction } from 
 import { formatLsn, parseLsn } from './lsn.ts';
 import { RawTextPgoutputPlugin, toAssemblerInput } from './pgoutput-decoder.ts';
 import { initialAssemblerState, stepAssembler, type AssembledTransaction } from './transaction-assembler.ts';
-import { parsePgSnapshot } from '../shapes/pg-snapshot.ts';
-import { settleXids } from './xid.ts';
+import { widenXid } from './xid.ts';
 
 /** A transaction truncated synced tables. Nothing is logged for it (a truncate has no rows); shapes of these tables must start over. */
 export interface TruncateEvent {
@@ -69,22 +68,10 @@ async function confirmedFlush(db: Queryable, slotName: string): Promise<bigint> 
   return lsn ? parseLsn(lsn) : 0n;
 }
 
-/**
- * The batch's xids widened to xid8, once every one of its transactions is visible to new
- * snapshots (see settleXids; one pg_current_snapshot() per attempt). A shape snapshot taken while a
- * logged transaction is still invisible would miss it while its lsn is already in the log. Under
- * load a commit is decoded a moment before its backend completes it (seen with
- * bench/push-throughput.ts: "xid 79424 is newer than the reference xid8 79423").
- */
-async function settledXids(db: Queryable, xid32s: readonly number[], timeoutMs: number): Promise<bigint[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, 50)) {
-    const { rows } = await db.query<{ snapshot: string }>('select pg_current_snapshot()::text as snapshot');
-    const settled = settleXids(xid32s, parsePgSnapshot(rows[0]!.snapshot));
-    if (!('pending' in settled)) return settled.xids;
-    if (Date.now() > deadline) throw new CaptureError(CaptureErrorCode.visibilityTimeout, `Transactions ${settled.pending} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-  }
+/** The newest xid8 reference: widenXid needs one less than 2^31 transactions from the batch's. */
+async function currentXmax(db: Queryable): Promise<bigint> {
+  const { rows } = await db.query<{ xmax: string }>('select pg_snapshot_xmax(pg_current_snapshot())::text as xmax');
+  return BigInt(rows[0]!.xmax);
 }
 
 export async function openStreamSession(options: StreamSessionOptions): Promise<StreamSession> {
@@ -94,6 +81,7 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
     { acknowledge: { auto: false, timeoutSeconds: 10 }, flowControl: { enabled: true } },
   );
   service.flushedUpTo = await confirmedFlush(db, options.slotName);
+  let xidReference = await currentXmax(db);
   // messages: the leader's heartbeats (pg_logical_emit_message) arrive in WAL order, as empty transactions.
   const plugin = new RawTextPgoutputPlugin({ protoVersion: 1, publicationNames: [options.publicationName], messages: true });
 
@@ -120,15 +108,16 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
 
   const appendAndAcknowledge = async (batch: readonly AssembledTransaction[]) => {
     if (finished) return;
-    const xids = await settledXids(db, batch.map((transaction) => transaction.xid32), options.visibilityTimeoutMs);
-    const loggable: LoggableTransaction[] = batch.map((transaction, index) => ({
+    const loggable: LoggableTransaction[] = batch.map((transaction) => ({
       lsn: transaction.lsn,
-      xid: xids[index]!,
+      xid: widenXid(transaction.xid32, xidReference),
       changes: transaction.changes,
       truncatedTables: transaction.truncatedTables,
     }));
     if (finished) return;
-    const result = await appendTransactions(db, loggable);
+    // Appended once every transaction is visible to new snapshots (checked in the same round trip).
+    const result = await appendTransactions(db, loggable, { visibilityTimeoutMs: options.visibilityTimeoutMs });
+    if (result.xmax !== undefined && result.xmax > xidReference) xidReference = result.xmax;
     if (result.rows.length > 0) options.onAppended?.(result);
     if (result.skipped > 0) logger.info({ skipped: result.skipped, maxLsn: result.maxLsn.toString() }, 'skipped redelivered transactions already in the change log');
     for (const transaction of loggable) {
