@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@niaga/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { compactChangeLog } from '../shapes/compaction.ts';
 import { syncedTables } from '../shapes/rules.ts';
 import type { CaptureLogger } from './capture-logger.ts';
 import { CaptureErrorCode } from './capture-error.ts';
@@ -398,6 +399,25 @@ test('an append waits until its transactions are visible to new snapshots, or gi
     } finally {
       await writer.end();
     }
+  } finally {
+    await own.drop();
+  }
+});
+
+test('a transaction redelivered after compaction emptied the log is not logged again', async () => {
+  const own = await createTestDatabase();
+  try {
+    const batch = [{ lsn: 200n, xid: 5n, changes: [{ table: 'catalog.products', operation: 'insert' as const, oldRow: null, newRow: { id: 'p2' } }], truncatedTables: [] }];
+    expect((await appendTransactions(own.db, batch)).appended).toHaveLength(1);
+    await own.db.query("update sync.change_log set logged_at = now() - interval '1 hour'");
+    expect(await compactChangeLog(own.db, 60_000)).toMatchObject({ removedEntries: 1, compactedBefore: 200n });
+
+    // The slot sends it again (a leader died before acknowledging it): skipped, as when the log held it.
+    const again = await appendTransactions(own.db, batch);
+    expect(again).toMatchObject({ appended: [], skipped: 1, previousMax: 200n, rows: [] });
+    expect((await own.db.query('select lsn from sync.change_log')).rows).toEqual([]);
+    // A later transaction follows on.
+    expect((await appendTransactions(own.db, [{ ...batch[0]!, lsn: 300n }])).previousMax).toBe(200n);
   } finally {
     await own.drop();
   }
