@@ -61,7 +61,7 @@ function assertIncreasing(batch: readonly LoggableTransaction[]): void {
  * sends as is. Text it would encode as UTF-8, and Node 20 encodes ~3 µs per KB; most batches are
  * ASCII, whose UTF-8 is a byte-for-byte copy (Latin-1), ~15 times faster. Postgres only, as capture is.
  */
-export function jsonbBinary(json: string): Buffer {
+function jsonbBinary(json: string): Buffer {
   const length = Buffer.byteLength(json);
   const bytes = Buffer.allocUnsafe(1 + length);
   bytes[0] = 1;
