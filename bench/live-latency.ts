@@ -14,9 +14,10 @@
  * Baseline in the same run, interleaved with the updates: raw Postgres NOTIFY → LISTEN round
  * trip (sending `select pg_notify(…)` autocommit → notification received), same rate.
  * Also the server's RSS (VmRSS of its process, and its V8 heap after a forced GC) idle, with the
- * clients held, and after the writes.
+ * clients held, and after the writes; then every 10 s for SETTLE_S (30) more seconds with the
+ * clients still held and nothing written (V8 gives memory back only once the process is quiet).
  *
- *   node_modules/.bin/tsx bench/live-latency.ts     (CLIENTS=1000 RATE=5 DURATION=20 ITEMS=500 BENCH_PROFILE=1)
+ *   node_modules/.bin/tsx bench/live-latency.ts     (CLIENTS=1000 RATE=5 DURATION=20 ITEMS=500 SETTLE_S=30 BENCH_PROFILE=1)
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isChangeMessage, ShapeStream, type Message, type Row } from '@electric-sql/client';
@@ -43,6 +44,8 @@ const itemsPerWarehouse = Number(process.env.ITEMS ?? '500');
 const rate = Number(process.env.RATE ?? '5');
 const durationS = Number(process.env.DURATION ?? '20');
 const goals = { medianMs: 10, p99Ms: 50, rssMb: 150 };
+/** After the writes, the clients are held this long with nothing written, RSS read every 10 s. */
+const settleSeconds = Number(process.env.SETTLE_S ?? '30');
 /** Markers start here, so the seeded reorder_point (0) is never mistaken for an update. */
 const firstMarker = 1_000_000;
 
@@ -188,6 +191,12 @@ runBenchmark('live-latency', async () => {
   const transactions = (await committedTransactions(writer)) - transactionsBefore;
   const rssAfter = server.memory();
   const loadAfter = loadAverage();
+  // The clients stay connected and nothing is written: what V8 and malloc give back on their own.
+  const settled: { seconds: number; rssMb: number }[] = [];
+  for (let waited = 0; waited < settleSeconds; waited += 10) {
+    await sleep(10_000);
+    settled.push({ seconds: waited + 10, rssMb: server.memory().rssMb });
+  }
 
   // ---- Stop the clients, then the server.
   aborter.abort();
@@ -248,6 +257,14 @@ runBenchmark('live-latency', async () => {
       ratio: '—',
       goal: `≤ ${goals.rssMb} MB`,
       met: met(rssConnected.rssMb <= goals.rssMb && rssAfter.rssMb <= goals.rssMb),
+    },
+    {
+      metric: `server RSS: ${clientCount} clients still held, nothing written for 10 / 20 / … s after the writes (no forced GC)`,
+      figure: settled.length ? settled.map((one) => fmt(one.rssMb)).join(' / ') + ' MB' : 'not measured (SETTLE_S=0)',
+      baseline: '—',
+      ratio: '—',
+      goal: '—',
+      met: '—',
     },
     { metric: 'server RSS: just after start / peak (VmHWM)', figure: `${fmt(rssStart.rssMb)} / ${fmt(rssAfter.peakMb)} MB`, baseline: '—', ratio: '—', goal: '—', met: '—' },
     {
