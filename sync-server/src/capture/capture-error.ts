@@ -7,7 +7,7 @@ export const CaptureErrorCode = {
   protocol: 'CAPTURE_PROTOCOL',
   /** An update or delete arrived without its old row: the table lost REPLICA IDENTITY FULL. Rerun the setup. */
   missingOldRow: 'CAPTURE_MISSING_OLD_ROW',
-  /** A 32-bit xid could not be placed below the reference xid8 (the reference is older than the transaction). */
+  /** A 32-bit xid nearest to the reference xid8 would lie before the first xid8 (a reference from another cluster, or none). */
   xidOutOfRange: 'CAPTURE_XID_OUT_OF_RANGE',
   /** A transaction decoded from the WAL did not become visible in time. Retried. */
   visibilityTimeout: 'CAPTURE_VISIBILITY_TIMEOUT',

@@ -105,7 +105,7 @@ export async function appendTransactions(db: Queryable, batch: readonly Loggable
 }
 
 async function appendWhenVisible(db: Queryable, params: unknown[], xids: readonly string[], timeoutMs: number): Promise<{ previousMax: bigint; xmax: bigint }> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, 50)) {
     const { rows } = await db.query<{ previous_max: string | null; xmax: string }>(
       'select previous_max::text, xmax::text from sync.append_visible_change_batch($1::jsonb, $2::jsonb, $3::xid8[])',
@@ -113,7 +113,7 @@ async function appendWhenVisible(db: Queryable, params: unknown[], xids: readonl
     );
     const { previous_max: previousMax, xmax } = rows[0]!;
     if (previousMax !== null) return { previousMax: BigInt(previousMax), xmax: BigInt(xmax) };
-    if (Date.now() > deadline) throw new CaptureError(CaptureErrorCode.visibilityTimeout, `Not all of transactions ${xids.join(', ')} were visible ${timeoutMs} ms after they were decoded`);
+    if (performance.now() > deadline) throw new CaptureError(CaptureErrorCode.visibilityTimeout, `Not all of transactions ${xids.join(', ')} were visible ${timeoutMs} ms after they were decoded`);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
 }

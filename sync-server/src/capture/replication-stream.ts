@@ -68,6 +68,9 @@ async function confirmedFlush(db: Queryable, slotName: string): Promise<bigint> 
   return lsn ? parseLsn(lsn) : 0n;
 }
 
+/** How old the xid reference may grow before it is taken again (widenXid needs it within 2^31 xids of the batch's). */
+const xidReferenceMaxAgeMs = 60_000;
+
 /** The newest xid8 reference: widenXid needs one less than 2^31 transactions from the batch's. */
 async function currentXmax(db: Queryable): Promise<bigint> {
   const { rows } = await db.query<{ xmax: string }>('select pg_snapshot_xmax(pg_current_snapshot())::text as xmax');
@@ -81,7 +84,13 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
     { acknowledge: { auto: false, timeoutSeconds: 10 }, flowControl: { enabled: true } },
   );
   service.flushedUpTo = await confirmedFlush(db, options.slotName);
-  let xidReference = await currentXmax(db);
+  let xidReference = 0n;
+  let xidReferenceAt = 0;
+  const setXidReference = (xmax: bigint) => {
+    if (xmax >= xidReference) xidReference = xmax;
+    xidReferenceAt = performance.now();
+  };
+  setXidReference(await currentXmax(db));
   // messages: the leader's heartbeats (pg_logical_emit_message) arrive in WAL order, as empty transactions.
   const plugin = new RawTextPgoutputPlugin({ protoVersion: 1, publicationNames: [options.publicationName], messages: true });
 
@@ -108,6 +117,8 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
 
   const appendAndAcknowledge = async (batch: readonly AssembledTransaction[]) => {
     if (finished) return;
+    // Appends refresh the reference; after a long quiet spell (heartbeats failing, say) it is taken anew.
+    if (performance.now() - xidReferenceAt > xidReferenceMaxAgeMs) setXidReference(await currentXmax(db));
     const loggable: LoggableTransaction[] = batch.map((transaction) => ({
       lsn: transaction.lsn,
       xid: widenXid(transaction.xid32, xidReference),
@@ -117,7 +128,7 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
     if (finished) return;
     // Appended once every transaction is visible to new snapshots (checked in the same round trip).
     const result = await appendTransactions(db, loggable, { visibilityTimeoutMs: options.visibilityTimeoutMs });
-    if (result.xmax !== undefined && result.xmax > xidReference) xidReference = result.xmax;
+    if (result.xmax !== undefined) setXidReference(result.xmax);
     if (result.rows.length > 0) options.onAppended?.(result);
     if (result.skipped > 0) logger.info({ skipped: result.skipped, maxLsn: result.maxLsn.toString() }, 'skipped redelivered transactions already in the change log');
     for (const transaction of loggable) {
