@@ -34,18 +34,8 @@ export interface AppendResult {
   readonly previousMax: bigint;
   /** The rows the append wrote, as the change feed would read them back, in log order. */
   readonly rows: readonly EntryRow[];
-  /** With `visibilityTimeoutMs`: the xmax of the snapshot the batch was found visible in. */
-  readonly xmax?: bigint;
-}
-
-export interface AppendOptions {
-  /**
-   * Append only once every transaction of the batch is visible to new snapshots, asking again
-   * (1, 2, 4 … 50 ms apart) for at most this long, then failing with CAPTURE_VISIBILITY_TIMEOUT.
-   * Capture needs it: a commit is decoded a moment before its backend completes it, and a shape
-   * snapshot taken in between would miss a transaction whose lsn is already in the log.
-   */
-  readonly visibilityTimeoutMs?: number;
+  /** The xmax of the snapshot the batch was found visible in. */
+  readonly xmax: bigint;
 }
 
 function assertIncreasing(batch: readonly LoggableTransaction[]): void {
@@ -70,13 +60,18 @@ function jsonbBinary(json: string): Buffer {
 }
 
 /**
- * One round trip: `sync.append_change_batch` (migration 0024) takes the appenders' lock, skips
- * what the log already holds, inserts, retires truncated tables' handles and notifies, as one
- * transaction; `sync.append_visible_change_batch` (0028) first checks the transactions'
- * visibility. The batch travels as one JSON document, far cheaper to build and send than per-row
- * JSON escaped again into Postgres array literals.
+ * One round trip: `sync.append_visible_change_batch` (migration 0028) checks that every transaction
+ * of the batch is visible to new snapshots, then `sync.append_change_batch` (0024, 0029) takes the
+ * appenders' lock, skips what the log already holds, inserts, retires truncated tables' handles and
+ * notifies, as one transaction. The batch travels as one JSON document, far cheaper to build and
+ * send than per-row JSON escaped again into Postgres array literals.
+ *
+ * While a transaction is not visible yet, nothing is appended and the call is made again (1, 2, 4 …
+ * 50 ms apart) for at most `visibilityTimeoutMs`, then fails with CAPTURE_VISIBILITY_TIMEOUT: a
+ * commit is decoded a moment before its backend completes it, and a shape snapshot taken in between
+ * would miss a transaction whose lsn is already in the log.
  */
-export async function appendTransactions(db: Queryable, batch: readonly LoggableTransaction[], options: AppendOptions = {}): Promise<AppendResult> {
+export async function appendTransactions(db: Queryable, batch: readonly LoggableTransaction[], visibilityTimeoutMs: number): Promise<AppendResult> {
   assertIncreasing(batch);
   const entries: EntryRow[] = [];
   const truncations: { lsn: string; tables: readonly string[] }[] = [];
@@ -89,19 +84,13 @@ export async function appendTransactions(db: Queryable, batch: readonly Loggable
     if (transaction.truncatedTables.length > 0) truncations.push({ lsn, tables: transaction.truncatedTables });
   }
   const params = [jsonbBinary(JSON.stringify(entries)), JSON.stringify(truncations)];
-  let previousMax: bigint;
-  let xmax: bigint | undefined;
-  if (options.visibilityTimeoutMs === undefined) {
-    const result = await db.query<{ previous_max: string }>('select sync.append_change_batch($1::jsonb, $2::jsonb)::text as previous_max', params);
-    previousMax = BigInt(result.rows[0]!.previous_max);
-  } else {
-    ({ previousMax, xmax } = await appendWhenVisible(db, params, [...new Set(batch.map((transaction) => transaction.xid.toString()))], options.visibilityTimeoutMs));
-  }
+  const xids = [...new Set(batch.map((transaction) => transaction.xid.toString()))];
+  const { previousMax, xmax } = await appendWhenVisible(db, params, xids, visibilityTimeoutMs);
   const fresh = batch.filter((transaction) => transaction.lsn > previousMax);
   const appended = fresh.filter((transaction) => transaction.changes.length > 0);
   const maxLsn = appended.length > 0 ? appended[appended.length - 1]!.lsn : previousMax;
   const rows = fresh.length === batch.length ? entries : entries.filter((entry) => BigInt(entry.lsn) > previousMax);
-  return { appended, skipped: batch.length - fresh.length, maxLsn, previousMax, rows, ...(xmax === undefined ? {} : { xmax }) };
+  return { appended, skipped: batch.length - fresh.length, maxLsn, previousMax, rows, xmax };
 }
 
 async function appendWhenVisible(db: Queryable, params: unknown[], xids: readonly string[], timeoutMs: number): Promise<{ previousMax: bigint; xmax: bigint }> {

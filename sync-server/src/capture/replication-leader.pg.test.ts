@@ -384,17 +384,17 @@ test('an append waits until its transactions are visible to new snapshots, or gi
       const logged = async () => Number((await own.db.query<{ n: string }>('select count(*)::text as n from sync.change_log')).rows[0]!.n);
 
       // In progress: not visible, so nothing is appended.
-      await expect(appendTransactions(own.db, batch, { visibilityTimeoutMs: 150 })).rejects.toMatchObject({ code: CaptureErrorCode.visibilityTimeout });
+      await expect(appendTransactions(own.db, batch, 150)).rejects.toMatchObject({ code: CaptureErrorCode.visibilityTimeout });
       expect(await logged()).toBe(0);
 
       // Appended once it commits, with the xmax of a snapshot that sees it.
-      const appending = appendTransactions(own.db, batch, { visibilityTimeoutMs: 5000 });
+      const appending = appendTransactions(own.db, batch, 5000);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await logged()).toBe(0);
       await writer.query('commit');
       const result = await appending;
       expect(result.appended).toHaveLength(1);
-      expect(result.xmax! > batch[0]!.xid).toBe(true);
+      expect(result.xmax > batch[0]!.xid).toBe(true);
       expect(await logged()).toBe(1);
     } finally {
       await writer.end();
@@ -408,16 +408,16 @@ test('a transaction redelivered after compaction emptied the log is not logged a
   const own = await createTestDatabase();
   try {
     const batch = [{ lsn: 200n, xid: 5n, changes: [{ table: 'catalog.products', operation: 'insert' as const, oldRow: null, newRow: { id: 'p2' } }], truncatedTables: [] }];
-    expect((await appendTransactions(own.db, batch)).appended).toHaveLength(1);
+    expect((await appendTransactions(own.db, batch, 5000)).appended).toHaveLength(1);
     await own.db.query("update sync.change_log set logged_at = now() - interval '1 hour'");
     expect(await compactChangeLog(own.db, 60_000)).toMatchObject({ removedEntries: 1, compactedBefore: 200n });
 
     // The slot sends it again (a leader died before acknowledging it): skipped, as when the log held it.
-    const again = await appendTransactions(own.db, batch);
+    const again = await appendTransactions(own.db, batch, 5000);
     expect(again).toMatchObject({ appended: [], skipped: 1, previousMax: 200n, rows: [] });
     expect((await own.db.query('select lsn from sync.change_log')).rows).toEqual([]);
     // A later transaction follows on.
-    expect((await appendTransactions(own.db, [{ ...batch[0]!, lsn: 300n }])).previousMax).toBe(200n);
+    expect((await appendTransactions(own.db, [{ ...batch[0]!, lsn: 300n }], 5000)).previousMax).toBe(200n);
   } finally {
     await own.drop();
   }

@@ -127,8 +127,8 @@ export async function openStreamSession(options: StreamSessionOptions): Promise<
     }));
     if (finished) return;
     // Appended once every transaction is visible to new snapshots (checked in the same round trip).
-    const result = await appendTransactions(db, loggable, { visibilityTimeoutMs: options.visibilityTimeoutMs });
-    if (result.xmax !== undefined) setXidReference(result.xmax);
+    const result = await appendTransactions(db, loggable, options.visibilityTimeoutMs);
+    setXidReference(result.xmax);
     if (result.rows.length > 0) options.onAppended?.(result);
     if (result.skipped > 0) logger.info({ skipped: result.skipped, maxLsn: result.maxLsn.toString() }, 'skipped redelivered transactions already in the change log');
     for (const transaction of loggable) {

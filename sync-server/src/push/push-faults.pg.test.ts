@@ -83,7 +83,7 @@ test("the change feed listens again after the database was down for longer than 
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {
-      await appendTransactions(db, [{ lsn, xid: 3n, changes: [{ table: 'catalog.products', operation: 'insert', oldRow: null, newRow: { id: randomUUID(), sku: 'AFTER', name: 'after the outage' } }], truncatedTables: [] }]);
+      await appendTransactions(db, [{ lsn, xid: 3n, changes: [{ table: 'catalog.products', operation: 'insert', oldRow: null, newRow: { id: randomUUID(), sku: 'AFTER', name: 'after the outage' } }], truncatedTables: [] }], 5000);
       break;
     } catch (error) {
       if (Date.now() > deadline) throw error;
