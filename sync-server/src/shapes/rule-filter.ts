@@ -6,6 +6,7 @@
 import type { AccessClaims } from '@niaga/protocol';
 import { claimValue, type RuleFilter } from './rules.ts';
 import type { TableInfo } from './table-catalog.ts';
+import { textParam } from './where/index.ts';
 
 export type BoundRuleFilter = readonly (readonly { readonly column: string; readonly value: string | null }[])[];
 
@@ -43,7 +44,7 @@ export function compileRuleFilter(filter: BoundRuleFilter, table: TableInfo, fir
         if (value === null) return 'false';
         const type = table.columns.find((c) => c.name === column)?.type ?? 'text';
         values.push(value);
-        return `"${column}" = $${firstIndex + values.length - 1}::${type}`;
+        return `"${column}" = ${textParam(firstIndex + values.length - 1, type)}`;
       })
       .join(' and ');
   });

@@ -72,6 +72,26 @@ describe('the official ShapeStream against the embedded server', () => {
       agentB.unsubscribeAll();
     }
   });
+
+  test('bool values bind on PGlite too: a shopper (rule filter active = t) and a where on a bool column with a literal and a param', async () => {
+    // PGlite serializes a parameter by its inferred type and refuses the text 't' for a bool.
+    await db.query(`insert into catalog.products (id, sku, name, price_minor, active) values ('00000000-0000-4000-8000-000000000009', 'P-9', 'Retired', 100, false)`);
+    try {
+      const shopper = new ShapeStream({ url: server.shapeUrl, params: { table: 'catalog.products' }, headers: { Authorization: `Bearer ${await server.token('customer', { customer_id: '00000000-0000-4000-8000-00000000c001' })}` } });
+      const admin = { Authorization: `Bearer ${await server.token('admin')}` };
+      const retired = new ShapeStream({ url: server.shapeUrl, params: { table: 'catalog.products', where: 'active = false' }, headers: admin });
+      const byParam = new ShapeStream({ url: server.shapeUrl, params: { table: 'catalog.products', where: 'active = $1', params: { '1': 'true' } }, headers: admin });
+      try {
+        expect((await shapeOf(shopper).rows).map((row) => row.sku).sort()).toEqual(['P-1', 'P-2']);
+        expect((await shapeOf(retired).rows).map((row) => row.sku)).toEqual(['P-9']);
+        expect((await shapeOf(byParam).rows).map((row) => row.sku).sort()).toEqual(['P-1', 'P-2']);
+      } finally {
+        for (const stream of [shopper, retired, byParam]) stream.unsubscribeAll();
+      }
+    } finally {
+      await db.query(`delete from catalog.products where sku = 'P-9'`);
+    }
+  });
 });
 
 describe('live hold (niaga_live_hold_ms)', () => {

@@ -22,7 +22,7 @@ const compile = (text: string, params: Record<string, string> = {}, first = 1) =
 
 test('the protocol example compiles to quoted identifiers and cast parameters from firstParamIndex', () => {
   expect(compile('status = $1 AND total_minor > 100', { '1': 'placed' }, 3)).toEqual({
-    sql: '(("status" = $3::text) AND ("total_minor" > $4::int8))',
+    sql: '(("status" = $3::text) AND ("total_minor" > $4::text::int8))',
     values: ['placed', '100'],
   });
 });
@@ -34,7 +34,7 @@ test('no client text reaches the SQL: literals become parameters and identifiers
 });
 
 test('the whole condition is parenthesised so it can be ANDed with another', () => {
-  expect(compile('paid OR qty = 1').sql).toBe('(("paid") OR ("qty" = $1::int8))');
+  expect(compile('paid OR qty = 1').sql).toBe('(("paid") OR ("qty" = $1::text::int8))');
   expect(compile('paid').sql).toBe('("paid")');
   expect(compile('1 = 1').sql).toBe('(TRUE)');
   expect(compile('NULL').sql).toBe('(NULL::boolean)');
@@ -47,19 +47,19 @@ test('text ordering and LIKE/ILIKE run under COLLATE "C"; equality and IN keep t
 });
 
 test('mixed-type comparisons get explicit casts that pin the operator Postgres picks', () => {
-  expect(compile('qty < 2.5').sql).toBe('("qty"::numeric < $1::numeric)');
+  expect(compile('qty < 2.5').sql).toBe('("qty"::numeric < $1::text::numeric)');
   expect(compile('qty = amount').sql).toBe('("qty"::numeric = "amount")');
   expect(compile('qty = total_minor').sql).toBe('("qty" = "total_minor")');
-  expect(compile('ratio = 0.1').sql).toBe('("ratio"::float8 = $1::float8)');
-  expect(compile('ratio = $1', { '1': '0.1' })).toEqual({ sql: '("ratio" = $1::float4)', values: ['0.10000000149011612'] });
+  expect(compile('ratio = 0.1').sql).toBe('("ratio"::float8 = $1::text::float8)');
+  expect(compile('ratio = $1', { '1': '0.1' })).toEqual({ sql: '("ratio" = $1::text::float4)', values: ['0.10000000149011612'] });
   expect(compile('code = status').sql).toBe('("code"::text = "status")');
   expect(compile('code = note').sql).toBe('("code" = "note"::bpchar)');
-  expect(compile('qty IN (1, 2.5)').sql).toBe('("qty"::numeric IN ($1::int8, $2::numeric))');
+  expect(compile('qty IN (1, 2.5)').sql).toBe('("qty"::numeric IN ($1::text::int8, $2::text::numeric))');
 });
 
 test('IS tests, NOT and nesting compile with explicit parentheses', () => {
   expect(compile('NOT (paid IS NOT TRUE OR qty IS NULL) AND (qty > 1) IS UNKNOWN').sql).toBe(
-    '((NOT ((("paid") IS NOT TRUE) OR ("qty" IS NULL))) AND (("qty" > $1::int8) IS UNKNOWN))',
+    '((NOT ((("paid") IS NOT TRUE) OR ("qty" IS NULL))) AND (("qty" > $1::text::int8) IS UNKNOWN))',
   );
 });
 

@@ -1,8 +1,8 @@
 /**
  * Compiles a bound where clause to a parameterised SQL condition. Nothing from the client reaches
  * the SQL text: identifiers come from the table's column list (double-quoted), every value is a
- * `$n` parameter carrying the binder's canonical text with an explicit cast, and every sub-
- * expression is parenthesised, so the result can be ANDed with any other condition.
+ * `$n` parameter carrying the binder's canonical text (`textParam`), and every sub-expression is
+ * parenthesised, so the result can be ANDed with any other condition.
  *
  * Ordering comparisons and LIKE/ILIKE on text run under `COLLATE "C"` (code-point order, ASCII-only
  * case folding), which is what the evaluator implements; equality and IN keep the column's own
@@ -18,6 +18,16 @@ export interface CompiledWhere {
 
 const C_COLLATION = ' COLLATE "C"';
 
+/**
+ * A parameter bound as Postgres input text and cast in SQL: `$n::text::type`. node-pg sends every
+ * parameter as text, but PGlite serializes one by its inferred type, and for a bool it accepts
+ * only a JavaScript boolean. Typed as text, both engines read the same text through the type's
+ * input function, as a typed parameter would (same session TimeZone and DateStyle).
+ */
+export function textParam(index: number, type: string): string {
+  return type === 'text' ? `$${index}::text` : `$${index}::text::${type}`;
+}
+
 export function compileWhere(where: BoundWhere, firstParamIndex: number): CompiledWhere {
   if (!Number.isSafeInteger(firstParamIndex) || firstParamIndex < 1) {
     throw new RangeError(`firstParamIndex must be a positive integer, got ${firstParamIndex}`);
@@ -25,7 +35,7 @@ export function compileWhere(where: BoundWhere, firstParamIndex: number): Compil
   const values: string[] = [];
   const value = (bound: BoundValue): string => {
     values.push(bound.sqlText);
-    return `$${firstParamIndex + values.length - 1}::${bound.sqlType}`;
+    return textParam(firstParamIndex + values.length - 1, bound.sqlType);
   };
   const column = (bound: BoundColumn): string => `${quoteIdentifier(bound.name)}${bound.cast === null ? '' : `::${bound.cast}`}`;
   const operand = (bound: BoundColumn | BoundValue): string => (bound.kind === 'column' ? column(bound) : value(bound));
@@ -53,7 +63,7 @@ export function compileWhere(where: BoundWhere, firstParamIndex: number): Compil
       case 'like': {
         const keyword = `${node.negated ? 'NOT ' : ''}${node.caseInsensitive ? 'ILIKE' : 'LIKE'}`;
         values.push(node.pattern);
-        return `${column(node.column)}${C_COLLATION} ${keyword} $${firstParamIndex + values.length - 1}::text`;
+        return `${column(node.column)}${C_COLLATION} ${keyword} ${textParam(firstParamIndex + values.length - 1, 'text')}`;
       }
       case 'isNull':
         return `${column(node.column)} IS ${node.negated ? 'NOT ' : ''}NULL`;

@@ -12,6 +12,6 @@ export { WhereError } from './where-error.ts';
 export { PgValueError } from './pg-value-error.ts';
 export { parseWhere } from './parser.ts';
 export { bindWhere } from './bind.ts';
-export { compileWhere } from './compile-sql.ts';
+export { compileWhere, textParam } from './compile-sql.ts';
 export { evaluateWhere } from './evaluate.ts';
 export { printWhere } from './print-where.ts';
