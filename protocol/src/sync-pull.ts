@@ -4,6 +4,7 @@
  * tells such a client to pull. See ../../../shared/protocols/replicache.md §2–3.
  */
 import { Type, type Static } from 'typebox';
+import { ClientIdentifier } from './sync-push.ts';
 
 /** Longest cookie `order` accepted back (ours are 20 digits, plus a prefix kept from a foreign cookie). */
 export const MAX_COOKIE_ORDER_LENGTH = 1024;
@@ -24,7 +25,7 @@ export type PullRequestCookie = Static<typeof PullRequestCookie>;
 export const PullRequest = Type.Object(
   {
     pullVersion: Type.Integer(),
-    clientGroupID: Type.String({ minLength: 1, maxLength: 64 }),
+    clientGroupID: ClientIdentifier,
     cookie: PullRequestCookie,
     profileID: Type.Optional(Type.String({ maxLength: 64 })),
     schemaVersion: Type.Optional(Type.String({ maxLength: 32 })),

@@ -8,10 +8,17 @@ import { Type, type Static } from 'typebox';
 export const supportedSchemaVersions: readonly string[] = ['', '1'];
 export const MAX_MUTATIONS_PER_PUSH = 1000;
 
+/**
+ * A client's or client group's id: printable ASCII without spaces (Replicache and @niaga/sync make
+ * them from hex digits and dashes). Text Postgres cannot store (NUL) or would store changed (a lone
+ * surrogate becomes U+FFFD, so two ids would name one client) is refused with the request.
+ */
+export const ClientIdentifier = Type.String({ minLength: 1, maxLength: 64, pattern: '^[!-~]+$', description: 'Printable ASCII without spaces, 1-64 characters' });
+
 export const PushMutation = Type.Object(
   {
-    clientID: Type.String({ minLength: 1, maxLength: 64 }),
-    id: Type.Integer({ minimum: 1, description: 'Per-client mutation id: 1, 2, 3, … without gaps' }),
+    clientID: ClientIdentifier,
+    id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Per-client mutation id: 1, 2, 3, … without gaps' }),
     name: Type.String({ minLength: 1, maxLength: 64 }),
     args: Type.Unknown(),
     timestamp: Type.Number({ description: "The device's performance.now() when it ran the mutation; informational" }),
@@ -23,7 +30,7 @@ export type PushMutation = Static<typeof PushMutation>;
 export const PushRequest = Type.Object(
   {
     pushVersion: Type.Integer(),
-    clientGroupID: Type.String({ minLength: 1, maxLength: 64 }),
+    clientGroupID: ClientIdentifier,
     profileID: Type.Optional(Type.String({ maxLength: 64 })),
     schemaVersion: Type.Optional(Type.String({ maxLength: 32 })),
     mutations: Type.Array(PushMutation, { maxItems: MAX_MUTATIONS_PER_PUSH }),

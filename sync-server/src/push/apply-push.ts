@@ -10,10 +10,11 @@ import type { Executor, Queryable } from '@niaga/db';
 import { MutationRejected, runMutation, type Actor, type MutationOutcome, type MutationPolicy } from '@niaga/mutators';
 import { isEventType, type PushMutation } from '@niaga/protocol';
 import { randomUUID } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DomainError } from '@niaga/domain/shared';
 import { eventInsert } from '../events/outbox.ts';
 import { SqlMutationTx, type MutationTables } from './sql-mutation-tx.ts';
-import { constraintViolation, isTransientError } from './transient-error.ts';
+import { constraintViolation, isTransientError, unstorableValue } from './transient-error.ts';
 
 export interface PushResult {
   /** The last mutation id processed per client, after this push. */
@@ -57,11 +58,19 @@ async function claimMutation(tx: Queryable, ctx: PushContext, mutation: PushMuta
 /**
  * Device wall-clock times (`occurredAt`) moved onto the server's clock by the measured offset,
  * and never later than now: a device clock running ahead must not date a count in the future.
+ * A time JavaScript cannot read is refused here, not left to the schema: RFC 3339 allows a leap
+ * second (`23:59:60Z`), which the schema's date-time format accepts and Postgres rolls over to
+ * the next minute, so it would escape the clamp (a year-9999 one dated a movement after every
+ * count for ever).
  */
 export function correctDeviceTimes(args: unknown, offsetMs: number, nowMs: number): unknown {
   if (typeof args !== 'object' || args === null || !('occurredAt' in args) || typeof args.occurredAt !== 'string') return args;
   const deviceMs = Date.parse(args.occurredAt);
-  if (Number.isNaN(deviceMs)) return args; // the schema check will refuse it with a clear message
+  if (Number.isNaN(deviceMs)) {
+    throw new MutationRejected('INVALID_ARGS', `occurredAt ${JSON.stringify(args.occurredAt)} is not a time this server can read: send an ISO 8601 date-time such as 2026-12-07T10:15:00Z (seconds 00-59)`, {
+      occurredAt: args.occurredAt,
+    });
+  }
   return { ...args, occurredAt: new Date(Math.min(deviceMs + offsetMs, nowMs)).toISOString() };
 }
 
@@ -83,6 +92,15 @@ function rejectionOf(error: unknown, mutation: PushMutation, log: PushContext['l
   const violation = constraintViolation(error);
   if (violation) {
     return { status: 'rejected', code: 'INVALID_STATE', message: `The change conflicts with existing data (${violation.constraint ?? 'a constraint'})`, details: { constraint: violation.constraint } };
+  }
+  const unstorable = unstorableValue(error);
+  if (unstorable) {
+    return {
+      status: 'rejected',
+      code: 'INVALID_ARGS',
+      message: `An argument cannot be stored: ${unstorable.message} (a NUL character, half a surrogate pair, a number out of range or a text too long)`,
+      details: { sqlState: unstorable.sqlState },
+    };
   }
   // A server bug: dropping the mutation with a record beats blocking the device's queue for ever.
   log.error({ err: error, mutation: { clientID: mutation.clientID, id: mutation.id, name: mutation.name } }, 'mutation failed on the server');
@@ -164,20 +182,55 @@ async function runOne(ctx: PushContext, tx: Queryable, mutation: PushMutation, o
   }
 }
 
+/** Half of a UTF-16 surrogate pair: jsonb refuses its escape, and text gets U+FFFD anyway. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * An outcome's texts as Postgres can store them: each NUL (which text and jsonb refuse) and each
+ * lone surrogate becomes U+FFFD, in strings and object keys alike. A name, a message or details
+ * echo what the device sent; if they could not be stored, the mutation could never be recorded,
+ * its id never advanced, and the device's queue would be stuck behind it for ever.
+ */
+function storable(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storable);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), storable(item)]));
+  return value;
+}
+
+function storableText(value: string): string {
+  return value.replace(loneSurrogate, '\uFFFD').replaceAll('\u0000', '\uFFFD');
+}
+
 async function recordResult(tx: Queryable, ctx: PushContext, mutation: PushMutation, outcome: MutationOutcome): Promise<void> {
   await tx.query(
     `insert into sync.mutation_results (client_id, mutation_id, user_id, name, status, code, message, details)
      values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [mutation.clientID, mutation.id, ctx.actor.sub, mutation.name, outcome.status, outcome.code ?? null, outcome.message ?? '', outcome.details === undefined ? null : JSON.stringify(outcome.details)],
+    [
+      mutation.clientID,
+      mutation.id,
+      ctx.actor.sub,
+      storableText(mutation.name),
+      outcome.status,
+      outcome.code ?? null,
+      storableText(outcome.message ?? ''),
+      outcome.details === undefined ? null : JSON.stringify(storable(outcome.details)),
+    ],
     { prepare: true },
   );
 }
 
 const isDeadlock = (error: unknown) => ['40P01', '40001'].includes(String((error as { code?: unknown }).code));
 
+/**
+ * Applies the mutations in order. Between two of them the event loop gets a turn: PGlite runs a
+ * query synchronously, so a push of a thousand mutations would otherwise hold every other request
+ * (and the server's timers) until it ends.
+ */
 export async function applyPush(ctx: PushContext, mutations: readonly PushMutation[]): Promise<PushResult> {
   const lastMutationIDs: Record<string, number> = {};
-  for (const mutation of mutations) {
+  for (const [index, mutation] of mutations.entries()) {
+    if (index > 0) await nextTurn();
     for (let attempt = 1; ; attempt++) {
       try {
         const { lastMutationID, gap } = await applyMutation(ctx, mutation);

@@ -143,6 +143,22 @@ describe('rejections', () => {
     expect(await countOf('select 1 from events.outbox where client_id = $1 and mutation_id < 4', [client])).toBe(0); // rejected: no events
   });
 
+  test('a NUL in a name or an argument is recorded as a typed rejection (with U+FFFD), and the next mutation applies', async () => {
+    const group = randomUUID();
+    const client = randomUUID();
+    const nulName: Mutation = { ...placeOrder(client, 1), name: 'order.place\u0000' };
+    const nulNote = placeOrder(client, 2);
+    (nulNote.args as { note?: string }).note = 'ring twice\u0000';
+    const good = placeOrder(client, 3);
+    expect(await push(group, [nulName, nulNote, good])).toEqual({ status: 200, body: { lastMutationIDs: { [client]: 3 } } });
+    const { rows } = await database.db.query<{ mutation_id: number; name: string; code: string }>('select mutation_id, name, code from sync.mutation_results where client_id = $1 order by mutation_id', [client]);
+    expect(rows).toEqual([
+      { mutation_id: 1, name: 'order.place\ufffd', code: 'UNKNOWN_MUTATOR' },
+      { mutation_id: 2, name: 'order.place', code: 'INVALID_ARGS' },
+    ]);
+    await expectAppliedOnce(client, [good]);
+  });
+
   test('rejected mutations pushed by several tabs at once are each recorded once', async () => {
     const group = randomUUID();
     const client = randomUUID();

@@ -50,3 +50,100 @@ test('a picker adjusts stock twice (the push resent) and a refused adjustment is
   const { rows: events } = await db.query<{ type: string; mutation_id: number }>('select type, mutation_id::int from events.outbox order by mutation_id');
   expect(events).toEqual([{ type: 'inventory.updated', mutation_id: 1 }, { type: 'inventory.updated', mutation_id: 3 }]);
 });
+
+async function postPush(token: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${server.baseUrl}/api/v1/sync/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const adjustArgs = (extra: Record<string, unknown> = {}) => ({ adjustmentID: randomUUID(), warehouseID, productID, delta: 1, reason: 'recount', occurredAt: new Date().toISOString(), ...extra });
+
+test('texts Postgres cannot store (NUL, a lone surrogate) in a name, args or an echoed message are recorded with U+FFFD, and the queue moves on', async () => {
+  const token = await server.token('warehouse', { warehouse_id: warehouseID });
+  const client = randomUUID();
+  const mutation = (id: number, name: string, args: unknown) => ({ clientID: client, id, name, args, timestamp: id });
+  const adjusted = (await db.query<{ n: number }>('select count(*)::int as n from inventory.movements')).rows[0]!.n;
+  const response = await postPush(token, {
+    pushVersion: 1,
+    clientGroupID: randomUUID(),
+    mutations: [
+      mutation(1, 'stock.adjust\u0000', adjustArgs()),
+      mutation(2, 'stock.\ud800adjust', adjustArgs()),
+      mutation(3, 'stock.adjust', adjustArgs({ 'extra\u0000\udc00': 1 })),
+      mutation(4, 'stock.adjust', adjustArgs({ reason: 'a box\u0000' })),
+      mutation(5, 'stock.adjust', adjustArgs()),
+    ],
+  });
+  expect(response).toEqual({ status: 200, body: { lastMutationIDs: { [client]: 5 } } });
+  const { rows } = await db.query<{ mutation_id: number; name: string; code: string; details: unknown }>(
+    'select mutation_id::int, name, code, details from sync.mutation_results where client_id = $1 order by mutation_id',
+    [client],
+  );
+  expect(rows.map((row) => [row.mutation_id, row.name, row.code])).toEqual([
+    [1, 'stock.adjust\ufffd', 'UNKNOWN_MUTATOR'],
+    [2, 'stock.\ufffdadjust', 'UNKNOWN_MUTATOR'],
+    [3, 'stock.adjust', 'INVALID_ARGS'],
+    [4, 'stock.adjust', 'INVALID_ARGS'],
+  ]);
+  expect(JSON.stringify(rows[2]!.details)).toContain('extra\ufffd\ufffd');
+  // Only the last one applied.
+  expect((await db.query<{ n: number }>('select count(*)::int as n from inventory.movements')).rows[0]!.n).toBe(adjusted + 1);
+});
+
+test('client ids Postgres would refuse or change (NUL, a lone surrogate, a space) are a 400 naming the field, for push and pull', async () => {
+  const token = await server.token('warehouse', { warehouse_id: warehouseID });
+  const push = (clientGroupID: string, clientID: string) =>
+    postPush(token, { pushVersion: 1, clientGroupID, mutations: [{ clientID, id: 1, name: 'stock.adjust', args: adjustArgs(), timestamp: 1 }] });
+  for (const [group, client, field] of [
+    ['a\u0000b', randomUUID(), 'clientGroupID'],
+    [randomUUID(), 'z\ud800', 'clientID'],
+    [randomUUID(), 'two words', 'clientID'],
+  ] as const) {
+    const response = await push(group, client);
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe('VALIDATION_FAILED');
+    expect(response.body.message).toContain(field);
+  }
+  const pull = await fetch(`${server.baseUrl}/api/v1/sync/pull`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ pullVersion: 1, clientGroupID: 'a\u0000', cookie: null, schemaVersion: '1' }),
+  });
+  expect(pull.status).toBe(400);
+});
+
+test('an occurredAt with a leap second (23:59:60, which JavaScript cannot read and Postgres rolls over) is refused, not stored unclamped', async () => {
+  const token = await server.token('warehouse', { warehouse_id: warehouseID });
+  const client = randomUUID();
+  const response = await postPush(token, {
+    pushVersion: 1,
+    clientGroupID: randomUUID(),
+    mutations: [{ clientID: client, id: 1, name: 'stock.adjust', args: adjustArgs({ occurredAt: '9999-12-31T23:59:60Z' }), timestamp: 1 }],
+  });
+  expect(response.body).toEqual({ lastMutationIDs: { [client]: 1 } });
+  const { rows } = await db.query<{ code: string; message: string }>('select code, message from sync.mutation_results where client_id = $1', [client]);
+  expect(rows.map((row) => row.code)).toEqual(['INVALID_ARGS']);
+  expect(rows[0]!.message).toContain('9999-12-31T23:59:60Z');
+  expect((await db.query<{ n: number }>("select count(*)::int as n from inventory.movements where occurred_at > now() + interval '1 day'")).rows[0]!.n).toBe(0);
+});
+
+test('a long push on PGlite (whose queries run synchronously) leaves the server answering other requests between its mutations', async () => {
+  const token = await server.token('warehouse', { warehouse_id: warehouseID });
+  const client = randomUUID();
+  const mutations = Array.from({ length: 300 }, (_, index) => ({ clientID: client, id: index + 1, name: 'stock.adjust', args: adjustArgs(), timestamp: index }));
+  const finished: string[] = [];
+  const pushed = postPush(token, { pushVersion: 1, clientGroupID: randomUUID(), mutations }).then((response) => {
+    finished.push('push');
+    return response;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const health = await fetch(`${server.baseUrl}/healthz`);
+  finished.push('healthz');
+  expect(health.status).toBe(200);
+  expect((await pushed).body).toEqual({ lastMutationIDs: { [client]: 300 } });
+  expect(finished).toEqual(['healthz', 'push']);
+});

@@ -33,3 +33,15 @@ export function constraintViolation(error: unknown): { constraint: string | unde
   if (typeof code !== 'string' || !code.startsWith('23')) return undefined;
   return { constraint: typeof constraint === 'string' ? constraint : undefined, message: error.message };
 }
+
+/**
+ * A value in a mutation's arguments that the database cannot take: text holding a NUL (22021) or
+ * a JSON escape of one or of half a surrogate pair (22P05), a number out of its column's range
+ * (22003), a string too long for its column (22001). The device sent it; the server is not at fault.
+ */
+export function unstorableValue(error: unknown): { sqlState: string; message: string } | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code } = error as { code?: unknown };
+  if (code !== '22021' && code !== '22P05' && code !== '22003' && code !== '22001') return undefined;
+  return { sqlState: code, message: error.message };
+}
