@@ -15,7 +15,8 @@ export function decodeCursor(text: string): Cursor {
     const parsed: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
     if (Array.isArray(parsed) && parsed.length === 2) {
       const [sortValue, id] = parsed as unknown[];
-      if ((typeof sortValue === 'string' || sortValue === null) && typeof id === 'string') return { sortValue, id };
+      // A NUL is in no value a list returned, and Postgres text cannot hold one.
+      if ((typeof sortValue === 'string' || sortValue === null) && typeof id === 'string' && !id.includes('\u0000') && !sortValue?.includes('\u0000')) return { sortValue, id };
     }
   } catch {
     // fall through

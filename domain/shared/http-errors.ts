@@ -32,18 +32,19 @@ function databaseProblem(error: unknown, method: string): Problem | undefined {
     case PgErrorCode.uniqueViolation:
       return { code: 'DUPLICATE', message: `A row with this value already exists (${detail.constraint ?? 'unique key'})`, details };
     case PgErrorCode.foreignKeyViolation:
+    case '23001': // restrict_violation: Postgres 18 (PGlite) reports an ON DELETE RESTRICT key with it
       return method === 'DELETE'
         ? { code: 'INVALID_STATE', message: 'Other rows still refer to this one; remove or reassign them first', details }
         : { code: 'REFERENCE_NOT_FOUND', message: `A referenced row does not exist (${detail.constraint ?? 'foreign key'})`, details };
+    case '22021': // character not in repertoire: a NUL in text
+    case '22P05': // untranslatable character: a NUL or half a surrogate pair escaped in JSON
+      return { code: 'VALIDATION_FAILED', message: 'A text value holds a character the database cannot store: a NUL (\\u0000) or half of a UTF-16 surrogate pair', details };
     case PgErrorCode.checkViolation:
     case PgErrorCode.notNullViolation:
-    case PgErrorCode.invalidTextRepresentation:
-    case '22001': // string too long
-    case '22003': // number out of range
-    case '22007': // invalid datetime
-    case '22008': // datetime out of range
       return { code: 'VALIDATION_FAILED', message: `A value breaks a rule of the data (${detail.constraint ?? detail.column ?? code})`, details };
     default:
+      // Class 22, data exception: a value the client sent that its column cannot hold (too long, out of range, malformed).
+      if (code.startsWith('22')) return { code: 'VALIDATION_FAILED', message: `A value breaks a rule of the data (${detail.constraint ?? detail.column ?? code})`, details };
       return unavailableCodes.has(code) || code.startsWith('08') ? { code: 'UNAVAILABLE', message: 'The database is unavailable' } : undefined;
   }
 }

@@ -24,7 +24,8 @@ export function parseOffset(text: string): ShapeOffset | undefined {
   const match = /^(\d{1,20})_(\d{1,9})$/.exec(text);
   if (!match) return undefined;
   const lsn = BigInt(match[1]!);
-  if (lsn > 0xffff_ffff_ffff_ffffn) return undefined;
+  // The log's positions are Postgres bigints.
+  if (lsn > 0x7fff_ffff_ffff_ffffn) return undefined;
   return { kind: 'log', lsn, op: Number(match[2]) };
 }
 

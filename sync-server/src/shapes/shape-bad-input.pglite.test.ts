@@ -26,10 +26,10 @@ afterAll(async () => {
 
 const pieces = {
   table: ['catalog.products', 'catalog.Products', '"catalog"."products"', 'products', 'auth.users', 'x.y.z', '', 'catalog.products;--', 'pg_catalog.pg_class', '😀.x'],
-  offset: ['-1', 'now', '0_0', '0_1', '0_999', '5_0', '-2', 'abc', '1_', '_1', '99999999999999999999999_0', '0/16B3F70', '', '1e3_0'],
-  handle: [undefined, 'nope', '', 'a'.repeat(500), '../../etc/passwd'],
-  where: [undefined, 'price_minor > 100', 'price_minor > $1', 'price_minor >', "name = 'x", 'cost_minor > 0', 'foo = 1', '(((((', 'price_minor IN ()', 'x'.repeat(5000), 'sku LIKE $1', 'active'],
-  param: [undefined, '100', 'abc', '', "' or 1=1 --", '9'.repeat(40), '%'],
+  offset: ['-1', 'now', '0_0', '0_1', '0_999', '5_0', '-2', 'abc', '1_', '_1', '99999999999999999999999_0', '18446744073709551615_0', '9223372036854775807_0', '0/16B3F70', '', '1e3_0'],
+  handle: [undefined, 'nope', '', 'a'.repeat(500), '../../etc/passwd', 'a\u0000b'],
+  where: [undefined, 'price_minor > 100', 'price_minor > $1', 'price_minor >', "name = 'x", 'cost_minor > 0', 'foo = 1', '(((((', 'price_minor IN ()', 'x'.repeat(5000), 'sku LIKE $1', 'active', "name = 'a\u0000'", 'active = true'],
+  param: [undefined, '100', 'abc', '', "' or 1=1 --", '9'.repeat(40), '%', '\u0000'],
   columns: [undefined, 'id,name', 'name', 'id,cost_minor', 'id,,name', '"ID"', 'id,nope', ''],
   replica: [undefined, 'full', 'partial'],
   live: [undefined, 'true', 'false', 'yes'],
@@ -135,4 +135,21 @@ test('a browser on another origin may call the shape API: the preflight allows A
   expect(response.headers.get('access-control-allow-origin')).toBe(origin);
   const exposed = response.headers.get('access-control-expose-headers')!.split(',').map((name) => name.trim());
   expect(exposed).toEqual(expect.arrayContaining([...electricHeaders]));
+});
+
+test('requests found by fuzzing: a NUL in a handle is a 409, in a where literal or a param a 400; an offset past the bigint range a 400', async () => {
+  const headers = { Authorization: `Bearer ${await server.token('admin')}` };
+  const first = await fetch(`${server.shapeUrl}?table=catalog.products&offset=-1`, { headers });
+  const handle = first.headers.get('electric-handle')!;
+  await first.text();
+  const get = async (query: Record<string, string>) => {
+    const response = await fetch(`${server.shapeUrl}?${new URLSearchParams({ table: 'catalog.products', ...query }).toString()}`, { headers });
+    return { status: response.status, body: await response.text() };
+  };
+  expect((await get({ offset: '0_0', handle: 'a\u0000b' })).status).toBe(409);
+  for (const query of [{ offset: '-1', where: "name = 'a\u0000'" }, { offset: '-1', where: 'name = $1', 'params[1]': 'a\u0000' }, { offset: '9223372036854775808_0', handle }]) {
+    const response = await get(query);
+    expect(response.status, response.body).toBe(400);
+    expect((JSON.parse(response.body) as { message: string }).message.length).toBeGreaterThan(10);
+  }
 });

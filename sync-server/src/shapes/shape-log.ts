@@ -241,7 +241,11 @@ export async function touchHandle(db: Queryable, handle: string): Promise<void> 
   await db.query('update sync.shape_handles set used_at = now() where handle = $1', [handle]);
 }
 
+/** What a handle of newHandle() can look like: anything else (a NUL, which Postgres text refuses, or a megabyte) is unknown without asking. */
+const handleShape = /^[!-~]{1,128}$/;
+
 export async function findHandle(db: Queryable, handle: string): Promise<ShapeHandle | undefined> {
+  if (!handleShape.test(handle)) return undefined;
   const { rows } = await db.query<{ definition_hash: string; snapshot_lsn: string; snapshot_xmin: string; snapshot_xmax: string; snapshot_xip: string[] }>(
     `select definition_hash, snapshot_lsn::text, snapshot_xmin::text, snapshot_xmax::text, snapshot_xip::text[] as snapshot_xip
        from sync.shape_handles where handle = $1`,
