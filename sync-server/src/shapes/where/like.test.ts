@@ -70,9 +70,7 @@ test('a pattern without wildcards matches exactly the equal string', () => {
   );
 });
 
-test('matching agrees with a regular expression built from the pattern', () => {
-  const unit = fc.constantFrom('a', 'b', '%', '_', '\\', '😀');
-  const toRegExp = (pattern: string): RegExp => {
+const toRegExp = (pattern: string): RegExp => {
     let source = '';
     const chars = Array.from(pattern);
     for (let i = 0; i < chars.length; i++) {
@@ -83,7 +81,10 @@ test('matching agrees with a regular expression built from the pattern', () => {
       else source += char.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
     }
     return new RegExp(`^${source}$`, 'su');
-  };
+};
+
+test('matching agrees with a regular expression built from the pattern', () => {
+  const unit = fc.constantFrom('a', 'b', '%', '_', '\\', '😀');
   fc.assert(
     fc.property(fc.string({ maxLength: 8, unit: fc.constantFrom('a', 'b', '😀', '%', '_') }), fc.string({ maxLength: 6, unit }), (value, pattern) => {
       fc.pre(parseLikePattern(pattern, false) !== undefined);
@@ -91,6 +92,29 @@ test('matching agrees with a regular expression built from the pattern', () => {
     }),
     { numRuns: 2000 },
   );
+});
+
+test('runs longer than 32 code points between two % (several words of state) match as the regular expression does', () => {
+  const run = fc.string({ minLength: 30, maxLength: 70, unit: fc.constantFrom('a', 'a', 'a', 'b', '_', '😀') });
+  fc.assert(
+    fc.property(fc.string({ maxLength: 160, unit: fc.constantFrom('a', 'a', 'a', 'b', '😀') }), fc.array(run, { minLength: 1, maxLength: 3 }), fc.boolean(), fc.boolean(), (value, runs, start, end) => {
+      const pattern = `${start ? '%' : ''}${runs.join('%')}${end ? '%' : ''}`;
+      expect(like(value, pattern)).toBe(toRegExp(pattern).test(value));
+      // A value built to match: every run in place, the gaps filled.
+      const matching = runs.map((part) => part.replaceAll('_', 'b')).join('ab');
+      expect(like(matching, runs.join('%'))).toBe(true);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('a pattern built to make a backtracking matcher work for seconds is judged in milliseconds (a live shape judges every change with it)', () => {
+  const value = 'e'.repeat(9999);
+  const started = performance.now();
+  expect(like(value, `%${'e'.repeat(3960)}123%`)).toBe(false);
+  expect(like(value, `%${'e_'.repeat(1980)}x%`)).toBe(false);
+  expect(like(value, `%${'e'.repeat(3960)}%`)).toBe(true);
+  expect(performance.now() - started).toBeLessThan(1000);
 });
 
 test('a long pathological pattern stays fast', () => {
