@@ -57,6 +57,8 @@ describe('stock', () => {
 
     const agent = await get(`/stock?productId=${product}`, await t.as('agent'));
     expect(agent.json<Page<{ id: string }>>().items.map((item) => item.id).sort()).toEqual([northStock, southStock].sort());
+    // Availability only, as in an agent's shape of the table: not the warehouse's working numbers.
+    expect(Object.keys(agent.json<Page<Record<string, unknown>>>().items[0]!).sort()).toEqual(['available', 'id', 'productId', 'updatedAt', 'warehouseId']);
 
     const picker = await t.as('warehouse', { warehouse_id: north });
     const own = await get(`/stock?productId=${product}`, picker);

@@ -30,6 +30,8 @@ export function registerStock(app: FastifyInstance, db: Executor): ResourceStore
     },
     access: {
       read: (user) => (user.role === 'agent' ? allRows : adminOrOwnWarehouse(user)),
+      // Agents promise stock from availability; the warehouse's working numbers are not theirs (as in their shapes).
+      hiddenColumns: (user) => (user.role === 'agent' ? ['bin_id', 'on_hand', 'reserved', 'reorder_point', 'version', 'last_counted_at', 'created_at'] : []),
       create: async (user, values) => {
         if (user.role !== 'admin') throw forbidden('Only admins may start stock rows; receipts create them too');
         const warehouseID = values.warehouse_id as string;

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { Timestamp, Uuid } from './common.ts';
 
 const NullableUuid = Type.Union([Uuid, Type.Null()]);
@@ -81,18 +81,21 @@ export const PatchBinBody = Type.Object(
 );
 export type PatchBinBody = Static<typeof PatchBinBody>;
 
+/** A warehouse's working numbers: left out for agents, who see availability only, as in their shapes (`shapes/rules.ts`). */
+const workingNumber = <T extends TSchema>(schema: T) => Type.Optional(schema);
+
 export const StockItem = Type.Object({
   id: Uuid,
   warehouseId: Uuid,
   productId: Uuid,
-  binId: NullableUuid,
-  onHand: Type.Integer(),
-  reserved: Type.Integer(),
+  binId: workingNumber(NullableUuid),
+  onHand: workingNumber(Type.Integer()),
+  reserved: workingNumber(Type.Integer()),
   available: Type.Integer({ description: 'onHand - reserved' }),
-  reorderPoint: Type.Integer(),
-  version: Type.Integer(),
-  lastCountedAt: NullableTimestamp,
-  createdAt: Timestamp,
+  reorderPoint: workingNumber(Type.Integer()),
+  version: workingNumber(Type.Integer()),
+  lastCountedAt: workingNumber(NullableTimestamp),
+  createdAt: workingNumber(Timestamp),
   updatedAt: Timestamp,
 });
 export type StockItem = Static<typeof StockItem>;
