@@ -231,6 +231,8 @@ describe('movements', () => {
       [{ ...base, kind: 'receipt', quantity: 1.5 }, 'VALIDATION_FAILED'],
       [{ warehouseId: warehouse, productId: product, kind: 'receipt', quantity: 1 }, 'VALIDATION_FAILED'],
       [{ ...base, kind: 'receipt', quantity: 1, occurredAt: 'yesterday' }, 'VALIDATION_FAILED'],
+      // A leap second: RFC 3339 allows it, JavaScript cannot read it, Postgres would store year 10000.
+      [{ ...base, kind: 'receipt', quantity: 1, occurredAt: '9999-12-31T23:59:60Z' }, 'VALIDATION_FAILED'],
       [{ ...base, kind: 'receipt', quantity: 1, productId: randomUUID() }, 'REFERENCE_NOT_FOUND'],
       [{ ...base, kind: 'receipt', quantity: 1, binId: await insertBin(database.db, await insertWarehouse(database.db)) }, 'VALIDATION_FAILED'],
     ];

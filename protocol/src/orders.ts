@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { MoneyMinor, Timestamp, Uuid } from './common.ts';
+import { MoneyMinor, Timestamp, timestampOf, Uuid } from './common.ts';
 
 const NullableUuid = Type.Union([Uuid, Type.Null()]);
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
@@ -36,7 +36,7 @@ export const Order = Type.Object({
   totalMinor: MoneyMinor,
   note: Type.String(),
   statusReason: Type.String(),
-  occurredAt: Type.String({ format: 'date-time', description: 'When the device placed it' }),
+  occurredAt: timestampOf('When the device placed it'),
   placedAt: Type.String({ format: 'date-time', description: 'When the server accepted it' }),
   cancelledAt: NullableTimestamp,
   createdBy: NullableUuid,
@@ -90,7 +90,7 @@ export const CreateOrderBody = Type.Object(
     customerId: Uuid,
     warehouseId: Type.Optional(Uuid),
     note: Type.Optional(Type.String({ maxLength: 2000 })),
-    occurredAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the device placed it; default now' })),
+    occurredAt: Type.Optional(timestampOf('When the device placed it; default now')),
     items: Type.Array(CreateOrderItemBody, { minItems: 1, maxItems: MAX_ORDER_ITEMS }),
   },
   { additionalProperties: false },
