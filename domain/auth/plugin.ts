@@ -73,6 +73,10 @@ export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { d
       body: Type.Optional(LogoutRequest),
       response: { 204: Type.Null(), ...errors },
     },
+    // A POST with no body at all is a logout of this session, not a 400.
+    preValidation: async (request) => {
+      request.body ??= {};
+    },
     handler: async (request, reply) => {
       const user = requireUser(request);
       await auth.logout(user.sub, user.sid, (request.body as LogoutRequest | undefined)?.refreshToken);
