@@ -137,7 +137,7 @@ test('a browser on another origin may call the shape API: the preflight allows A
   expect(exposed).toEqual(expect.arrayContaining([...electricHeaders]));
 });
 
-test('requests found by fuzzing: a NUL in a handle is a 409, in a where literal or a param a 400; an offset past the bigint range a 400', async () => {
+test('requests found by fuzzing: a NUL in a handle is a 409, in a where literal or a param a 400; an offset past the bigint range a 400; params[01] or params[1234] a 400', async () => {
   const headers = { Authorization: `Bearer ${await server.token('admin')}` };
   const first = await fetch(`${server.shapeUrl}?table=catalog.products&offset=-1`, { headers });
   const handle = first.headers.get('electric-handle')!;
@@ -147,7 +147,7 @@ test('requests found by fuzzing: a NUL in a handle is a 409, in a where literal 
     return { status: response.status, body: await response.text() };
   };
   expect((await get({ offset: '0_0', handle: 'a\u0000b' })).status).toBe(409);
-  for (const query of [{ offset: '-1', where: "name = 'a\u0000'" }, { offset: '-1', where: 'name = $1', 'params[1]': 'a\u0000' }, { offset: '9223372036854775808_0', handle }]) {
+  for (const query of [{ offset: '-1', where: "name = 'a\u0000'" }, { offset: '-1', where: 'name = $1', 'params[1]': 'a\u0000' }, { offset: '9223372036854775808_0', handle }, { offset: '-1', where: 'name = $1', 'params[1]': 'a', 'params[01]': 'b' }, { offset: '-1', 'params[1234]': 'x' }]) {
     const response = await get(query);
     expect(response.status, response.body).toBe(400);
     expect((JSON.parse(response.body) as { message: string }).message.length).toBeGreaterThan(10);

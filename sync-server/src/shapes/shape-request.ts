@@ -88,8 +88,10 @@ export function parseShapeRequest(query: Query): ShapeRequest {
   }
   const params: Record<string, string> = {};
   for (const [key, value] of Object.entries(query)) {
-    const match = /^params\[(\d{1,3})\]$/.exec(key);
-    if (!match) continue;
+    if (!key.startsWith('params[')) continue;
+    // $1 … $999, as the where clause numbers them: params[01] would silently stand in for params[1].
+    const match = /^params\[([1-9]\d{0,2})\]$/.exec(key);
+    if (!match) throw new ShapeRequestError('VALIDATION_FAILED', `Query parameter "${key}" is not params[n] with n from 1 to 999 (no leading zeros)`);
     if (typeof value !== 'string') throw new ShapeRequestError('VALIDATION_FAILED', `Query parameter "${key}" was given more than once`);
     params[String(Number(match[1]))] = value;
   }
