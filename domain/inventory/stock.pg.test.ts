@@ -229,6 +229,9 @@ describe('movements', () => {
       [{ ...base, kind: 'receipt', quantity: -3 }, 'VALIDATION_FAILED'],
       [{ ...base, kind: 'pick', quantity: -1 }, 'VALIDATION_FAILED'],
       [{ ...base, kind: 'receipt', quantity: 1.5 }, 'VALIDATION_FAILED'],
+      // A JSON body is taken with its own types: true is not the quantity 1, nor "2" the quantity 2.
+      [{ ...base, kind: 'receipt', quantity: true }, 'VALIDATION_FAILED'],
+      [{ ...base, kind: 'receipt', quantity: '2' }, 'VALIDATION_FAILED'],
       [{ warehouseId: warehouse, productId: product, kind: 'receipt', quantity: 1 }, 'VALIDATION_FAILED'],
       [{ ...base, kind: 'receipt', quantity: 1, occurredAt: 'yesterday' }, 'VALIDATION_FAILED'],
       // A leap second: RFC 3339 allows it, JavaScript cannot read it, Postgres would store year 10000.
