@@ -77,12 +77,27 @@ export function readCookie(cookie: PullRequestCookie): ParsedCookie | undefined 
 
 /**
  * The prefix of a full view's order at position `lsn`, answering `cookie`: the cookie's own
- * prefix when that orders above the cookie, else the cookie's whole order, so the answer always
- * orders above what the client has.
+ * prefix when that orders above the cookie, else a short string above the cookie's order, so the
+ * answer always orders above what the client has.
  */
 export function fullViewPrefix(cookie: PullRequestCookie, lsn: bigint): string {
   if (cookie === null) return '';
   const candidate = readCookie(cookie)?.prefix ?? '';
   if (compareCookies(orderAt(candidate, lsn), cookie) > 0) return candidate;
-  return String(orderOf(cookie));
+  return shortAbove(String(orderOf(cookie)));
+}
+
+/**
+ * A string that orders above `order` (UTF-16 units, as Replicache compares), and whatever follows
+ * it too: `order` up to its first unit below `~`, with that unit raised (to a digit at least, so it
+ * stays printable). Our own orders give one character ("00…0500" → "1"): however often a client's
+ * cookie is answered from a log behind it (a database replaced), the order stays the same length,
+ * never past what a pull accepts back. Only an order with no unit below `~` is kept whole.
+ */
+function shortAbove(order: string): string {
+  for (let index = 0; index < order.length; index++) {
+    const unit = order.charCodeAt(index);
+    if (unit < 0x7e) return order.slice(0, index) + String.fromCharCode(Math.max(unit + 1, 0x30));
+  }
+  return order;
 }
