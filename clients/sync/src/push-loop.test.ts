@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect, test } from 'vitest';
 import { openDexieStore } from './dexie/index.ts';
 import type { LocalStore } from './local-store.ts';
-import { PushLoop } from './push-loop.ts';
+import { PushLoop, type PushResult } from './push-loop.ts';
 import type { Session } from './session.ts';
 import { fakeIDB } from './test-support/test-helpers.ts';
 
@@ -33,6 +33,87 @@ test('a push loop stopped while it reads its queue stops at once, not after its 
     const started = Date.now();
     await loop.stop();
     expect(Date.now() - started).toBeLessThan(2_000);
+  } finally {
+    await store.close();
+  }
+});
+
+/** A loop over a Dexie store holding `count` pending mutations of one client, pushing to `fetch`. */
+async function loopWith(count: number, fetch: typeof globalThis.fetch, options: { pushTimeoutMs?: number } = {}) {
+  const store = await openDexieStore({ name: `push-loop-${randomUUID()}`, indexedDB: new fakeIDB.IDBFactory(), IDBKeyRange: fakeIDB.IDBKeyRange });
+  const put = (id: number) =>
+    store.transaction((tx) => tx.putPending({ id, clientID: 'me', name: 'stock.adjust', args: {}, createdAt: new Date().toISOString(), undo: [], reads: { keys: [], lists: [] } }));
+  for (let id = 1; id <= count; id++) await put(id);
+  const results: PushResult[] = [];
+  const loop = new PushLoop({
+    serverURL: 'http://sync.test',
+    clientGroupID: 'group',
+    store,
+    session: { authorization: () => 'Bearer t', refresh: () => Promise.resolve() } as unknown as Session,
+    fetch,
+    backoff: { initialMs: 200, maxMs: 200 },
+    onResult: (result) => results.push(result),
+    ...options,
+  });
+  return { store, loop, results, put };
+}
+
+const answer = (body: unknown) => Promise.resolve(new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } }));
+
+test('an answer that acknowledges none of the pushed mutations is a failure, backed off, not a success pushed again at once', async () => {
+  let pushes = 0;
+  const { store, loop, results } = await loopWith(1, () => {
+    pushes++;
+    return answer({});
+  });
+  try {
+    loop.start();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await loop.stop();
+    expect(pushes).toBeGreaterThan(0);
+    expect(pushes).toBeLessThanOrEqual(4); // one, then one per 100-200 ms of backoff (it was hundreds)
+    expect(results[0]).toMatchObject({ kind: 'failed', code: 'BAD_RESPONSE' });
+  } finally {
+    await store.close();
+  }
+});
+
+test('an acknowledgement past what was sent is taken only as far as the push went: later mutations are still pushed', async () => {
+  const sent: number[][] = [];
+  const { store, loop, put } = await loopWith(2, async (_url, init) => {
+    const body = JSON.parse(init?.body as string) as { mutations: { id: number }[] };
+    sent.push(body.mutations.map((mutation) => mutation.id));
+    return answer({ lastMutationIDs: { me: 1000 } });
+  });
+  try {
+    loop.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await put(3);
+    loop.wake();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await loop.stop();
+    expect(sent).toEqual([[1, 2], [3]]);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a push the server never answers is given up after the push timeout and tried again; stop() ends one in flight at once', async () => {
+  let pushes = 0;
+  const hanging: typeof fetch = (_url, init) => {
+    pushes++;
+    return new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+  };
+  const { store, loop, results } = await loopWith(1, hanging, { pushTimeoutMs: 100 });
+  try {
+    loop.start();
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect(pushes).toBeGreaterThanOrEqual(2);
+    expect(results[0]).toMatchObject({ kind: 'offline' });
+    expect(String((results[0] as { error: unknown }).error)).toMatch(/did not answer the push within/);
+    const started = Date.now();
+    await loop.stop();
+    expect(Date.now() - started).toBeLessThan(200);
   } finally {
     await store.close();
   }

@@ -6,7 +6,7 @@
  */
 import { Alarm, backoffDelay, Header, MAX_MUTATIONS_PER_PUSH, type BackoffPolicy, type PushRequest, type PushResponse } from '@niaga/protocol';
 import { errorBody } from './error-body.ts';
-import type { LocalStore } from './local-store.ts';
+import type { LocalStore, PendingMutation } from './local-store.ts';
 import { SessionExpiredError, type Session } from './session.ts';
 
 export interface PushLoopOptions {
@@ -18,6 +18,8 @@ export interface PushLoopOptions {
   readonly backoff: BackoffPolicy;
   /** Reports each attempt's result (for status). */
   readonly onResult: (result: PushResult) => void;
+  /** A push with no whole answer by then is given up (as offline) and tried again after a backoff. Default 30 s. */
+  readonly pushTimeoutMs?: number;
 }
 
 export type PushResult =
@@ -37,6 +39,8 @@ export class PushLoop {
   private readonly acknowledged = new Map<string, number>();
   private failures = 0;
   private blocked = false;
+  /** The push on the wire: stop() ends it rather than wait for a server that may never answer. */
+  private inFlight: AbortController | undefined;
 
   constructor(private readonly options: PushLoopOptions) {}
 
@@ -47,6 +51,7 @@ export class PushLoop {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.inFlight?.abort(new Error('The push loop stopped'));
     this.alarm.wake(false);
     await this.running;
     this.running = undefined;
@@ -109,15 +114,53 @@ export class PushLoop {
     const answer = (await response.json().catch(() => undefined)) as PushResponse | undefined;
     if (!answer || typeof answer !== 'object') return { kind: 'failed', code: 'BAD_RESPONSE', message: 'The server answered the push with something that is not JSON' };
     if (answer.error === 'VersionNotSupported') return { kind: 'update-needed', message: `The server no longer accepts this app's ${answer.versionType ?? 'push'} version: update the app` };
-    for (const [clientID, id] of Object.entries(answer.lastMutationIDs ?? {})) this.acknowledged.set(clientID, Math.max(id, this.acknowledged.get(clientID) ?? 0));
-    return { kind: 'pushed', count: unsent.length };
+    return this.acknowledge(unsent, answer.lastMutationIDs ?? {});
   }
 
-  private send(body: PushRequest): Promise<Response> {
-    return this.options.fetch(`${this.options.serverURL}/api/v1/sync/push`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: this.options.session.authorization(), [Header.deviceTime]: new Date().toISOString() },
-      body: JSON.stringify(body),
-    });
+  /**
+   * Takes in what the server says it has processed, as far as this push went: an id past what was
+   * sent would keep the later mutations from ever being pushed. An answer that acknowledges none of
+   * them is a failure (backed off), not a success to push again at once, in a loop.
+   */
+  private acknowledge(sent: readonly PendingMutation[], answered: Readonly<Record<string, number>>): PushResult {
+    const highestSent = new Map<string, number>();
+    for (const mutation of sent) highestSent.set(mutation.clientID, Math.max(mutation.id, highestSent.get(mutation.clientID) ?? 0));
+    let advanced = false;
+    for (const [clientID, highest] of highestSent) {
+      const id = answered[clientID];
+      if (typeof id !== 'number' || !Number.isSafeInteger(id)) continue;
+      const before = this.acknowledged.get(clientID) ?? 0;
+      const now = Math.min(id, highest);
+      if (now > before) {
+        this.acknowledged.set(clientID, now);
+        advanced = true;
+      }
+    }
+    if (!advanced) return { kind: 'failed', code: 'BAD_RESPONSE', message: `The server acknowledged none of the ${sent.length} pushed mutation(s); they are kept and pushed again later` };
+    return { kind: 'pushed', count: sent.length };
+  }
+
+  /** One request, its answer read whole within the push timeout (a server may stall before or during the body). */
+  private async send(body: PushRequest): Promise<Response> {
+    const controller = new AbortController();
+    this.inFlight = controller;
+    const timeoutMs = this.options.pushTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => controller.abort(new Error(`The server did not answer the push within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    try {
+      const response = await this.options.fetch(`${this.options.serverURL}/api/v1/sync/push`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: this.options.session.authorization(), [Header.deviceTime]: new Date().toISOString() },
+        body: JSON.stringify(body),
+        signal: controller.signal,
+      });
+      const text = await response.text();
+      const nullBody = response.status === 204 || response.status === 205 || response.status === 304;
+      return new Response(nullBody ? null : text, { status: response.status, statusText: response.statusText, headers: response.headers });
+    } catch (error) {
+      throw controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason : error;
+    } finally {
+      clearTimeout(timer);
+      if (this.inFlight === controller) this.inFlight = undefined;
+    }
   }
 }

@@ -108,3 +108,88 @@ test('a 503 the official client waits out is reported as SERVER_BUSY with the se
     transport.stop();
   }
 });
+
+/** A transport of one table over `fetch`, collecting what it reports. */
+function transportOver(table: string, fetch: typeof globalThis.fetch, refresh: () => Promise<void> = () => Promise.resolve()) {
+  const transient: { code: string; table: string | undefined }[] = [];
+  const fatal: unknown[] = [];
+  const batches: ShapeCursor[] = [];
+  const transport = startShapeTransport({
+    serverURL: 'http://niaga.test',
+    tables: [table],
+    session: { authorization: () => 'Bearer token', refresh },
+    fetch,
+    liveSse: false,
+    livePokes: false,
+    cursors: new Map(),
+    onBatch: async (_table, _messages, cursor) => {
+      batches.push(cursor);
+    },
+    onSchema: () => {},
+    onResponse: () => {},
+    onTransientError: (code, _error, at) => transient.push({ code, table: at }),
+    onFatal: (_table, error) => fatal.push(error),
+  });
+  return { transport, transient, fatal, batches };
+}
+
+const hangUntilAborted = (init: RequestInit | undefined) =>
+  new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+
+test('a token refresh that fails for a passing reason (a 502, no network) is retried later, not the end of the table', async () => {
+  let requests = 0;
+  let refreshes = 0;
+  const { transport, transient, fatal, batches } = transportOver(
+    'refresh-502',
+    async (_input, init) => {
+      requests += 1;
+      if (requests <= 2) return json({ code: 'TOKEN_EXPIRED', message: 'expired' }, 401, {});
+      if (requests === 3) return json([insert(1), upToDate(2)], 200, { 'electric-handle': 'r1', 'electric-offset': '2_0', 'electric-schema': schema, 'electric-up-to-date': '' });
+      return hangUntilAborted(init);
+    },
+    async () => {
+      refreshes += 1;
+      if (refreshes === 1) throw new Error('Token refresh failed with HTTP 502');
+    },
+  );
+  try {
+    await until(() => batches.length, (count) => count > 0, 'the snapshot after the refresh came back');
+    expect(fatal).toEqual([]);
+    expect(transient).toContainEqual({ code: 'BAD_RESPONSE', table: 'refresh-502' });
+  } finally {
+    transport.stop();
+  }
+});
+
+test('a 5xx the official client retries by itself is reported meanwhile; a passing 404 is retried, not final', async () => {
+  let requests = 0;
+  const { transport, transient, fatal, batches } = transportOver('flaky', async (_input, init) => {
+    requests += 1;
+    if (requests === 1) return new Response('<html>Bad gateway</html>', { status: 502 });
+    if (requests === 2) return json({ code: 'ROUTE_NOT_FOUND', message: 'deploying' }, 404, {});
+    if (requests === 3) return json([insert(1), upToDate(2)], 200, { 'electric-handle': 'f1', 'electric-offset': '2_0', 'electric-schema': schema, 'electric-up-to-date': '' });
+    return hangUntilAborted(init);
+  });
+  try {
+    await until(() => batches.length, (count) => count > 0, 'the snapshot after the 502 and the 404');
+    expect(fatal).toEqual([]);
+    expect(transient.filter((report) => report.code === 'SERVER_ERROR')).toContainEqual({ code: 'SERVER_ERROR', table: 'flaky' });
+  } finally {
+    transport.stop();
+  }
+}, 20_000);
+
+test('409s over and over (a new handle each time) are retried with growing pauses, not in a tight loop', async () => {
+  let requests = 0;
+  const { transport } = transportOver('refetch-loop', async () => {
+    requests += 1;
+    return json([{ headers: { control: 'must-refetch' } }], 409, { 'electric-handle': `loop-${requests}` });
+  });
+  try {
+    await sleep(5_000);
+    // The official client alone makes 10-13 requests a second here (48-67 in these 5 s).
+    expect(requests).toBeLessThan(15);
+  } finally {
+    transport.stop();
+  }
+}, 20_000);

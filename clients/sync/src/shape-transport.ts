@@ -24,7 +24,7 @@ export interface ShapeTransportOptions {
   readonly onBatch: (table: string, messages: readonly ShapeMessage[], cursor: ShapeCursor) => Promise<void>;
   readonly onSchema: (table: string, columns: readonly ColumnSpec[]) => void;
   readonly onResponse: (bytes: number) => void;
-  /** A failure the streams retry: OFFLINE (no answer), BAD_RESPONSE (an answer that is not the protocol), SERVER_ERROR (5xx), SERVER_BUSY (503/429, asked again after Retry-After). */
+  /** A failure the streams retry: OFFLINE (no answer), BAD_RESPONSE (an answer that is not the protocol), SERVER_ERROR (5xx), SERVER_BUSY (503/429, asked again after Retry-After); `table` when one table's stream met it. */
   readonly onTransientError: (code: TransientCode, error: unknown, table?: string) => void;
   /** A stream stopped for good (session ended, request refused): the reason, for status. */
   readonly onFatal: (table: string, error: unknown) => void;
@@ -56,6 +56,18 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
   const restarts = new Map<string, number>();
   /** Restarts waiting for their time: stop() cancels them, so nothing keeps a Node process up after it. */
   const restartTimers = new Set<ReturnType<typeof setTimeout>>();
+  /** Per table: errors the stream was told to retry, in a row without a batch in between (each retry waits longer). */
+  const errorsInARow = new Map<string, number>();
+  /**
+   * Before a stream retries after an error: the official client retries a 5xx or a dropped
+   * connection with its own backoff, but what reaches onError (its fast-retry-loop error after 409s
+   * over and over, a refresh that failed) it would retry at once, in a loop.
+   */
+  const pauseBeforeRetry = (table: string, signal: AbortSignal) => {
+    const attempt = errorsInARow.get(table) ?? 0;
+    errorsInARow.set(table, attempt + 1);
+    return pause(Math.min(30_000, 250 * 2 ** Math.min(attempt, 7)), signal);
+  };
 
   const open = (table: string) => {
     if (abort.signal.aborted) return;
@@ -63,6 +75,7 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
     const own = new AbortController();
     streamAborts.set(table, own);
     const cursor = received.get(table);
+    const signal = AbortSignal.any([abort.signal, own.signal]);
     const stream = new ShapeStream<Row<unknown>>({
       url: `${options.serverURL}/v1/shape`,
       params: { table, replica: 'full' },
@@ -70,7 +83,7 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
       headers: { Authorization: () => options.session.authorization() },
       parser,
       liveSse: options.liveSse,
-      signal: AbortSignal.any([abort.signal, own.signal]),
+      signal,
       fetchClient,
       onError: async (error) => {
         if (error instanceof FetchError && error.status === 401) {
@@ -78,17 +91,25 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
             await options.session.refresh();
             return {};
           } catch (refreshError) {
-            stopped.add(table);
-            options.onFatal(table, refreshError instanceof SessionExpiredError ? refreshError : error);
-            return;
+            if (refreshError instanceof SessionExpiredError) {
+              stopped.add(table);
+              options.onFatal(table, refreshError);
+              return;
+            }
+            // The refresh itself failed (no network, a 5xx, garbage): the session may be fine; try again later.
+            options.onTransientError(transientCode(refreshError), refreshError, table);
+            await pauseBeforeRetry(table, signal);
+            return {};
           }
         }
-        if (error instanceof FetchError && error.status >= 400 && error.status < 500) {
+        // Refusals the server means (a bad request, a table or column the role may not sync) are final until a reconnect or a new login.
+        if (error instanceof FetchError && (error.status === 400 || error.status === 403)) {
           stopped.add(table);
           options.onFatal(table, error);
           return;
         }
-        options.onTransientError(transientCode(error), error);
+        options.onTransientError(transientCode(error), error, table);
+        await pauseBeforeRetry(table, signal);
         return {};
       },
     });
@@ -104,6 +125,7 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
         const at = { handle, offset };
         received.set(table, at);
         restarts.delete(table);
+        errorsInARow.delete(table);
         await options.onBatch(table, messages, at);
       },
       () => {
@@ -129,11 +151,11 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
     reconnect() {
       gate?.reconnect();
       restarts.clear();
-      for (const [table, stream] of streams) {
-        if (stopped.has(table)) continue;
-        stream.unsubscribeAll();
-        open(table);
-      }
+      errorsInARow.clear();
+      // Tables stopped by a refusal are tried again too: a proxy's passing 4xx must not stop a table for good.
+      stopped.clear();
+      for (const [, stream] of streams) stream.unsubscribeAll();
+      for (const table of streams.keys()) open(table);
     },
     stop: () => {
       abort.abort();
@@ -160,8 +182,14 @@ export function offsetAfter(messages: readonly Message<Row<unknown>>[], streamOf
   return typeof lsn === 'string' && /^\d+$/.test(lsn) ? `${lsn}_0` : streamOffset;
 }
 
-/** The fetch the streams use: it notes schemas, bytes and reachability on the way. */
+/**
+ * The fetch the streams use: it notes schemas, bytes and reachability on the way, and paces
+ * must-refetches: the official client answers a 409 with a new request at once, so a server (or a
+ * proxy) answering 409 over and over would get ten requests a second per table. The first 409 in
+ * a row is handed over at once; each later one waits longer (0.2, 0.4 … 30 s).
+ */
 function observingFetch(options: ShapeTransportOptions): typeof fetch {
+  const refetchesInARow = new Map<string, number>();
   return async (input, init) => {
     let response: Response;
     try {
@@ -172,9 +200,18 @@ function observingFetch(options: ShapeTransportOptions): typeof fetch {
     }
     const url = new URL(input instanceof Request ? input.url : String(input));
     const table = url.searchParams.get('table');
+    if (table && response.status === 409) {
+      const count = (refetchesInARow.get(table) ?? 0) + 1;
+      refetchesInARow.set(table, count);
+      if (count > 1) await pause(Math.min(30_000, 100 * 2 ** Math.min(count - 1, 9)), init?.signal ?? undefined);
+    } else if (table && response.ok) refetchesInARow.delete(table);
     const schema = response.headers.get('electric-schema');
     if (table && schema) options.onSchema(table, columnsOf(schema));
     options.onResponse(Number(response.headers.get('content-length') ?? 0));
+    // The official client retries other 5xx by itself, as long as they last: say so meanwhile.
+    if (response.status >= 500 && response.status !== 503 && table) {
+      options.onTransientError('SERVER_ERROR', new Error(`HTTP ${response.status} from the sync server`), table);
+    }
     // The official client waits and asks again by itself; the app can say why nothing arrives meanwhile.
     if ((response.status === 503 || response.status === 429) && table) {
       // The server's own words, unless its body is slow to come: the client's retry waits for this.
@@ -185,6 +222,19 @@ function observingFetch(options: ShapeTransportOptions): typeof fetch {
     }
     return response;
   };
+}
+
+/** Waits `ms`, or less if `signal` aborts meanwhile. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
 
 /** SERVER_BUSY: a 503 or 429 the official client retries by itself (e.g. a big first sync while the server is reading others). */

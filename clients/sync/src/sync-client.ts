@@ -242,11 +242,13 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     });
   }
 
-  /** Tables the server answered busy (503/429) and that have had nothing since. */
-  const busyTables = new Set<string>();
+  /** Tables whose stream met a retried server error (busy, 5xx, not the protocol) and that have had nothing since. */
+  const troubledTables = new Set<string>();
+  const retriedCodes: ReadonlySet<string | undefined> = new Set(['SERVER_BUSY', 'SERVER_ERROR', 'BAD_RESPONSE']);
 
   async function onBatch(table: string, messages: readonly ShapeMessage[], cursor: ShapeCursor): Promise<void> {
-    if (busyTables.delete(table) && busyTables.size === 0 && status.current.lastError?.code === 'SERVER_BUSY') status.update({ lastError: null });
+    // Every table that met one answers again: the error shown is over.
+    if (troubledTables.delete(table) && troubledTables.size === 0 && retriedCodes.has(status.current.lastError?.code)) status.update({ lastError: null });
     try {
       aligner.receive(table, messages, cursor);
       if (!status.current.initialSync.done) {
@@ -336,10 +338,13 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
           status.error(code, `The sync server cannot be reached: ${messageOf(error)}`);
         } else if (code === 'SERVER_BUSY') {
           // Shown until every table it held back answers; an error that needs the user stays shown.
-          if (table) busyTables.add(table);
+          if (table) troubledTables.add(table);
           const shown = status.current.lastError?.code;
           if (shown === undefined || shown === 'SERVER_BUSY' || shown === 'OFFLINE') status.error(code, `The sync server is busy: ${messageOf(error)}`);
-        } else status.error(code, `The sync server answered something unexpected (retrying): ${messageOf(error)}`);
+        } else {
+          if (table) troubledTables.add(table);
+          status.error(code, `The sync server answered something unexpected (retrying): ${messageOf(error)}`);
+        }
       },
       onFatal: (table, error) => {
         if (error instanceof SessionExpiredError) status.update({ needsLogin: true });
@@ -348,15 +353,19 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     });
   };
 
+  /** The code of the last push failure shown: a push that then succeeds clears it. */
+  let pushFailure: string | undefined;
   const onPush = (result: PushResult) => {
     switch (result.kind) {
       case 'pushed':
-        status.reachable();
+        status.reachable(pushFailure !== undefined && status.current.lastError?.code === pushFailure ? { lastError: null } : {});
+        pushFailure = undefined;
         return;
       case 'offline':
         status.update({ online: false });
         return status.error('OFFLINE', `Pending changes wait for the network: ${messageOf(result.error)}`);
       case 'failed':
+        pushFailure = result.code;
         return status.error(result.code, result.message);
       case 'session-expired':
         status.update({ needsLogin: true });
