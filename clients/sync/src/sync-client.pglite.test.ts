@@ -131,6 +131,37 @@ test('a table the server is too busy to snapshot shows SERVER_BUSY until its row
   expect(await local.transaction((tx) => tx.get('catalog.products', productID))).toMatchObject({ sku: 'TEA-1' });
 });
 
+test('a 502 on a table and a push answered with garbage show as errors while they last, and are cleared once the server answers again', async () => {
+  let badShapes = 0;
+  let badPushes = 0;
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (badShapes === 0 && url.pathname === '/v1/shape' && url.searchParams.get('table') === 'catalog.products') {
+      badShapes += 1;
+      return new Response('<html>Bad gateway</html>', { status: 502 });
+    }
+    if (badPushes === 0 && url.pathname === '/api/v1/sync/push') {
+      badPushes += 1;
+      return new Response('<html>oops</html>', { status: 200 });
+    }
+    return globalThis.fetch(input, init);
+  };
+  const local = await openPgliteStore({ template: await emptyDatabase() });
+  const session = { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
+  const client = await createSyncClient({ serverURL: server.baseUrl, store: local, tables, session, fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
+  open.push({ client, store: local });
+  const errors: (string | undefined)[] = [];
+  client.onStatus((status) => errors.push(status.lastError?.code));
+  await client.ready();
+  expect(errors).toContain('SERVER_ERROR');
+  expect(client.status.lastError).toBeNull();
+  await client.mutate('stock.adjust', { adjustmentID: randomUUID(), warehouseID, productID, delta: 1, reason: 'recount', occurredAt: new Date().toISOString() });
+  await until(async () => client.status, (status) => status.pending === 0, 'the queue to drain', 10_000);
+  expect(badPushes).toBe(1);
+  expect(errors).toContain('BAD_RESPONSE');
+  expect(client.status.lastError).toBeNull();
+}, 60_000);
+
 test('an unreadable local database is reported as STORE_CORRUPT; once deleted, the device syncs again from scratch', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'niaga-corrupt-'));
   try {
