@@ -3,7 +3,7 @@ import { expect, test } from 'vitest';
 import { openDexieStore } from './dexie/index.ts';
 import type { LocalStore } from './local-store.ts';
 import { PushLoop, type PushResult } from './push-loop.ts';
-import type { Session } from './session.ts';
+import { RefreshFailedError, type Session } from './session.ts';
 import { fakeIDB } from './test-support/test-helpers.ts';
 
 test('a push loop stopped while it reads its queue stops at once, not after its idle wait', async () => {
@@ -39,7 +39,7 @@ test('a push loop stopped while it reads its queue stops at once, not after its 
 });
 
 /** A loop over a Dexie store holding `count` pending mutations of one client, pushing to `fetch`. */
-async function loopWith(count: number, fetch: typeof globalThis.fetch, options: { pushTimeoutMs?: number } = {}) {
+async function loopWith(count: number, fetch: typeof globalThis.fetch, options: { pushTimeoutMs?: number; session?: Session } = {}) {
   const store = await openDexieStore({ name: `push-loop-${randomUUID()}`, indexedDB: new fakeIDB.IDBFactory(), IDBKeyRange: fakeIDB.IDBKeyRange });
   const put = (id: number) =>
     store.transaction((tx) => tx.putPending({ id, clientID: 'me', name: 'stock.adjust', args: {}, createdAt: new Date().toISOString(), undo: [], reads: { keys: [], lists: [] } }));
@@ -49,11 +49,11 @@ async function loopWith(count: number, fetch: typeof globalThis.fetch, options: 
     serverURL: 'http://sync.test',
     clientGroupID: 'group',
     store,
-    session: { authorization: () => 'Bearer t', refresh: () => Promise.resolve() } as unknown as Session,
+    session: options.session ?? ({ authorization: () => 'Bearer t', refresh: () => Promise.resolve() } as unknown as Session),
     fetch,
     backoff: { initialMs: 200, maxMs: 200 },
     onResult: (result) => results.push(result),
-    ...options,
+    ...(options.pushTimeoutMs === undefined ? {} : { pushTimeoutMs: options.pushTimeoutMs }),
   });
   return { store, loop, results, put };
 }
@@ -114,6 +114,20 @@ test('a push the server never answers is given up after the push timeout and tri
     const started = Date.now();
     await loop.stop();
     expect(Date.now() - started).toBeLessThan(200);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a token refresh that fails with a 5xx is a failed push (the server answers), not offline; the mutations stay', async () => {
+  const session = { authorization: () => 'Bearer t', refresh: () => Promise.reject(new RefreshFailedError('Token refresh failed with HTTP 502')) } as unknown as Session;
+  const { store, loop, results } = await loopWith(1, () => Promise.resolve(new Response('{}', { status: 401 })), { session });
+  try {
+    loop.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await loop.stop();
+    expect(results[0]).toMatchObject({ kind: 'failed', code: 'REFRESH_FAILED' });
+    expect((await store.transaction((tx) => tx.listPending())).length).toBe(1);
   } finally {
     await store.close();
   }

@@ -7,7 +7,7 @@
 import { Alarm, backoffDelay, Header, MAX_MUTATIONS_PER_PUSH, type BackoffPolicy, type PushRequest, type PushResponse } from '@niaga/protocol';
 import { errorBody } from './error-body.ts';
 import type { LocalStore, PendingMutation } from './local-store.ts';
-import { SessionExpiredError, type Session } from './session.ts';
+import { RefreshFailedError, SessionExpiredError, type Session } from './session.ts';
 
 export interface PushLoopOptions {
   readonly serverURL: string;
@@ -104,6 +104,8 @@ export class PushLoop {
       }
     } catch (error) {
       if (error instanceof SessionExpiredError) return { kind: 'session-expired', error };
+      // The server answered the refresh, just not well: not offline.
+      if (error instanceof RefreshFailedError) return { kind: 'failed', code: error.code, message: `${error.message}; pending changes are kept and pushed later` };
       return { kind: 'offline', error };
     }
     if (response.status === 401) return { kind: 'session-expired', error: new SessionExpiredError('The server refused the refreshed session: log in again') };

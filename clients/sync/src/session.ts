@@ -22,6 +22,12 @@ export class SessionExpiredError extends Error {
   readonly code: 'SESSION_EXPIRED' | 'DEVICE_REVOKED' = 'SESSION_EXPIRED';
 }
 
+/** The refresh endpoint answered, but not with a new token pair (a 5xx, a proxy's page): the session may be fine; try again later. */
+export class RefreshFailedError extends Error {
+  override readonly name = 'RefreshFailedError';
+  readonly code = 'REFRESH_FAILED';
+}
+
 /** An administrator revoked this device, or disabled the account: its synced data must go. */
 export class DeviceRevokedError extends SessionExpiredError {
   override readonly name = 'DeviceRevokedError';
@@ -152,9 +158,9 @@ export class Session {
       this.options.onEnded?.(ended);
       throw ended;
     }
-    if (!response.ok) throw new Error(`Token refresh failed with HTTP ${response.status}`);
-    const body = (await response.json()) as Partial<SessionTokens>;
-    if (typeof body.accessToken !== 'string' || typeof body.refreshToken !== 'string') throw new Error('Token refresh answered without a token pair');
+    if (!response.ok) throw new RefreshFailedError(`Token refresh failed with HTTP ${response.status}`);
+    const body = (await response.json().catch(() => ({}))) as Partial<SessionTokens>;
+    if (typeof body?.accessToken !== 'string' || typeof body.refreshToken !== 'string') throw new RefreshFailedError('Token refresh answered without a token pair');
     await this.save({ accessToken: body.accessToken, refreshToken: body.refreshToken });
   }
 

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, test } from 'vitest';
+import { RefreshFailedError } from './session.ts';
 import { startShapeTransport } from './shape-transport.ts';
 import { until } from './test-support/test-helpers.ts';
 import type { ShapeCursor } from './transaction-aligner.ts';
@@ -149,13 +150,13 @@ test('a token refresh that fails for a passing reason (a 502, no network) is ret
     },
     async () => {
       refreshes += 1;
-      if (refreshes === 1) throw new Error('Token refresh failed with HTTP 502');
+      if (refreshes === 1) throw new RefreshFailedError('Token refresh failed with HTTP 502');
     },
   );
   try {
     await until(() => batches.length, (count) => count > 0, 'the snapshot after the refresh came back');
     expect(fatal).toEqual([]);
-    expect(transient).toContainEqual({ code: 'BAD_RESPONSE', table: 'refresh-502' });
+    expect(transient).toContainEqual({ code: 'SERVER_ERROR', table: 'refresh-502' });
   } finally {
     transport.stop();
   }

@@ -8,7 +8,7 @@ import { FetchError, ShapeStream, type Message, type Row } from '@electric-sql/c
 import { errorBody } from './error-body.ts';
 import { LiveGate } from './live-gate.ts';
 import type { ColumnSpec } from './local-store.ts';
-import { SessionExpiredError, type Session } from './session.ts';
+import { RefreshFailedError, SessionExpiredError, type Session } from './session.ts';
 import type { ShapeCursor, ShapeMessage } from './transaction-aligner.ts';
 
 export interface ShapeTransportOptions {
@@ -242,6 +242,7 @@ export type TransientCode = 'OFFLINE' | 'BAD_RESPONSE' | 'SERVER_ERROR' | 'SERVE
 
 function transientCode(error: unknown): TransientCode {
   if (error instanceof FetchError) return error.status >= 500 ? 'SERVER_ERROR' : 'BAD_RESPONSE';
+  if (error instanceof RefreshFailedError) return 'SERVER_ERROR';
   if (error instanceof TypeError && /fetch|network/i.test(error.message)) return 'OFFLINE';
   return 'BAD_RESPONSE';
 }

@@ -358,7 +358,11 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   const onPush = (result: PushResult) => {
     switch (result.kind) {
       case 'pushed':
-        status.reachable(pushFailure !== undefined && status.current.lastError?.code === pushFailure ? { lastError: null } : {});
+        status.reachable({
+          ...(pushFailure !== undefined && status.current.lastError?.code === pushFailure ? { lastError: null } : {}),
+          // A push refused as logged out, then accepted with the same session: no login is needed after all.
+          ...(pushFailure === 'SESSION_EXPIRED' && session.loggedIn ? { needsLogin: false } : {}),
+        });
         pushFailure = undefined;
         return;
       case 'offline':
@@ -368,6 +372,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         pushFailure = result.code;
         return status.error(result.code, result.message);
       case 'session-expired':
+        pushFailure = result.error.code;
         status.update({ needsLogin: true });
         return status.error(result.error.code, result.error.message);
       case 'update-needed':
