@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, test } from 'vitest';
-import { RefreshFailedError } from './session.ts';
+import { RefreshFailedError, SessionExpiredError } from './session.ts';
 import { startShapeTransport } from './shape-transport.ts';
 import { until } from './test-support/test-helpers.ts';
 import type { ShapeCursor } from './transaction-aligner.ts';
@@ -111,14 +111,14 @@ test('a 503 the official client waits out is reported as SERVER_BUSY with the se
 });
 
 /** A transport of one table over `fetch`, collecting what it reports. */
-function transportOver(table: string, fetch: typeof globalThis.fetch, refresh: () => Promise<void> = () => Promise.resolve()) {
+function transportOver(table: string, fetch: typeof globalThis.fetch, refresh: () => Promise<void> = () => Promise.resolve(), authorization: () => string = () => 'Bearer token') {
   const transient: { code: string; table: string | undefined }[] = [];
   const fatal: unknown[] = [];
   const batches: ShapeCursor[] = [];
   const transport = startShapeTransport({
     serverURL: 'http://niaga.test',
     tables: [table],
-    session: { authorization: () => 'Bearer token', refresh },
+    session: { authorization, refresh },
     fetch,
     liveSse: false,
     livePokes: false,
@@ -194,3 +194,31 @@ test('409s over and over (a new handle each time) are retried with growing pause
     transport.stop();
   }
 }, 20_000);
+
+test('logged out, a table stops (final, no request, no retry loop), and a reconnect stops it again the same way', async () => {
+  let requests = 0;
+  const loggedOut = () => {
+    throw new SessionExpiredError('The session ended: log in again');
+  };
+  const { transport, transient, fatal } = transportOver(
+    'logged-out',
+    async () => {
+      requests += 1;
+      return json([], 200, {});
+    },
+    () => Promise.resolve(),
+    loggedOut,
+  );
+  try {
+    await until(() => fatal.length, (count) => count === 1, 'the table to stop');
+    transport.reconnect();
+    await until(() => fatal.length, (count) => count === 2, 'the table to stop again');
+    await sleep(500);
+    expect(fatal.length).toBe(2);
+    expect(fatal.every((error) => error instanceof SessionExpiredError)).toBe(true);
+    expect(transient).toEqual([]);
+    expect(requests).toBe(0);
+  } finally {
+    transport.stop();
+  }
+});

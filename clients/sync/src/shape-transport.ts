@@ -86,6 +86,12 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
       signal,
       fetchClient,
       onError: async (error) => {
+        // Logged out (the Authorization header could not be made): final until a new login.
+        if (error instanceof SessionExpiredError) {
+          stopped.add(table);
+          options.onFatal(table, error);
+          return;
+        }
         if (error instanceof FetchError && error.status === 401) {
           try {
             await options.session.refresh();
