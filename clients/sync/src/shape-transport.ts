@@ -86,37 +86,30 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
       signal,
       fetchClient,
       onError: async (error) => {
-        // Logged out (the Authorization header could not be made): final until a new login.
-        if (error instanceof SessionExpiredError) {
+        // The error decides: stop the table (final until a reconnect or a new login), or retry after a pause.
+        const stop = (reason: unknown) => {
           stopped.add(table);
-          options.onFatal(table, error);
-          return;
-        }
+          options.onFatal(table, reason);
+        };
+        const retryLater = async (reason: unknown) => {
+          options.onTransientError(transientCode(reason), reason, table);
+          await pauseBeforeRetry(table, signal);
+          return {};
+        };
+        // Logged out: no Authorization header can be made.
+        if (error instanceof SessionExpiredError) return stop(error);
         if (error instanceof FetchError && error.status === 401) {
           try {
             await options.session.refresh();
             return {};
           } catch (refreshError) {
-            if (refreshError instanceof SessionExpiredError) {
-              stopped.add(table);
-              options.onFatal(table, refreshError);
-              return;
-            }
-            // The refresh itself failed (no network, a 5xx, garbage): the session may be fine; try again later.
-            options.onTransientError(transientCode(refreshError), refreshError, table);
-            await pauseBeforeRetry(table, signal);
-            return {};
+            // A session that ended needs a login; a refresh that failed for a passing reason (no network, a 5xx, garbage) is tried again.
+            return refreshError instanceof SessionExpiredError ? stop(refreshError) : retryLater(refreshError);
           }
         }
-        // Refusals the server means (a bad request, a table or column the role may not sync) are final until a reconnect or a new login.
-        if (error instanceof FetchError && (error.status === 400 || error.status === 403)) {
-          stopped.add(table);
-          options.onFatal(table, error);
-          return;
-        }
-        options.onTransientError(transientCode(error), error, table);
-        await pauseBeforeRetry(table, signal);
-        return {};
+        // Refusals the server means: a bad request, a table or column the role may not sync.
+        if (error instanceof FetchError && (error.status === 400 || error.status === 403)) return stop(error);
+        return retryLater(error);
       },
     });
     streams.set(table, stream);

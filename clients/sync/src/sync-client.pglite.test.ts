@@ -52,6 +52,17 @@ async function device(store?: LocalStore, options: { live?: LiveMode; session?: 
   return { client, store: local };
 }
 
+/** A picker's device on a new PGlite store, talking through `fetch`, with every error code its status showed. */
+async function deviceOver(fetch: typeof globalThis.fetch) {
+  const store = await openPgliteStore({ template: await emptyDatabase() });
+  const session = { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
+  const client = await createSyncClient({ serverURL: server.baseUrl, store, tables, session, fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
+  open.push({ client, store });
+  const errors: (string | undefined)[] = [];
+  client.onStatus((status) => errors.push(status.lastError?.code));
+  return { client, store, errors };
+}
+
 const stockOf = (store: LocalStore) => store.transaction((tx) => tx.list('inventory.stock_items', { product_id: productID }));
 
 test.each<LiveMode>(['pokes', 'long-polls', 'sse'])('a picker syncs (live by %s), adjusts stock offline-first (seen at once), and the server confirms it', async (live) => {
@@ -118,12 +129,7 @@ test('a table the server is too busy to snapshot shows SERVER_BUSY until its row
     }
     return globalThis.fetch(input, init);
   };
-  const local = await openPgliteStore({ template: await emptyDatabase() });
-  const session = { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
-  const client = await createSyncClient({ serverURL: server.baseUrl, store: local, tables, session, fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
-  open.push({ client, store: local });
-  const errors: (string | undefined)[] = [];
-  client.onStatus((status) => errors.push(status.lastError?.code));
+  const { client, store: local, errors } = await deviceOver(fetch);
   await client.ready();
   expect(refused).toBe(1);
   expect(errors).toContain('SERVER_BUSY');
@@ -146,12 +152,7 @@ test('a 502 on a table and a push answered with garbage show as errors while the
     }
     return globalThis.fetch(input, init);
   };
-  const local = await openPgliteStore({ template: await emptyDatabase() });
-  const session = { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
-  const client = await createSyncClient({ serverURL: server.baseUrl, store: local, tables, session, fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
-  open.push({ client, store: local });
-  const errors: (string | undefined)[] = [];
-  client.onStatus((status) => errors.push(status.lastError?.code));
+  const { client, errors } = await deviceOver(fetch);
   await client.ready();
   expect(errors).toContain('SERVER_ERROR');
   expect(client.status.lastError).toBeNull();
