@@ -91,8 +91,9 @@ export function fullViewPrefix(cookie: PullRequestCookie, lsn: bigint): string {
  * A string that orders above `order` (UTF-16 units, as Replicache compares), and whatever follows
  * it too: `order` up to its first unit below `~`, with that unit raised (to a digit at least, so it
  * stays printable). Our own orders give one character ("00…0500" → "1"): however often a client's
- * cookie is answered from a log behind it (a database replaced), the order stays the same length,
- * never past what a pull accepts back. Only an order with no unit below `~` is kept whole.
+ * cookie is answered from a log behind it (a database replaced), the order grows by one character
+ * per 78 answers at most, far from what a pull accepts back. Only an order with no unit below `~`
+ * is kept whole.
  */
 function shortAbove(order: string): string {
   for (let index = 0; index < order.length; index++) {

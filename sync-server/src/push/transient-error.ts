@@ -1,3 +1,5 @@
+import { pgErrorCode } from '@niaga/db';
+
 /**
  * Whether a failure is the database's momentary trouble (retry the push later, advance nothing)
  * rather than something about the mutation itself (record it as rejected and move on, or the
@@ -39,9 +41,10 @@ export function constraintViolation(error: unknown): { constraint: string | unde
  * a JSON escape of one or of half a surrogate pair (22P05), a number out of its column's range
  * (22003), a string too long for its column (22001). The device sent it; the server is not at fault.
  */
+const unstorableStates: ReadonlySet<string | undefined> = new Set(['22021', '22P05', '22003', '22001']);
+
 export function unstorableValue(error: unknown): { sqlState: string; message: string } | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const { code } = error as { code?: unknown };
-  if (code !== '22021' && code !== '22P05' && code !== '22003' && code !== '22001') return undefined;
+  const code = pgErrorCode(error);
+  if (!(error instanceof Error) || code === undefined || !unstorableStates.has(code)) return undefined;
   return { sqlState: code, message: error.message };
 }
