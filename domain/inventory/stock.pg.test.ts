@@ -82,6 +82,18 @@ describe('stock', () => {
     expect((await get('/stock?lowStock=maybe', admin)).statusCode).toBe(400);
   });
 
+  test('agents may not filter by lowStock: it compares with the reorder point, which they do not see', async () => {
+    const warehouse = await insertWarehouse(database.db);
+    await insertStock(database.db, warehouse, await insertProduct(database.db), 2, 5);
+    const answer = await get(`/stock?warehouseId=${warehouse}&lowStock=true`, await t.as('agent'));
+    expect(answer.statusCode, answer.body).toBe(403);
+    const refusal = answer.json<{ code: string; message: string }>();
+    expect(refusal.code).toBe('FORBIDDEN');
+    expect(refusal.message).toContain('reorder_point');
+    const picker = await t.as('warehouse', { warehouse_id: warehouse });
+    expect((await get(`/stock?warehouseId=${warehouse}&lowStock=true`, picker)).json<Page<unknown>>().items).toHaveLength(1);
+  });
+
   test('only admins start stock rows, and bad references are 400s', async () => {
     const warehouse = await insertWarehouse(database.db);
     const product = await insertProduct(database.db);

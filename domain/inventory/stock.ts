@@ -24,6 +24,7 @@ export function registerStock(app: FastifyInstance, db: Executor): ResourceStore
       productId: { kind: 'eq', column: 'product_id', schema: Uuid },
       lowStock: {
         kind: 'where',
+        columns: ['available', 'reorder_point'],
         schema: Type.Boolean({ description: 'true: available at or below the reorder point' }),
         sql: (value) => (value === true ? '"available" <= "reorder_point"' : '"available" > "reorder_point"'),
       },

@@ -27,8 +27,16 @@ export type Filter =
   | { kind: 'eq'; column: string; schema: TSchema }
   | { kind: 'search'; columns: readonly string[] }
   | { kind: 'contains'; column: string; schema: TSchema }
-  /** A condition written by the resource, e.g. `lowStock=true`; `param` binds a value and returns its placeholder. */
-  | { kind: 'where'; schema: TSchema; sql(value: unknown, param: (value: unknown) => string): string };
+  /**
+   * A condition written by the resource, e.g. `lowStock=true`; `param` binds a value and returns its
+   * placeholder. `columns` names what it reads, so a role that may not see one cannot filter on it.
+   */
+  | { kind: 'where'; schema: TSchema; columns: readonly string[]; sql(value: unknown, param: (value: unknown) => string): string };
+
+/** The columns a filter compares: a role must be allowed to see each of them to use it. */
+function columnsRead(filter: Filter): readonly string[] {
+  return filter.kind === 'search' || filter.kind === 'where' ? filter.columns : [filter.column];
+}
 
 /** Rows of another table shown inside a parent on get, create and PATCH answers (an order's items). */
 export interface ChildRows {
@@ -145,6 +153,15 @@ export class ResourceStore {
     return rowToEntity(visible);
   }
 
+  /** Refuses a filter on a column this user does not see: its answers would tell them the values. */
+  refuseHiddenFilters(user: AccessClaims, query: Record<string, unknown>): void {
+    const hidden = this.def.access.hiddenColumns?.(user) ?? [];
+    for (const [name, filter] of Object.entries(this.def.filters ?? {})) {
+      const column = query[name] === undefined ? undefined : columnsRead(filter).find((read) => hidden.includes(read));
+      if (column !== undefined) throw forbidden(`Your role may not filter ${this.def.name}s by ${name}: it compares ${column}, which your role does not see`);
+    }
+  }
+
   async list(db: Queryable, scope: Scope, query: Record<string, unknown>): Promise<{ rows: Values[]; nextCursor: string | null }> {
     const params = new Params();
     const where = scopeSql(scope, params);
@@ -243,7 +260,9 @@ export function registerResource(app: FastifyInstance, db: Executor, path: strin
     handler: async (request) => {
       const user = requireUser(request);
       const scope = allowed(access.read(user), `Your role may not list ${plural}`);
-      const page = await store.list(db, scope, request.query as Record<string, unknown>);
+      const query = request.query as Record<string, unknown>;
+      store.refuseHiddenFilters(user, query);
+      const page = await store.list(db, scope, query);
       return { items: page.rows.map((row) => store.present(row, user)), nextCursor: page.nextCursor };
     },
   });
