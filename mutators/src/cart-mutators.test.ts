@@ -30,3 +30,22 @@ test('checkout turns the cart into an order at the variant price, keeping the va
   expect(state.get('orders.orders')!.get('00000000-0000-4000-8000-00000000d001')!.total_minor).toBe(3600);
   expect(state.get('orders.cart_items')!.size).toBe(0);
 });
+
+test('a cart item whose id is already an order line still checks out, under a new line id', async () => {
+  const pastOrder = '00000000-0000-4000-8000-00000000d010';
+  const reused = '00000000-0000-4000-8000-00000000e010';
+  let state: TableState = new Map<string, Map<string, Row>>([
+    ['customers.customers', new Map([[customerID, { id: customerID, name: 'Me', territory_id: null, active: true }]])],
+    ['catalog.products', new Map([[productID, { id: productID, sku: 'TEE', name: 'Tee', price_minor: 1000, currency: 'USD', active: true }]])],
+    ['orders.order_items', new Map([[reused, { id: reused, order_id: pastOrder, customer_id: customerID, product_id: productID, qty: 1 }]])],
+  ]);
+  state = await run(state, 'cart.add', { itemID: reused, productID, qty: 2 });
+  const orderID = '00000000-0000-4000-8000-00000000d011';
+  state = await run(state, 'cart.checkout', { orderID, occurredAt: '2026-11-24T09:59:00.000Z' });
+  const lines = [...state.get('orders.order_items')!.values()].filter((line) => line.order_id === orderID);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]!.id).not.toBe(reused);
+  expect(lines[0]!.qty).toBe(2);
+  expect(state.get('orders.order_items')!.get(reused)!.order_id).toBe(pastOrder);
+  expect(state.get('orders.cart_items')!.size).toBe(0);
+});

@@ -72,14 +72,16 @@ export const checkout = defineMutator('cart.checkout', checkoutArgs, async (ctx,
   const items = cart ? await ctx.tx.list('orders.cart_items', { cart_id: cart.id }) : [];
   if (items.length === 0) reject('INVALID_STATE', 'The cart is empty');
   items.sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)) || String(a.id).localeCompare(String(b.id)));
+  // The cart item's id names the order line, unless an order line has it already (an item id the
+  // device reused): then the line takes a new id, or the cart could never be checked out.
+  const taken = new Set((await ctx.tx.list('orders.order_items', { id: items.map((item) => String(item.id)) })).map((line) => String(line.id)));
   const lines = [];
   for (const item of items) {
     const product = await requireRow(ctx.tx, 'catalog.products', String(item.product_id), 'Product');
     const variantID = typeof item.variant_id === 'string' ? item.variant_id : undefined;
     const variant = variantID ? await ctx.tx.get('catalog.variants', variantID) : undefined;
-    // The cart item's id names the order line: a replay gives the same ids.
     lines.push({
-      lineID: String(item.id),
+      lineID: taken.has(String(item.id)) ? ctx.newID() : String(item.id),
       productID: String(item.product_id),
       ...(variantID ? { variantID } : {}),
       qty: num(item.qty),

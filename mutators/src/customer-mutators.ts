@@ -2,6 +2,7 @@
 import { Uuid } from '@niaga/protocol';
 import { Type } from 'typebox';
 import { defineMutator, type Actor } from './define-mutator.ts';
+import { requireRow } from './guards.ts';
 import type { Row } from './mutation-tx.ts';
 import { reject } from './outcome.ts';
 
@@ -33,6 +34,8 @@ export const upsertCustomer = defineMutator('customer.upsert', upsertCustomerArg
   if (actor.role === 'warehouse') reject('FORBIDDEN', 'Pickers do not edit customers');
   if (actor.role === 'agent' && !actor.territory_id) reject('FORBIDDEN', 'Your account has no territory; ask an admin');
   if (args.territoryID !== undefined && actor.role !== 'admin') reject('FORBIDDEN', 'Only admins move customers between territories');
+  // Checked on the server only: a device need not sync the territories.
+  if (args.territoryID && tx.location === 'server') await requireRow(tx, 'agents.territories', args.territoryID, 'Territory');
   const existing = await tx.get('customers.customers', args.customerID);
   if (!mayEditCustomer(actor, existing)) reject('NOT_FOUND', `Customer ${args.customerID} does not exist`);
   const fields = {

@@ -25,7 +25,7 @@ export const mutableTables = [
 export type MutableTable = (typeof mutableTables)[number];
 
 /** Tables mutators read but never write (reference data the device syncs). */
-export const referenceTables = ['catalog.products', 'catalog.variants', 'catalog.price_history', 'inventory.warehouses', 'inventory.bins'] as const;
+export const referenceTables = ['catalog.products', 'catalog.variants', 'catalog.price_history', 'inventory.warehouses', 'inventory.bins', 'agents.territories'] as const;
 export type ReferenceTable = (typeof referenceTables)[number];
 export type ReadableTable = MutableTable | ReferenceTable;
 

@@ -131,6 +131,33 @@ test('an occurredAt with a leap second (23:59:60, which JavaScript cannot read a
   expect((await db.query<{ n: number }>("select count(*)::int as n from inventory.movements where occurred_at > now() + interval '1 day'")).rows[0]!.n).toBe(0);
 });
 
+test("an admin's customer.upsert naming a territory that does not exist is refused as NOT_FOUND, and one that exists moves the customer", async () => {
+  const token = await server.token('admin');
+  const [customerID, territoryID, client] = [randomUUID(), randomUUID(), randomUUID()];
+  await db.query(`insert into agents.territories (id, code, name) values ($1, 'T-9', 'Nine')`, [territoryID]);
+  const upsert = (id: number, territory: string) => ({ clientID: client, id, name: 'customer.upsert', args: { customerID, name: 'Corner shop', territoryID: territory }, timestamp: id });
+  const response = await postPush(token, { pushVersion: 1, clientGroupID: randomUUID(), mutations: [upsert(1, randomUUID()), upsert(2, territoryID)] });
+  expect(response.body).toEqual({ lastMutationIDs: { [client]: 2 } });
+  const { rows: results } = await db.query<{ mutation_id: number; code: string }>('select mutation_id::int, code from sync.mutation_results where client_id = $1', [client]);
+  expect(results).toEqual([{ mutation_id: 1, code: 'NOT_FOUND' }]);
+  const { rows } = await db.query<{ territory_id: string }>('select territory_id from customers.customers where id = $1', [customerID]);
+  expect(rows).toEqual([{ territory_id: territoryID }]);
+});
+
+test('a shopper whose cart item reuses the id of an earlier order line still checks out', async () => {
+  const customerID = randomUUID();
+  await db.query(`insert into customers.customers (id, name) values ($1, 'Shopper')`, [customerID]);
+  const token = await server.token('customer', { customer_id: customerID });
+  const [client, lineID] = [randomUUID(), randomUUID()];
+  const checkout = (id: number) => ({ clientID: client, id, name: 'cart.checkout', args: { orderID: randomUUID(), occurredAt: new Date().toISOString() }, timestamp: id });
+  const add = (id: number) => ({ clientID: client, id, name: 'cart.add', args: { itemID: lineID, productID, qty: 1 }, timestamp: id });
+  const response = await postPush(token, { pushVersion: 1, clientGroupID: randomUUID(), mutations: [add(1), checkout(2), add(3), checkout(4)] });
+  expect(response.body).toEqual({ lastMutationIDs: { [client]: 4 } });
+  expect((await db.query('select 1 from sync.mutation_results where client_id = $1', [client])).rows).toEqual([]);
+  const { rows } = await db.query<{ orders: number; lines: number }>('select count(distinct order_id)::int as orders, count(*)::int as lines from orders.order_items where customer_id = $1', [customerID]);
+  expect(rows).toEqual([{ orders: 2, lines: 2 }]);
+});
+
 test('a long push on PGlite (whose queries run synchronously) leaves the server answering other requests between its mutations', async () => {
   const token = await server.token('warehouse', { warehouse_id: warehouseID });
   const client = randomUUID();
