@@ -88,3 +88,19 @@ test('only pickers of the right warehouse ship and receive, and each end happens
   await expect(run(shipped, picker(from), 'transfer.ship', ship)).rejects.toBeInstanceOf(MutationRejected);
   await expect(run(shipped, picker(to), 'transfer.receive', { ...ship, lines: [{ productID: products[1], qty: 1 }] })).rejects.toMatchObject({ code: 'INVALID_ARGS' });
 });
+
+test('creating a transfer emits transfer.created with both warehouses and the lines', async () => {
+  const events: { type: string; payload: unknown }[] = [];
+  const tx = new MemoryTx(seeded(), 'server');
+  const lines = [{ lineID: '00000000-0000-4000-8000-0000000000d1', productID: products[0]!, qty: 4 }];
+  await runMutation('transfer.create', { transferID, fromWarehouseID: from, toWarehouseID: to, lines }, {
+    tx,
+    actor: picker(from),
+    clientID: 'c',
+    mutationID: 1,
+    now: '2026-11-24T10:00:00.000Z',
+    newID: () => 'x',
+    emit: async (type, payload) => void events.push({ type, payload }),
+  });
+  expect(events).toEqual([{ type: 'transfer.created', payload: { transferID, fromWarehouseID: from, toWarehouseID: to, lines: [{ productID: products[0], qty: 4 }] } }]);
+});

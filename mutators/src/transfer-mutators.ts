@@ -60,6 +60,12 @@ export const createTransfer = defineMutator('transfer.create', createTransferArg
       updated_at: ctx.now,
     });
   }
+  await ctx.emit('transfer.created', {
+    transferID: args.transferID,
+    fromWarehouseID: args.fromWarehouseID,
+    toWarehouseID: args.toWarehouseID,
+    lines: args.lines.map((line) => ({ productID: line.productID, qty: line.qty })),
+  });
 });
 
 const moveArgs = Type.Object(

@@ -17,6 +17,7 @@ export const eventTypes = [
   'inventory.reserved',
   'inventory.released',
   'inventory.insufficient',
+  'transfer.created',
   'transfer.shipped',
   'transfer.received',
   'stock.counted',
