@@ -99,6 +99,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     snapshotPageRows: config.snapshotPageRows,
     snapshotIdleMs: config.snapshotIdleMs,
     snapshotReaders: config.snapshotMaxReaders,
+    maxLiveRequestsPerUser: config.maxLiveRequestsPerUser,
     snapshotSpool,
     touchHandleEveryMs: Math.min(10 * 60_000, retentionMs / 4),
   });

@@ -153,3 +153,39 @@ test('requests found by fuzzing: a NUL in a handle is a 409, in a where literal 
     expect((JSON.parse(response.body) as { message: string }).message.length).toBeGreaterThan(10);
   }
 });
+
+test('one user holding more live requests than SHAPE_MAX_LIVE_REQUESTS_PER_USER gets a 429 with retry-after; others are not affected', async () => {
+  const limited = await startShapeServer(db, { SHAPE_MAX_LIVE_REQUESTS_PER_USER: '2' });
+  const aborter = new AbortController();
+  try {
+    const sub = randomUUID();
+    const mine = await limited.token('admin', { sub });
+    const first = await fetch(`${limited.shapeUrl}?table=catalog.products&offset=-1`, { headers: { Authorization: `Bearer ${mine}` } });
+    const live = `${limited.shapeUrl}?table=catalog.products&live=true&handle=${first.headers.get('electric-handle')}&offset=${first.headers.get('electric-offset')}`;
+    const hold = (token: string, signal: AbortSignal) => fetch(live, { headers: { Authorization: `Bearer ${token}` }, signal }).catch(() => undefined);
+    const held = new AbortController();
+    void hold(mine, held.signal);
+    void hold(mine, aborter.signal);
+    const waiting = (count: number) => waitFor(async () => (await limited.app.inject({ url: '/metrics' })).body.includes(`niaga_shape_live_requests ${count}`), `${count} held requests`);
+    await waiting(2);
+
+    const refused = await fetch(live, { headers: { Authorization: `Bearer ${mine}` } });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(await refused.json()).toMatchObject({ code: 'RATE_LIMITED' });
+    // The same user over SSE, too.
+    expect((await fetch(`${live}&live_sse=true`, { headers: { Authorization: `Bearer ${mine}` } })).status).toBe(429);
+    // Another user (another sub) is not limited by it.
+    void hold(await limited.token('admin'), aborter.signal);
+    await waiting(3);
+
+    // Once one of the user's requests ends, they may hold another.
+    held.abort();
+    await waiting(2);
+    void hold(mine, aborter.signal);
+    await waiting(3);
+  } finally {
+    aborter.abort();
+    await limited.close();
+  }
+});

@@ -1,0 +1,30 @@
+/**
+ * How many live requests (held long-polls, SSE streams) one user may have open at once on this
+ * instance. An app holds one per synced table per tab; a user past the limit is a runaway client
+ * or a flood, and each held request costs the server memory and a turn on every change of its table.
+ */
+export class LiveRequestLimit {
+  private readonly open = new Map<string, number>();
+
+  constructor(readonly perUser: number) {}
+
+  /** Counts a live request of `user` in, or returns undefined if the user is at the limit. The returned function counts it out (once). */
+  enter(user: string): (() => void) | undefined {
+    const count = this.open.get(user) ?? 0;
+    if (count >= this.perUser) return undefined;
+    this.open.set(user, count + 1);
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      const remaining = (this.open.get(user) ?? 1) - 1;
+      if (remaining === 0) this.open.delete(user);
+      else this.open.set(user, remaining);
+    };
+  }
+
+  /** Live requests `user` holds now. */
+  held(user: string): number {
+    return this.open.get(user) ?? 0;
+  }
+}
