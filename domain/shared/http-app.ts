@@ -1,7 +1,8 @@
 import { AjvCompiler } from '@fastify/ajv-compiler';
 import { ErrorBody } from '@niaga/protocol';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { registerErrorHandling } from './http-errors.ts';
+import { DomainError } from './errors.ts';
+import { answerClientError, registerErrorHandling, sendProblem } from './http-errors.ts';
 
 export interface HttpAppOptions {
   logLevel?: string;
@@ -32,6 +33,17 @@ const jsonBodiesAsTheyAre = ((externalSchemas: unknown, options: { customOptions
 }) as unknown as BuildValidator;
 
 /**
+ * Bodies are read as UTF-8: one declared in another charset would be stored mangled (Latin-1's
+ * "é" became U+FFFD), so it is refused instead.
+ */
+function refuseOtherCharsets(contentType: string | undefined): void {
+  const charset = contentType && /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType)?.[1];
+  if (charset && !/^utf-?8$/i.test(charset)) {
+    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', `Bodies are read as UTF-8; this one is declared as ${charset}: send it in UTF-8`);
+  }
+}
+
+/**
  * A Fastify instance with the API's validation settings and error handling. The server and the
  * domain route tests both start from this, so tests see exactly the production behaviour.
  */
@@ -44,8 +56,12 @@ export function createHttpApp({ logLevel = 'silent', bodyLimitBytes = 1024 * 102
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
     schemaController: { compilersFactory: { buildValidator: jsonBodiesAsTheyAre } },
     logController: new LogController({ disableRequestLogging: logLevel !== 'debug' && logLevel !== 'trace' }),
+    // A bad URL or an overlong path parameter, and what Node refuses itself, answer as every error does.
+    frameworkErrors: (error, request, reply) => void sendProblem(error, request, reply),
+    clientErrorHandler: answerClientError,
   });
   registerErrorHandling(app);
+  app.addHook('onRequest', async (request) => refuseOtherCharsets(request.headers['content-type']));
   app.addSchema(ErrorBody);
   return app;
 }

@@ -6,6 +6,8 @@ import { PgErrorCode, pgErrorCode, POOL_TIMEOUT } from '@niaga/db';
 import { DomainError } from './errors.ts';
 import { errorCatalogue, type ErrorBody, type ErrorCode } from '@niaga/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 interface Problem {
   code: ErrorCode;
@@ -19,6 +21,8 @@ const fastifyCodes: Partial<Record<string, ErrorCode>> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
   FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'VALIDATION_FAILED',
 };
 
 const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', POOL_TIMEOUT, '57P01', '57P02', '57P03', '53300']);
@@ -77,15 +81,37 @@ export function toProblem(error: unknown, method: string): Problem {
   return { code: 'INTERNAL', message: 'Internal server error' };
 }
 
+/** Answers an error as `{code, message, details}` with its catalogue status. */
+export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = toProblem(error, request.method);
+  const status = errorCatalogue[problem.code].status;
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  const body: ErrorBody = { code: problem.code, message: problem.message, ...(problem.details === undefined ? {} : { details: problem.details }) };
+  if (problem.code === 'UNAVAILABLE') void reply.header('retry-after', '1');
+  return reply.code(status).send(body);
+}
+
+/**
+ * What Node refuses before Fastify sees a request (headers over the limit, a request too slow to
+ * arrive, bytes that are not HTTP), answered in the same shape as every other error.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, problem]: [number, ErrorBody] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, { code: 'HEADERS_TOO_LARGE', message: 'The request headers are over the 16 KB limit' }]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, { code: 'REQUEST_TIMEOUT', message: 'The request did not arrive in full in time' }]
+        : [400, { code: 'BAD_REQUEST', message: `The request is not valid HTTP (${error.code ?? error.message})` }];
+  const body = JSON.stringify(problem);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const problem = toProblem(error, request.method);
-    const status = errorCatalogue[problem.code].status;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    const body: ErrorBody = { code: problem.code, message: problem.message, ...(problem.details === undefined ? {} : { details: problem.details }) };
-    if (problem.code === 'UNAVAILABLE') void reply.header('retry-after', '1');
-    return reply.code(status).send(body);
-  });
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => sendProblem(error, request, reply));
   app.setNotFoundHandler((request, reply) => {
     const body: ErrorBody = { code: 'ROUTE_NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}` };
     return reply.code(404).send(body);
