@@ -6,7 +6,7 @@
 import { Alarm, backoffDelay, type BackoffPolicy } from '@niaga/protocol';
 import type { Actor, MutationPolicy } from '@niaga/mutators';
 import { runOnDevice } from './device-mutation.ts';
-import type { ColumnSpec, LocalStore, PendingMutation, StoreTx, TableSpec } from './local-store.ts';
+import { LocalStoreError, type ColumnSpec, type LocalStore, type PendingMutation, type StoreTx, type TableSpec } from './local-store.ts';
 import type { QueueJournal } from './queue-journal.ts';
 import { PushLoop, type PushResult } from './push-loop.ts';
 import { applyCommit, CLIENTS_TABLE, metaKeys, type RebaseResult } from './rebase.ts';
@@ -90,6 +90,8 @@ const NUDGE_MS = 30;
 /** How long batches may gather into one commit while mutations are pending. */
 const COALESCE_MS = 40;
 const defaultBackoff: BackoffPolicy = { initialMs: 500, maxMs: 60_000 };
+/** Status codes of a local store that failed (LocalStoreError's, and a commit that failed otherwise). */
+const storeErrorCodes: ReadonlySet<string | undefined> = new Set(['APPLY_FAILED', 'STORE_QUOTA', 'STORE_CLOSED', 'STORE_FAILED', 'STORE_CORRUPT', 'STORE_IN_USE']);
 const identityKeys = { clientID: 'sync:clientID', clientGroupID: 'sync:clientGroupID', lastMutationID: 'sync:lastMutationID' } as const;
 
 export async function createSyncClient(options: SyncClientOptions): Promise<SyncClient> {
@@ -122,6 +124,12 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   /** Where each shape's last local commit got to. */
   const cursors = new Map<string, ShapeCursor>();
   let aligner!: TransactionAligner;
+  /**
+   * Set when a commit could not be written (a full disk, a closed database): the aligner has let
+   * that commit go, so neither it nor the streams match the store any more, and nothing more is
+   * committed from them. The streams start again from what the store holds (resumeFromStore).
+   */
+  let alignerVoid = false;
   async function loadKnownTables(): Promise<void> {
     const specs = await store.tables();
     known.clear();
@@ -151,6 +159,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     // A local table without a cursor holds rows of a first sync that did not finish.
     const leftovers = new Set(tables.filter((table) => known.has(table) && !cursors.has(table)));
     aligner = new TransactionAligner(tables, { lsn: saved.lsn, shapes: new Set(cursors.keys()), leftovers });
+    alignerVoid = false;
   }
   await resumeFromStore();
   const alreadySynced = cursors.size === tables.length;
@@ -199,13 +208,21 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
 
   async function commitReady(): Promise<void> {
     // A stopped client writes nothing more; a revoked device neither (its data is being deleted).
-    for (let commit = aligner.takeCommit(); commit && !stopped && !forgetting; commit = aligner.takeCommit()) {
+    for (let commit = aligner.takeCommit(); commit && !stopped && !forgetting && !alignerVoid; commit = aligner.takeCommit()) {
       const current = commit;
-      await ensureLocalTables([...current.changes.map((change) => change.shape), ...current.refetched, ...(current.initial ? tables.filter((table) => !known.has(table)) : [])]);
-      const { result, unsent } = await store.transaction(async (tx) => {
-        const applied: RebaseResult = await applyCommit(tx, current, { ...deviceContext(), clientID, tableOf: (shape) => shape }, new Date().toISOString());
-        return { result: applied, unsent: journal && applied.confirmed > 0 ? await tx.listPending() : undefined };
-      });
+      let committed: { result: RebaseResult; unsent: PendingMutation[] | undefined };
+      try {
+        await ensureLocalTables([...current.changes.map((change) => change.shape), ...current.refetched, ...(current.initial ? tables.filter((table) => !known.has(table)) : [])]);
+        committed = await store.transaction(async (tx) => {
+          const applied: RebaseResult = await applyCommit(tx, current, { ...deviceContext(), clientID, tableOf: (shape) => shape }, new Date().toISOString());
+          return { result: applied, unsent: journal && applied.confirmed > 0 ? await tx.listPending() : undefined };
+        });
+      } catch (error) {
+        restartFromStore();
+        throw error;
+      }
+      storeWritten();
+      const { result, unsent } = committed;
       if (unsent) writeJournal(unsent);
       for (const change of current.changes) {
         const outcome = change.shape === RESULTS_TABLE && change.operation !== 'delete' ? outcomeOf(change.row) : undefined;
@@ -226,7 +243,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   async function writeSnapshotRows(table: string): Promise<void> {
     if (table === CLIENTS_TABLE || table === RESULTS_TABLE) return;
     await serial(async () => {
-      if (stopped || forgetting || !schemas.has(table)) return;
+      if (stopped || forgetting || alignerVoid || !schemas.has(table)) return;
       const early = aligner.snapshotRowsToWrite(table);
       if (!early) return;
       // Every table whose columns are known by now, at once (Dexie changes its schema by a version upgrade).
@@ -241,6 +258,24 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       if (written) early.written();
     });
   }
+
+  /** Commits in a row the store refused: each restart of the streams waits longer. */
+  let storeFailures = 0;
+  function restartFromStore(): void {
+    alignerVoid = true;
+    stopTransport();
+    const generation = transports;
+    storeFailures++;
+    void retryWait
+      .sleep(backoffDelay(options.pushBackoff ?? defaultBackoff, storeFailures))
+      .then(() => (stopped || forgetting || generation !== transports || !leader.isLeader() || !session.loggedIn ? undefined : startTransport()))
+      .catch(reportApplyError);
+  }
+  /** The store took a write: a store error shown is over. */
+  const storeWritten = () => {
+    storeFailures = 0;
+    if (storeErrorCodes.has(status.current.lastError?.code)) status.update({ lastError: null });
+  };
 
   /** Tables whose stream met a retried server error (busy, 5xx, not the protocol) and that have had nothing since. */
   const troubledTables = new Set<string>();
@@ -456,13 +491,20 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     mutate: (name, args) =>
       serial(async () => {
         if (forgetting) throw new DeviceRevokedError('This device was revoked: nothing more can be recorded on it');
-        const receipt = await store.transaction(async (tx) => {
-          const id = ((await tx.getMeta<number>(identityKeys.lastMutationID)) ?? 0) + 1;
-          const mutation = { id, clientID, name, args, createdAt: new Date().toISOString() };
-          await tx.putPending({ ...mutation, ...(await runOnDevice(tx, mutation, deviceContext())) });
-          await tx.setMeta(identityKeys.lastMutationID, id);
-          return { clientID, id, unsent: journal ? await tx.listPending() : [] };
-        });
+        const receipt = await store
+          .transaction(async (tx) => {
+            const id = ((await tx.getMeta<number>(identityKeys.lastMutationID)) ?? 0) + 1;
+            const mutation = { id, clientID, name, args, createdAt: new Date().toISOString() };
+            await tx.putPending({ ...mutation, ...(await runOnDevice(tx, mutation, deviceContext())) });
+            await tx.setMeta(identityKeys.lastMutationID, id);
+            return { clientID, id, unsent: journal ? await tx.listPending() : [] };
+          })
+          .catch((error: unknown) => {
+            // The call rejects with it; the sync bar says it too (a full disk stops every change, not just this one).
+            if (error instanceof LocalStoreError) status.error(error.code, `Could not record ${name} on this device: ${error.message}`);
+            throw error;
+          });
+        storeWritten();
         writeJournal(receipt.unsent, receipt.id);
         status.update({ pending: status.current.pending + 1 });
         if (leader.isLeader()) pushLoop.wake();

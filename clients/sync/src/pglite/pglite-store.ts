@@ -302,8 +302,11 @@ function isEngineError(error: unknown): boolean {
   return error instanceof Error && ('severity' in error || error.name === 'RuntimeError' || /PGlite|database|closed/i.test(error.message));
 }
 
+/** SQLSTATE disk_full: the engine could not extend a file (no space left, or the browser's quota). */
+const DISK_FULL = '53100';
+
 function storeError(error: unknown, message: string): LocalStoreError {
   const text = error instanceof Error ? error.message : String(error);
-  const code = /quota/i.test(text) ? 'STORE_QUOTA' : /closed/i.test(text) ? 'STORE_CLOSED' : /corrupt|invalid page|could not read|RuntimeError|unreachable/i.test(text) ? 'STORE_CORRUPT' : 'STORE_FAILED';
+  const code = (error as { code?: unknown } | null)?.code === DISK_FULL || /quota|no space left/i.test(text) ? 'STORE_QUOTA' : /closed/i.test(text) ? 'STORE_CLOSED' : /corrupt|invalid page|could not read|RuntimeError|unreachable/i.test(text) ? 'STORE_CORRUPT' : 'STORE_FAILED';
   return new LocalStoreError(code, `${message}: ${text}`, { cause: error });
 }

@@ -1,0 +1,196 @@
+/**
+ * The client over a local store that fails to write (a full disk) or is closed under it, against
+ * the embedded server (PGlite + capture triggers) and real local engines.
+ */
+import { randomUUID } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgliteExecutor } from '@niaga/db/pglite';
+import { capturedPglite, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import type { LocalStore } from './local-store.ts';
+import { openDexieStore } from './dexie/index.ts';
+import { emptyDatabase, openPgliteStore, pgliteParsers } from './pglite/index.ts';
+import { fakeIDB, until } from './test-support/test-helpers.ts';
+import { TestNetwork } from './test-support/network.ts';
+import { createSyncClient, type SyncClient } from './sync-client.ts';
+
+let db: PgliteExecutor;
+let server: ShapeServer;
+const warehouseID = randomUUID();
+const productID = randomUUID();
+const tables = ['inventory.warehouses', 'inventory.stock_items', 'inventory.movements', 'catalog.products'];
+const picker = { warehouse_id: warehouseID, sub: randomUUID() };
+const open: { client: SyncClient; store: LocalStore }[] = [];
+
+beforeAll(async () => {
+  db = await capturedPglite();
+  await db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-1', 'Main')`, [warehouseID]);
+  await db.query(`insert into catalog.products (id, sku, name, price_minor) values ($1, 'TEA-1', 'Tea', 250)`, [productID]);
+  await db.query(`insert into inventory.stock_items (warehouse_id, product_id, on_hand, available) values ($1, $2, 10, 10)`, [warehouseID, productID]);
+  server = await startShapeServer(db);
+}, 60_000);
+afterEach(async () => {
+  for (const { client, store } of open.splice(0)) {
+    await client.stop();
+    await store.close().catch(() => undefined);
+  }
+});
+afterAll(async () => {
+  await server?.close();
+  await db?.close();
+});
+
+/**
+ * A PGlite device store, and a switch that makes its writes to one table fail as on a full disk
+ * (SQLSTATE 53100, raised by the engine itself in the local transaction).
+ */
+async function fillableStore(): Promise<{ store: LocalStore; full: (table: string | undefined) => Promise<void> }> {
+  const local = new PGlite({ loadDataDir: await emptyDatabase(), parsers: pgliteParsers });
+  const store = await openPgliteStore({ db: local });
+  await local.exec(`
+    create table public.disk_full (table_name text primary key);
+    create function public.refuse_write() returns trigger language plpgsql as $$
+    begin
+      if exists (select from public.disk_full where table_name = tg_table_schema || '.' || tg_table_name) then
+        raise exception 'could not extend file "base/5/16400": No space left on device' using errcode = '53100';
+      end if;
+      return new;
+    end $$;`);
+  const guarded = new Set<string>();
+  return {
+    store,
+    async full(table) {
+      await local.exec('delete from public.disk_full');
+      if (!table) return;
+      const [schema, name] = table.split('.');
+      if (!guarded.has(table)) {
+        guarded.add(table);
+        await local.exec(`create trigger refuse_write before insert or update or delete on "${schema}"."${name}" for each row execute function public.refuse_write()`);
+      }
+      await local.query('insert into public.disk_full values ($1)', [table]);
+    },
+  };
+}
+
+/**
+ * A Dexie store on fake-indexeddb whose puts into one object store fail as a browser's do when
+ * the origin's quota is used up (a QuotaExceededError DOMException).
+ */
+async function fillableDexieStore(): Promise<{ store: LocalStore; full: (objectStore: string | undefined) => void }> {
+  const factory = new fakeIDB.IDBFactory();
+  const store = await openDexieStore({ name: `quota-${randomUUID()}`, indexedDB: factory, IDBKeyRange: fakeIDB.IDBKeyRange });
+  const prototype = (fakeIDB as unknown as { IDBObjectStore: { prototype: { put: (...args: unknown[]) => unknown; name: string } } }).IDBObjectStore.prototype;
+  const put = prototype.put;
+  let fullStore: string | undefined;
+  prototype.put = function (this: { name: string }, ...args: unknown[]) {
+    if (this.name === fullStore) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    return put.apply(this, args);
+  };
+  restore.push(() => (prototype.put = put));
+  return { store, full: (objectStore) => void (fullStore = objectStore) };
+}
+const restore: (() => void)[] = [];
+afterEach(() => {
+  for (const undo of restore.splice(0)) undo();
+});
+
+async function device(store: LocalStore, fetch?: typeof globalThis.fetch) {
+  const session = { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
+  const client = await createSyncClient({ serverURL: server.baseUrl, store, tables, session, ...(fetch ? { fetch } : {}), pushBackoff: { initialMs: 20, maxMs: 200 } });
+  open.push({ client, store });
+  return { client };
+}
+
+const serverStock = async () => (await db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where product_id = $1', [productID])).rows[0]!.on_hand;
+const localStock = async (store: LocalStore) => Number((await store.transaction((tx) => tx.list('inventory.stock_items', { product_id: productID })))[0]?.on_hand);
+
+test('a server change whose local commit fails (disk full) is not lost: the error shows, and once writes work again the device catches up', async () => {
+  const { store, full } = await fillableStore();
+  const { client } = await device(store);
+  await client.ready();
+  await full('inventory.stock_items');
+  await db.query(`update inventory.stock_items set on_hand = on_hand + 5, available = available + 5 where product_id = $1`, [productID]);
+  await until(async () => client.status.lastError?.code, (code) => code === 'STORE_QUOTA', 'the failed commit to show');
+  expect(await localStock(store)).toBe(10);
+  await full(undefined);
+  // Another change, to another row: it commits.
+  await db.query(`update inventory.warehouses set name = 'Main (renamed)' where id = $1`, [warehouseID]);
+  await until(async () => (await store.transaction((tx) => tx.get('inventory.warehouses', warehouseID)))?.name, (name) => name === 'Main (renamed)', 'the rename to arrive');
+  const expected = await serverStock();
+  await until(() => localStock(store), (stock) => stock === expected, 'the stock change to arrive', 5_000);
+  await until(async () => client.status.lastError, (error) => error === null, 'the error to clear', 5_000);
+});
+
+test('the same on IndexedDB: a commit aborted by QuotaExceededError loses no server change, and the device catches up once writes work again', async () => {
+  const { store, full } = await fillableDexieStore();
+  const { client } = await device(store);
+  await client.ready();
+  const before = await localStock(store);
+  full('rows:inventory.stock_items');
+  await db.query(`update inventory.stock_items set on_hand = on_hand + 1, available = available + 1 where product_id = $1`, [productID]);
+  await until(async () => client.status.lastError?.code, (code) => code === 'STORE_QUOTA', 'the failed commit to show');
+  expect(await localStock(store)).toBe(before);
+  full(undefined);
+  await db.query(`update inventory.warehouses set name = 'Main (renamed again)' where id = $1`, [warehouseID]);
+  await until(async () => (await store.transaction((tx) => tx.get('inventory.warehouses', warehouseID)))?.name, (name) => name === 'Main (renamed again)', 'the rename to arrive');
+  const expected = await serverStock();
+  await until(() => localStock(store), (stock) => stock === expected, 'the stock change to arrive', 5_000);
+  await until(async () => client.status.lastError, (error) => error === null, 'the error to clear', 5_000);
+});
+
+test('a mutation the store cannot record (disk full) rejects with STORE_QUOTA and leaves nothing behind; once writes work again mutations record and reach the server', async () => {
+  const { store, full } = await fillableStore();
+  const { client } = await device(store);
+  await client.ready();
+  const before = await localStock(store);
+  await full('niaga_sync.pending');
+  const adjust = (delta: number) => client.mutate('stock.adjust', { adjustmentID: randomUUID(), warehouseID, productID, delta, reason: 'recount', occurredAt: new Date().toISOString() });
+  await expect(adjust(4)).rejects.toMatchObject({ name: 'LocalStoreError', code: 'STORE_QUOTA' });
+  expect(client.status).toMatchObject({ pending: 0, lastError: { code: 'STORE_QUOTA' } });
+  expect(await localStock(store)).toBe(before);
+  expect(await store.transaction((tx) => tx.listPending())).toEqual([]);
+
+  await full(undefined);
+  const receipt = await adjust(2);
+  expect(receipt.id).toBe(1);
+  expect(client.status.lastError).toBeNull();
+  await until(async () => client.status.pending, (pending) => pending === 0, 'the queue to drain', 10_000);
+  expect(await serverStock()).toBe(before + 2);
+  expect(await localStock(store)).toBe(before + 2);
+});
+
+test('a confirmation whose local commit fails (disk full) leaves the mutation pending, its effect shown once; once writes work again it is confirmed', async () => {
+  const network = new TestNetwork();
+  const { store, full } = await fillableStore();
+  const { client } = await device(store, network.fetch);
+  await client.ready();
+  const before = await serverStock();
+  network.down();
+  await client.mutate('stock.adjust', { adjustmentID: randomUUID(), warehouseID, productID, delta: 3, reason: 'found a box', occurredAt: new Date().toISOString() });
+  await full('sync.clients');
+  network.up();
+  client.reconnect();
+  await until(async () => client.status.lastError?.code, (code) => code === 'STORE_QUOTA', 'the confirmation’s commit to fail', 10_000);
+  expect(await serverStock()).toBe(before + 3);
+  expect((await store.transaction((tx) => tx.listPending())).map((mutation) => mutation.id)).toEqual([1]);
+  expect(await localStock(store)).toBe(before + 3);
+
+  await full(undefined);
+  await until(async () => client.status.pending, (pending) => pending === 0, 'the confirmation to commit', 10_000);
+  expect(await store.transaction((tx) => tx.listPending())).toEqual([]);
+  expect(await localStock(store)).toBe(before + 3);
+  expect(await serverStock()).toBe(before + 3);
+  expect(client.status.lastError).toBeNull();
+});
+
+test('a first commit the store cannot write (disk full) is made again once it can: the device becomes ready', async () => {
+  const { store, full } = await fillableStore();
+  const { client } = await device(store);
+  await full('niaga_sync.meta');
+  await until(async () => client.status.lastError?.code, (code) => code === 'STORE_QUOTA', 'the first commit to fail', 10_000);
+  expect(client.status.initialSync.done).toBe(false);
+  await full(undefined);
+  await client.ready();
+  expect(await localStock(store)).toBe(await serverStock());
+  expect(client.status.lastError).toBeNull();
+});
