@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { ReplicationLeader } from './capture/replication-leader.ts';
 import { ChangeFeed } from './shapes/change-feed.ts';
+import { LiveRequestLimit } from './shapes/live-request-limit.ts';
 import { syncedTables } from './shapes/rules.ts';
 import { electricHeaders, shapeRoutes } from './shapes/shape-routes.ts';
 import { SnapshotSpool } from './shapes/snapshot-spool.ts';
@@ -90,6 +91,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   app.addHook('onClose', () => snapshotSpool.close());
   const metrics = registerMetrics(app, { feed, snapshotSpool, ...(deps.capture ? { replicationLagBytes: () => deps.capture!.lagBytes() } : {}) });
   const retentionMs = config.changeLogRetentionHours * 3600_000;
+  const liveLimit = new LiveRequestLimit(config.maxLiveRequestsPerUser);
   await app.register(shapeRoutes, {
     db,
     catalog,
@@ -99,11 +101,11 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     snapshotPageRows: config.snapshotPageRows,
     snapshotIdleMs: config.snapshotIdleMs,
     snapshotReaders: config.snapshotMaxReaders,
-    maxLiveRequestsPerUser: config.maxLiveRequestsPerUser,
+    liveLimit,
     snapshotSpool,
     touchHandleEveryMs: Math.min(10 * 60_000, retentionMs / 4),
   });
-  await app.register(pullRoutes, { db, catalog, feed, tokens, revoked });
+  await app.register(pullRoutes, { db, catalog, feed, tokens, revoked, liveLimit });
   const stopHousekeeping = scheduleHousekeeping(db, { changeLogRetentionMs: retentionMs }, 10 * 60_000, app.log);
   app.addHook('onClose', async () => stopHousekeeping());
   // Outbox → NATS JetStream (NATS_URL) or the in-process bus; never waits for NATS to be up.

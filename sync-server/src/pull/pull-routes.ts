@@ -12,6 +12,7 @@ import { Type } from 'typebox';
 import type { ChangeFeed } from '../shapes/change-feed.ts';
 import type { TableInfo } from '../shapes/table-catalog.ts';
 import { clientViewOf } from './client-view.ts';
+import { LiveRequestLimit, refuseOverLimit } from '../shapes/live-request-limit.ts';
 import { streamPokes, defaultPokeStreamOptions, type PokeStreamOptions } from './poke-stream.ts';
 import { defaultPullLimits, readPull, type PullLimits } from './read-pull.ts';
 
@@ -24,6 +25,8 @@ export interface PullRoutesOptions {
   revoked?: RevokedSessions;
   limits?: Partial<PullLimits>;
   poke?: Partial<PokeStreamOptions>;
+  /** Poke streams count against the same per-user limit as live shape requests. */
+  liveLimit?: LiveRequestLimit;
 }
 
 const PokeQuery = Type.Object(
@@ -32,7 +35,7 @@ const PokeQuery = Type.Object(
 );
 
 export const pullRoutes: FastifyPluginAsync<PullRoutesOptions> = async (app, options) => {
-  const { db, catalog, feed, tokens, revoked } = options;
+  const { db, catalog, feed, tokens, revoked, liveLimit = new LiveRequestLimit(200) } = options;
   const limits: PullLimits = { ...defaultPullLimits, ...options.limits };
   const pokeOptions: PokeStreamOptions = { ...defaultPokeStreamOptions, ...options.poke };
 
@@ -91,7 +94,13 @@ export const pullRoutes: FastifyPluginAsync<PullRoutesOptions> = async (app, opt
     },
     async (request, reply) => {
       const user = await pokeUser(request);
-      await streamPokes(request, reply, feed, clientViewOf(user, catalog), pokeOptions, () => revoked?.reasonFor(user.sid) === undefined);
+      const leave = liveLimit.enter(user.sub);
+      if (!leave) return refuseOverLimit(reply, liveLimit);
+      try {
+        await streamPokes(request, reply, feed, clientViewOf(user, catalog), pokeOptions, () => revoked?.reasonFor(user.sid) === undefined);
+      } finally {
+        leave();
+      }
     },
   );
 };

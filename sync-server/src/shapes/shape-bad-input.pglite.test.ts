@@ -154,7 +154,7 @@ test('requests found by fuzzing: a NUL in a handle is a 409, in a where literal 
   }
 });
 
-test('one user holding more live requests than SHAPE_MAX_LIVE_REQUESTS_PER_USER gets a 429 with retry-after; others are not affected', async () => {
+test('one user holding more live requests (shape long-polls, SSE, poke streams) than SHAPE_MAX_LIVE_REQUESTS_PER_USER gets a 429 with retry-after; others are not affected', async () => {
   const limited = await startShapeServer(db, { SHAPE_MAX_LIVE_REQUESTS_PER_USER: '2' });
   const aborter = new AbortController();
   try {
@@ -173,8 +173,9 @@ test('one user holding more live requests than SHAPE_MAX_LIVE_REQUESTS_PER_USER 
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('5');
     expect(await refused.json()).toMatchObject({ code: 'RATE_LIMITED' });
-    // The same user over SSE, too.
+    // The same user over SSE, and a Replicache poke stream, count against the same limit.
     expect((await fetch(`${live}&live_sse=true`, { headers: { Authorization: `Bearer ${mine}` } })).status).toBe(429);
+    expect((await fetch(`${limited.baseUrl}/api/v1/sync/poke`, { headers: { Authorization: `Bearer ${mine}` } })).status).toBe(429);
     // Another user (another sub) is not limited by it.
     void hold(await limited.token('admin'), aborter.signal);
     await waiting(3);

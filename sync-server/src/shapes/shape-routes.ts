@@ -9,7 +9,7 @@ import type { ChangeFeed } from './change-feed.ts';
 import { upToDateMessage } from './change-messages.ts';
 import { connectionClosed } from './connection-closed.ts';
 import { nextCursor } from './live-cursor.ts';
-import { LiveRequestLimit } from './live-request-limit.ts';
+import { LiveRequestLimit, refuseOverLimit } from './live-request-limit.ts';
 import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './offset.ts';
 import { shapeResolver, type ShapeDefinition } from './shape-definition.ts';
 import { CompactedError, findHandle, readShapeLog, SnapshotBusyError, takeSnapshot, touchHandle, type LogRead, type ShapeHandle } from './shape-log.ts';
@@ -50,8 +50,8 @@ export interface ShapeRoutesOptions {
   snapshotSpool: SnapshotSpool;
   /** How often a handle in use is marked used (so compaction keeps it); well under the retention window. */
   touchHandleEveryMs?: number;
-  /** How many live requests (long-polls, SSE streams) one user may hold at once; past it, a 429. */
-  maxLiveRequestsPerUser?: number;
+  /** How many live requests (long-polls, SSE streams) one user may hold at once; past it, a 429. Shared with the poke streams. */
+  liveLimit?: LiveRequestLimit;
 }
 
 function schemaHeader(shape: ShapeDefinition): string {
@@ -73,9 +73,6 @@ function bodyOf(read: LogRead): Buffer {
 /** How long a client refused a big snapshot (every reader busy, or the spool more than half full) waits before it asks again. */
 const snapshotRetryAfterSeconds = 2;
 
-/** How long a client over its live-request limit waits before it asks again. */
-const liveRetryAfterSeconds = 5;
-
 /** 409: the client drops what it has of this shape and starts again from offset -1. */
 function mustRefetch(reply: FastifyReply, reason: string) {
   return reply
@@ -88,7 +85,7 @@ function mustRefetch(reply: FastifyReply, reason: string) {
 
 export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, options) => {
   const { db, catalog, feed, longPollMs = 20_000, onSnapshot, onSnapshotRefused, snapshotPageRows = 10_000, snapshotIdleMs = 120_000, snapshotReaders = 4, touchHandleEveryMs = 10 * 60_000 } = options;
-  const liveLimit = new LiveRequestLimit(options.maxLiveRequestsPerUser ?? 200);
+  const liveLimit = options.liveLimit ?? new LiveRequestLimit(200);
   const snapshotPages = new SnapshotPages(snapshotIdleMs);
   const readers = new SnapshotReaders(snapshotReaders);
   const spool = options.snapshotSpool;
@@ -211,16 +208,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
       (shapeRequest.live ? feed.readTail(shape, handle, afterLsn) : undefined) ?? readShapeLog(db, shape, handle, afterLsn);
     const requestedLsn = deliveredThrough(offset, handle.snapshotLsn);
     const leaveLive = shapeRequest.live ? liveLimit.enter(user.sub) : undefined;
-    if (shapeRequest.live && !leaveLive) {
-      // The official client waits Retry-After and asks again with the same offset: nothing is lost.
-      return reply
-        .code(429)
-        .header('retry-after', String(liveRetryAfterSeconds))
-        .send({
-          code: 'RATE_LIMITED',
-          message: `This user already holds ${liveLimit.perUser} live shape requests on this server (the limit, SHAPE_MAX_LIVE_REQUESTS_PER_USER): close some, or try again in ${liveRetryAfterSeconds} s`,
-        });
-    }
+    if (shapeRequest.live && !leaveLive) return refuseOverLimit(reply, liveLimit);
     const respond = (result: LogRead) => {
       const nextOffset: ShapeOffset = result.upToDate ? logOffset(result.globalLsn) : logOffset(result.throughLsn);
       void reply.header('electric-handle', handle.handle).header('electric-offset', formatOffset(nextOffset));
