@@ -8,7 +8,7 @@ import type { PgliteExecutor } from '@niaga/db/pglite';
 import { capturedPglite, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import type { LocalStore } from './local-store.ts';
-import { openDexieStore } from './dexie/index.ts';
+import { deleteDexieStore, openDexieStore } from './dexie/index.ts';
 import { emptyDatabase, openPgliteStore, pgliteParsers } from './pglite/index.ts';
 import { fakeIDB, until } from './test-support/test-helpers.ts';
 import { TestNetwork } from './test-support/network.ts';
@@ -193,4 +193,53 @@ test('a first commit the store cannot write (disk full) is made again once it ca
   await client.ready();
   expect(await localStock(store)).toBe(await serverStock());
   expect(client.status.lastError).toBeNull();
+});
+
+/** A fetch that counts the requests made through it. */
+function countingFetch() {
+  const counter = { requests: 0, fetch: ((input, init) => {
+    counter.requests++;
+    return fetch(input, init);
+  }) as typeof fetch };
+  return counter;
+}
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('a store the app closes under a running client: STORE_CLOSED shows, mutations are refused, nothing loops, and stop() still ends it', async () => {
+  const store = await openPgliteStore({ template: await emptyDatabase() });
+  const counter = countingFetch();
+  const { client } = await device(store, counter.fetch);
+  await client.ready();
+  await store.close();
+  await db.query(`update inventory.warehouses set name = 'Closed under' where id = $1`, [warehouseID]);
+  await until(async () => client.status.lastError?.code, (code) => code === 'STORE_CLOSED', 'the closed store to show', 10_000);
+  await expect(client.mutate('stock.adjust', { adjustmentID: randomUUID(), warehouseID, productID, delta: 1, reason: 'recount', occurredAt: new Date().toISOString() })).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  const before = counter.requests;
+  await settle(1_500);
+  expect(counter.requests - before).toBeLessThan(10);
+  expect(client.status.lastError?.code).toBe('STORE_CLOSED');
+  await client.stop();
+});
+
+test('an IndexedDB database deleted under a running client (another tab’s reset) is not made anew: STORE_CLOSED, and mutations are refused rather than given ids the server has seen', async () => {
+  const shared = { name: `deleted-${randomUUID()}`, indexedDB: new fakeIDB.IDBFactory(), IDBKeyRange: fakeIDB.IDBKeyRange };
+  const store = await openDexieStore(shared);
+  const counter = countingFetch();
+  const { client } = await device(store, counter.fetch);
+  await client.ready();
+  const adjust = () => client.mutate('stock.adjust', { adjustmentID: randomUUID(), warehouseID, productID, delta: 1, reason: 'recount', occurredAt: new Date().toISOString() });
+  expect((await adjust()).id).toBe(1);
+  await until(async () => client.status.pending, (pending) => pending === 0, 'the queue to drain', 10_000);
+
+  await deleteDexieStore(shared);
+  await expect(adjust()).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  await db.query(`update inventory.warehouses set name = 'Deleted under' where id = $1`, [warehouseID]);
+  await until(async () => client.status.lastError?.code, (code) => code === 'STORE_CLOSED', 'the deleted store to show', 10_000);
+  const before = counter.requests;
+  await settle(1_500);
+  expect(counter.requests - before).toBeLessThan(10);
+  await expect(adjust()).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  const factory = shared.indexedDB as unknown as { databases(): Promise<{ name?: string }[]> };
+  expect((await factory.databases()).map((database) => database.name)).not.toContain(shared.name);
+  await client.stop();
 });

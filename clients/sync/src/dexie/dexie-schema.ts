@@ -7,7 +7,7 @@
  * index already there.
  */
 import Dexie, { type DexieOptions } from 'dexie';
-import type { ColumnSpec, TableSpec } from '../local-store.ts';
+import { LocalStoreError, type ColumnSpec, type TableSpec } from '../local-store.ts';
 
 export const metaStore = '_meta';
 export const pendingStore = '_pending';
@@ -117,10 +117,16 @@ async function openInstalled(name: string, options: DexieOptions): Promise<Dexie
  * Opens `name` with at least the `wanted` stores and indexes, declaring one version up when some
  * are missing. Another connection may upgrade at the same moment (another tab); then Dexie opens
  * that newer version, which may still lack ours, so it looks again, a few times.
+ *
+ * `reopen`: the store had the database open, so it must still exist. If it is gone, it was deleted
+ * under the store (another tab's reset, the browser clearing the site's data): made anew, it would
+ * lack the device's identity and mutation counter while the app's client still used them (a new
+ * mutation would take an id the server has seen, and be dropped as a duplicate). STORE_CLOSED.
  */
-export async function openWith(name: string, options: DexieOptions, wanted: WantedStores): Promise<Dexie> {
+export async function openWith(name: string, options: DexieOptions, wanted: WantedStores, reopen = false): Promise<Dexie> {
   for (let attempt = 1; ; attempt++) {
     const installed = await openInstalled(name, options);
+    if (!installed && reopen) throw new LocalStoreError('STORE_CLOSED', `The local database ${name} was deleted while open (by another tab, or the browser cleared the site's data): open a new store and client`);
     if (installed && !lacks(installed, wanted)) return installed;
     const version = Math.floor(installed?.verno ?? 0) + 1;
     const schema = nextSchema(installed, wanted);

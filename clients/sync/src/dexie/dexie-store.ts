@@ -85,7 +85,9 @@ class DexieStore implements LocalStore {
   private readonly listeners = new Set<{ readonly listener: (tables: ReadonlySet<string>) => void }>();
   private readonly channel: Channel | undefined;
   private closed = false;
-  /** Another connection upgraded the database: this one was closed and must reopen to see the new stores. */
+  /** Why calls are refused though close() was not called: the database was deleted under the store. */
+  private gone: string | undefined;
+  /** The connection was closed under the store (another connection upgraded the database, or the browser closed it): reopen before the next call. */
   private stale = false;
 
   constructor(
@@ -103,29 +105,40 @@ class DexieStore implements LocalStore {
   }
 
   private watch(db: Dexie): void {
-    db.on('versionchange', () => {
+    // Dexie closes the connection when another one upgrades or deletes the database, and when the
+    // browser closes it (storage cleared, a disk failure); either way it fires 'close'.
+    db.on('close', () => {
       if (db === this.db) this.stale = true;
     });
   }
 
   /** Runs `task` in turn with the database open and current; refuses calls from inside a transaction, which would wait for themselves. */
   private exclusive<T>(what: string, task: (db: Dexie) => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new LocalStoreError('STORE_CLOSED', `${what}: the local database ${this.name} is closed`));
+    if (this.closed || this.gone) return Promise.reject(this.closedError(what));
     if (Dexie.currentTransaction?.db === this.db) {
       return Promise.reject(new LocalStoreError('STORE_FAILED', `${what} was called inside a transaction of the same store; it would wait for that transaction forever`));
     }
     return this.queue.run(async () => {
-      if (this.closed) throw new LocalStoreError('STORE_CLOSED', `${what}: the local database ${this.name} is closed`);
+      if (this.closed || this.gone) throw this.closedError(what);
       if (this.stale) await this.replace(baseStores);
       return task(this.db);
     });
   }
 
-  /** Reopens the database with at least `wanted`, upgrading it if needed. */
+  private closedError(what: string): LocalStoreError {
+    return new LocalStoreError('STORE_CLOSED', this.closed ? `${what}: the local database ${this.name} is closed` : `${what}: ${this.gone}`);
+  }
+
+  /** Reopens the database with at least `wanted`, upgrading it if needed; refuses for good if it was deleted meanwhile. */
   private async replace(wanted: ReturnType<typeof wantedStores>): Promise<void> {
     this.db.close();
     this.stale = true;
-    this.db = await openWith(this.name, this.options, wanted);
+    try {
+      this.db = await openWith(this.name, this.options, wanted, true);
+    } catch (error) {
+      if (error instanceof LocalStoreError && error.code === 'STORE_CLOSED') this.gone = error.message;
+      throw error;
+    }
     this.stale = false;
     this.watch(this.db);
   }
