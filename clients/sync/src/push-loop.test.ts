@@ -132,3 +132,18 @@ test('a token refresh that fails with a 5xx is a failed push (the server answers
     await store.close();
   }
 });
+
+test('a queue the store cannot read (closed under the loop) is a failed push with the store’s code, backed off', async () => {
+  let pushes = 0;
+  const { store, loop, results } = await loopWith(1, () => {
+    pushes++;
+    return answer({ lastMutationIDs: { me: 1 } });
+  });
+  await store.close();
+  loop.start();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await loop.stop();
+  expect(pushes).toBe(0);
+  expect(results[0]).toMatchObject({ kind: 'failed', code: 'STORE_CLOSED' });
+  expect(results.length).toBeLessThanOrEqual(3);
+});

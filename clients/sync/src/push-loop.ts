@@ -6,7 +6,7 @@
  */
 import { Alarm, backoffDelay, Header, MAX_MUTATIONS_PER_PUSH, type BackoffPolicy, type PushRequest, type PushResponse } from '@niaga/protocol';
 import { errorBody } from './error-body.ts';
-import type { LocalStore, PendingMutation } from './local-store.ts';
+import { LocalStoreError, type LocalStore, type PendingMutation } from './local-store.ts';
 import { RefreshFailedError, SessionExpiredError, type Session } from './session.ts';
 
 export interface PushLoopOptions {
@@ -70,7 +70,8 @@ export class PushLoop {
         await this.pause(IDLE_MS);
         continue;
       }
-      const result = await this.pushOnce().catch((error: unknown) => ({ kind: 'failed', code: 'PUSH_FAILED', message: String(error) }) as const);
+      // The queue could not be read (the store is closed, deleted, failing): its own code, for status.
+      const result = await this.pushOnce().catch((error: unknown): PushResult => (error instanceof LocalStoreError ? { kind: 'failed', code: error.code, message: `Pending changes cannot be read: ${error.message}` } : { kind: 'failed', code: 'PUSH_FAILED', message: String(error) }));
       if (result) this.options.onResult(result);
       if (!result) await this.pause(IDLE_MS);
       else if (result.kind === 'pushed') this.failures = 0;
