@@ -4,7 +4,9 @@
  * an event is acked only after that transaction committed. So:
  * - a redelivery (ack lost, crash between commit and ack) finds the inbox row: acked, not handled;
  * - a handler that throws rolls back its effects and the inbox row: the event is retried with
- *   backoff, and dropped (logged) only after maxAttempts;
+ *   backoff, and dropped (logged) only after maxAttempts; a failure because the database is away
+ *   (connection refused or lost, shutting down, out of connections) is not the event's fault and
+ *   never drops it: it waits, retried at the backoff's ceiling, for as long as the outage lasts;
  * - a handler may write further events with writeEvent(tx, …): they commit with its effects.
  *
  * Events that arrive while a transaction runs are handled together in the next one (up to
@@ -20,6 +22,7 @@
 import type { Executor, Queryable } from '@niaga/db';
 import type { EventEnvelope, EventType } from '@niaga/protocol';
 import { backoffDelay, type BackoffPolicy } from '@niaga/protocol';
+import { isTransientError } from '../push/transient-error.ts';
 import { silentEventLogger, type Delivery, type EventBus, type EventLogger } from './event-bus.ts';
 
 export interface ConsumeOptions {
@@ -41,7 +44,10 @@ export interface ConsumeOptions {
    */
   readonly maxBatch?: number;
   readonly retry?: BackoffPolicy;
-  /** After this many failed deliveries the event is dropped for this consumer (and logged). */
+  /**
+   * After this many failed deliveries the event is dropped for this consumer (and logged), unless
+   * the last failure was the database being unavailable: that one is retried however long it takes.
+   */
   readonly maxAttempts?: number;
   /** Unacked deliveries come back after this long. */
   readonly ackWaitMs?: number;
@@ -110,13 +116,16 @@ export async function consume(context: ConsumerContext, options: ConsumeOptions)
       const handled = await handleOnce(db, options.name, [event], options);
       if (handled === 0) logger.info({ consumer: options.name, eventID: event.id }, 'event already processed; acking the redelivery');
     } catch (error) {
-      if (attempt >= maxAttempts) {
+      // Deliveries during a database outage count as attempts on the bus too: a long outage would
+      // otherwise drop every event that came in meanwhile (an order never reserved, for ever).
+      if (attempt >= maxAttempts && !isTransientError(error)) {
         logger.error({ err: error, consumer: options.name, eventID: event.id, type: event.type, attempt }, 'event handler failed too often; dropping the event');
         answer(delivery, 'drop');
         return;
       }
       const delayMs = backoffDelay(retry, attempt);
-      logger.warn({ err: error, consumer: options.name, eventID: event.id, type: event.type, attempt, delayMs }, 'event handler failed; retrying');
+      const why = isTransientError(error) ? 'the database is unavailable; the event waits for it' : 'event handler failed; retrying';
+      logger.warn({ err: error, consumer: options.name, eventID: event.id, type: event.type, attempt, delayMs }, why);
       answer(delivery, 'retry', delayMs);
       return;
     }

@@ -1,8 +1,9 @@
-import { pgErrorCode } from '@niaga/db';
+import { pgErrorCode, POOL_TIMEOUT } from '@niaga/db';
 
 /**
- * Whether a failure is the database's momentary trouble (retry the push later, advance nothing)
- * rather than something about the mutation itself (record it as rejected and move on, or the
+ * Whether a failure is the database's momentary trouble (retry the push later, advance nothing;
+ * an event consumer retries the event without counting it against dropping it) rather than
+ * something about the mutation or event itself (record it as rejected and move on, or the
  * client's queue would be blocked for ever).
  */
 const transientSqlStates = [
@@ -15,7 +16,8 @@ const transientSqlStates = [
   '57P03', // cannot connect now (starting up)
   '58', // system error (I/O)
 ];
-const transientNodeCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+// POOL_TIMEOUT: no pooled connection came free, or the database did not accept a new one, in time.
+const transientNodeCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', POOL_TIMEOUT]);
 
 export function isTransientError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
