@@ -25,6 +25,17 @@ export const countStockArgs = Type.Object(
 );
 
 /**
+ * Whether count `a` comes after count `b`: taken later, or at the same instant with the greater
+ * id. Two counts of one moment (two pickers, or a clock clamped to the server's) have no order of
+ * their own; without one, whichever arrived first would win, and the stock would depend on the
+ * order pushes arrived in.
+ */
+function countsAfter(a: { occurred_at: unknown; id: unknown }, b: { occurred_at: unknown; id: unknown }): boolean {
+  const [at, bt] = [instant(a.occurred_at), instant(b.occurred_at)];
+  return at !== bt ? at > bt : String(a.id).toLowerCase() > String(b.id).toLowerCase();
+}
+
+/**
  * Makes `count` the one that sets on hand: counted + every movement that occurred after it. The
  * count it replaces becomes superseded, so whatever order counts arrive in, one ends applied.
  * `stock` is the item's row as lockStockItem returned it in this mutation.
@@ -67,7 +78,7 @@ export const countStock = defineMutator('stock.count', countStockArgs, async (ct
 
   const takenAt = instant(args.occurredAt);
   const latest = await latestCount(ctx, args.warehouseID, args.productID);
-  if (latest && instant(latest.occurred_at) >= takenAt) {
+  if (latest && countsAfter(latest, { occurred_at: args.occurredAt, id: args.countID })) {
     await ctx.tx.insert('inventory.count_lines', { ...line, expected_qty: null, variance: null, status: 'superseded' });
     await ctx.emit('stock.counted', { countID: args.countID, warehouseID: args.warehouseID, productID: args.productID, status: 'superseded' });
     return adjusted('COUNT_SUPERSEDED', 'A later count of this item was recorded first; this one is kept in the ledger but does not change stock', {
@@ -107,7 +118,7 @@ export const reviewCount = defineMutator('count.review', reviewCountArgs, async 
     return;
   }
   const latest = await latestCount(ctx, String(count.warehouse_id), String(count.product_id));
-  const isLatest = !latest || instant(latest.occurred_at) < instant(count.occurred_at);
+  const isLatest = !latest || countsAfter(count, latest);
   await ctx.tx.update('inventory.count_lines', args.countID, { status: isLatest ? 'approved' : 'superseded', updated_at: ctx.now });
   // A later count already applied stays the one that sets on hand; this one changes nothing.
   if (!isLatest) return;
