@@ -29,11 +29,42 @@ test('asking for leadership with an aborted signal rejects with its reason', asy
   await expect(alwaysLeader().whenLeader(AbortSignal.abort(reason))).rejects.toBe(reason);
 });
 
-test('without Web Locks (Node) the default lock is a single leader', async () => {
+test('without Web Locks (Node) the default lock leads at once when it is alone', async () => {
   const lock = defaultLeaderLock('niaga-test');
   await lock.whenLeader();
   expect(lock.isLeader()).toBe(true);
   await lock.release();
+});
+
+test('without Web Locks, two default locks of one name in one process take turns: the second leads once the first releases', async () => {
+  const first = defaultLeaderLock('niaga-test-turns');
+  const second = defaultLeaderLock('niaga-test-turns');
+  await first.whenLeader();
+  let secondLeads = false;
+  const turn = second.whenLeader().then(() => (secondLeads = true));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect([first.isLeader(), second.isLeader(), secondLeads]).toEqual([true, false, false]);
+  await first.release();
+  await turn;
+  expect([first.isLeader(), second.isLeader()]).toEqual([false, true]);
+  // Another name is not held by them.
+  const other = defaultLeaderLock('niaga-test-other');
+  await other.whenLeader();
+  await Promise.all([second.release(), other.release()]);
+});
+
+test('a lock that leaves the queue before its turn never leads, and the one after it does', async () => {
+  const first = defaultLeaderLock('niaga-test-leave');
+  const leaving = defaultLeaderLock('niaga-test-leave');
+  const third = defaultLeaderLock('niaga-test-leave');
+  await first.whenLeader();
+  void leaving.whenLeader().catch(() => undefined);
+  const thirdLeads = third.whenLeader();
+  await leaving.release();
+  await first.release();
+  await thirdLeads;
+  expect([first.isLeader(), leaving.isLeader(), third.isLeader()]).toEqual([false, false, true]);
+  await third.release();
 });
 
 test('asking for a Web Locks leader where there are none says what to use instead', () => {

@@ -5,8 +5,9 @@
  * store, run mutators into the shared queue and tell the leader with `tabChannel`.
  *
  * In a browser the leader holds an exclusive Web Lock: the browser releases it when the tab
- * closes, crashes or navigates away, and grants it to the next tab waiting. Node has no Web Locks
- * (nor tabs): one process is always the leader.
+ * closes, crashes or navigates away, and grants it to the next tab waiting. Where there are no Web
+ * Locks (Node 20, older runtimes) the clients of one process over one store take turns the same
+ * way, through locks held in the process (`processLocks`).
  */
 
 /** Leadership among the tabs sharing one database. */
@@ -116,10 +117,61 @@ export function alwaysLeader(): LeaderLock {
   };
 }
 
-/** Web Locks where the runtime has them (browsers, workers), else a single leader. */
+/**
+ * Exclusive locks among the code of this process, granted in the order asked, as Web Locks grants
+ * them among tabs: a request withdrawn (its signal aborted) before its turn rejects with the
+ * signal's reason; one granted holds until its callback's promise settles.
+ */
+export function inProcessLocks(): LockManagerLike {
+  const queues = new Map<string, { held: boolean; waiting: (() => void)[] }>();
+  return {
+    request(name, { signal }, callback) {
+      return new Promise((resolve, reject) => {
+        if (signal.aborted) return reject(signal.reason as Error);
+        let queue = queues.get(name);
+        if (!queue) queues.set(name, (queue = { held: false, waiting: [] }));
+        const lockQueue = queue;
+        const next = () => {
+          if (lockQueue.held) return;
+          const grant = lockQueue.waiting.shift();
+          if (grant) grant();
+          else if (queues.get(name) === lockQueue) queues.delete(name);
+        };
+        const withdraw = () => {
+          const index = lockQueue.waiting.indexOf(grant);
+          if (index < 0) return;
+          lockQueue.waiting.splice(index, 1);
+          reject(signal.reason as Error);
+          next();
+        };
+        function grant() {
+          signal.removeEventListener('abort', withdraw);
+          lockQueue.held = true;
+          Promise.resolve()
+            .then(() => callback({}))
+            .then(resolve, reject)
+            .finally(() => {
+              lockQueue.held = false;
+              next();
+            });
+        }
+        signal.addEventListener('abort', withdraw, { once: true });
+        lockQueue.waiting.push(grant);
+        next();
+      });
+    },
+  };
+}
+
+/** The locks of this process, for runtimes without Web Locks: clients over one store in one process take turns. */
+const processLocks = inProcessLocks();
+
+/**
+ * Web Locks where the runtime has them (browsers, workers), else locks held in this process: two
+ * clients over one store (same client group) in one Node process do not both stream and push.
+ */
 export function defaultLeaderLock(name: string): LeaderLock {
-  const locks = globalLocks();
-  return locks ? webLocksLeader(name, locks) : alwaysLeader();
+  return webLocksLeader(name, globalLocks() ?? processLocks);
 }
 
 function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
