@@ -30,7 +30,7 @@ export const countStockArgs = Type.Object(
  * their own; without one, whichever arrived first would win, and the stock would depend on the
  * order pushes arrived in.
  */
-function countsAfter(a: { occurred_at: unknown; id: unknown }, b: { occurred_at: unknown; id: unknown }): boolean {
+function countsAfter(a: Row, b: Row): boolean {
   const [at, bt] = [instant(a.occurred_at), instant(b.occurred_at)];
   return at !== bt ? at > bt : String(a.id).toLowerCase() > String(b.id).toLowerCase();
 }
