@@ -129,13 +129,13 @@ class Refused extends Error {
  * between, that one's processing stands and nothing is recorded here: still exactly once. A
  * transient failure rolls back and advances nothing (the caller answers 5xx, the device resends).
  */
-async function applyMutation(ctx: PushContext, mutation: PushMutation): Promise<{ lastMutationID: number; gap: boolean }> {
+async function applyMutation(ctx: PushContext, mutation: PushMutation, now: number): Promise<{ lastMutationID: number; gap: boolean }> {
   const done = await ctx.db
     .transaction(async (tx) => {
       const claim = await claimMutation(tx, ctx, mutation);
       // Already applied (a resend): skip. Skipping ahead: stop, the caller reports the gap.
       if (claim.status !== 'apply') return { lastMutationID: claim.lastMutationID, gap: claim.status === 'gap' };
-      const outcome = await runOne(ctx, tx, mutation, claim.clockOffsetMs);
+      const outcome = await runOne(ctx, tx, mutation, claim.clockOffsetMs, now);
       if (outcome.status !== 'applied') await recordResult(tx, ctx, mutation, outcome);
       return { lastMutationID: mutation.id, gap: false };
     })
@@ -153,8 +153,7 @@ async function applyMutation(ctx: PushContext, mutation: PushMutation): Promise<
 }
 
 /** Runs one mutation; a business failure (or a server bug) is thrown as Refused with its outcome, a transient failure as itself. */
-async function runOne(ctx: PushContext, tx: Queryable, mutation: PushMutation, offsetMs: number): Promise<MutationOutcome> {
-  const now = Date.now();
+async function runOne(ctx: PushContext, tx: Queryable, mutation: PushMutation, offsetMs: number, now: number): Promise<MutationOutcome> {
   try {
     const args = correctDeviceTimes(mutation.args, offsetMs, now);
     refuseImplausibleTime(args, now);
@@ -226,14 +225,22 @@ const isDeadlock = (error: unknown) => ['40P01', '40001'].includes(String((error
  * Applies the mutations in order. Between two of them the event loop gets a turn: PGlite runs a
  * query synchronously, so a push of a thousand mutations would otherwise hold every other request
  * (and the server's timers) until it ends.
+ *
+ * Each mutation's `now` is at least a millisecond after the one before it in the push. Times from
+ * a device clock that ran ahead are clamped to `now`: two of them clamped in the same millisecond
+ * (a count, then a pick) would be simultaneous, and a movement at its count's instant counts as
+ * seen by the count, so the pick would change nothing. Distinct, they keep the device's order.
  */
 export async function applyPush(ctx: PushContext, mutations: readonly PushMutation[]): Promise<PushResult> {
   const lastMutationIDs: Record<string, number> = {};
+  let previousNow = 0;
   for (const [index, mutation] of mutations.entries()) {
     if (index > 0) await nextTurn();
+    const now = Math.max(Date.now(), previousNow + 1);
+    previousNow = now;
     for (let attempt = 1; ; attempt++) {
       try {
-        const { lastMutationID, gap } = await applyMutation(ctx, mutation);
+        const { lastMutationID, gap } = await applyMutation(ctx, mutation, now);
         if (gap) return { lastMutationIDs, gap: { clientID: mutation.clientID, id: mutation.id, lastMutationID } };
         lastMutationIDs[mutation.clientID] = lastMutationID;
         break;
