@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { afterAll } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { describeStoreContract } from '../contract/store-contract.ts';
 import { emptyDatabase } from './empty-database.ts';
 import { openPgliteStore } from './pglite-store.ts';
@@ -22,4 +22,17 @@ describeStoreContract('pglite opened by the caller, with PGlite default parsers'
   const dataDir = join(folder, `caller-${name ?? crypto.randomUUID()}`);
   const fresh = !existsSync(dataDir);
   return openPgliteStore({ db: new PGlite(dataDir, fresh ? { loadDataDir: await emptyDatabase() } : {}) });
+});
+
+// Two PGlites over one dataDir do not see each other's writes and overwrite each other's files (a
+// pending mutation written through one is gone once both have closed): the second store is refused.
+test('a dataDir another open store holds is refused with STORE_IN_USE, and can be opened once that store is closed', async () => {
+  const dataDir = join(folder, 'held');
+  const first = await openPgliteStore({ dataDir, template: await emptyDatabase() });
+  await first.transaction((tx) => tx.setMeta('written', 'by the first'));
+  await expect(openPgliteStore({ dataDir })).rejects.toMatchObject({ name: 'LocalStoreError', code: 'STORE_IN_USE' });
+  await first.close();
+  const again = await openPgliteStore({ dataDir });
+  expect(await again.transaction((tx) => tx.getMeta('written'))).toBe('by the first');
+  await again.close();
 });

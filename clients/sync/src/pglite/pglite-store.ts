@@ -59,6 +59,18 @@ create table if not exists niaga_sync.pending (
 );`;
 
 export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise<LocalStore> {
+  // A dataDir the store opens itself is held until close(): see holdDataDir. (A PGlite the app made
+  // is the app's to hold.)
+  const release = !options.db && options.dataDir && !options.dataDir.startsWith('memory://') ? await holdDataDir(options.dataDir) : () => {};
+  try {
+    return await openHeld(options, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+async function openHeld(options: PgliteStoreOptions, release: () => void): Promise<LocalStore> {
   const db = options.db ?? new PGlite({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.template ? { loadDataDir: options.template } : {}), parsers: pgliteParsers });
   try {
     await db.waitReady;
@@ -78,7 +90,44 @@ export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise
     utcISO: /^(Etc\/)?(UTC|UCT|GMT0?|GMT[+-]0|Universal|Zulu)$/.test(settings?.zone ?? '') && /^ISO\b/.test(settings?.style ?? ''),
     codePointOrder: settings?.collation === 'C' || settings?.collation === 'POSIX',
   };
-  return new PgliteStore(db, new Map(rows.map(({ spec }) => [spec.name, spec.columns])), session);
+  return new PgliteStore(db, new Map(rows.map(({ spec }) => [spec.name, spec.columns])), session, release);
+}
+
+/** The part of the Web Locks API used here (`navigator.locks`), so Node code type-checks without the DOM. */
+interface DataDirLocks {
+  request(name: string, options: { mode: 'exclusive'; ifAvailable: true }, callback: (lock: unknown) => Promise<void>): Promise<unknown>;
+}
+
+/** The dataDirs this process has open, where there are no Web Locks. */
+const heldDataDirs = new Set<string>();
+
+/**
+ * PGlite keeps the database in memory and writes whole files back (to IndexedDB or to disk), so
+ * two PGlites over one dataDir (two tabs, or two stores in one process) do not see each other's
+ * writes and overwrite each other's files: pending mutations and synced rows are lost without a
+ * word. One store at a time holds a dataDir (a Web Lock where there are Web Locks, so across the
+ * tabs of a browser; else within this process); another is refused with STORE_IN_USE. Resolves to
+ * the release.
+ */
+async function holdDataDir(dataDir: string): Promise<() => void> {
+  const inUse = () => new LocalStoreError('STORE_IN_USE', `The local database ${dataDir} is open already (another tab or window, or another store of this app): use that one, or close it first`);
+  const locks = (globalThis as { navigator?: { locks?: DataDirLocks } }).navigator?.locks;
+  if (!locks) {
+    if (heldDataDirs.has(dataDir)) throw inUse();
+    heldDataDirs.add(dataDir);
+    return () => heldDataDirs.delete(dataDir);
+  }
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return new Promise((resolve, reject) => {
+    locks
+      .request(`@niaga/sync/pglite:${dataDir}`, { mode: 'exclusive', ifAvailable: true }, async (lock) => {
+        if (!lock) return reject(inUse());
+        resolve(release);
+        await released;
+      })
+      .catch(reject);
+  });
 }
 
 class PgliteStore implements LocalStore {
@@ -93,6 +142,8 @@ class PgliteStore implements LocalStore {
     private readonly db: PGlite,
     private readonly columns: Map<string, readonly ColumnSpec[]>,
     session: PgliteSession,
+    /** Lets go of the dataDir (holdDataDir). */
+    private readonly release: () => void,
   ) {
     this.model = pgliteRowModel((table) => this.columns.get(table), session);
   }
@@ -134,7 +185,11 @@ class PgliteStore implements LocalStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.db.close();
+    try {
+      await this.db.close();
+    } finally {
+      this.release();
+    }
   }
 
   /** One PGlite transaction (PGlite queues the others); engine errors become LocalStoreErrors. */
