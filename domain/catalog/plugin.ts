@@ -1,5 +1,5 @@
 import type { Queryable } from '@niaga/db';
-import { Category, CreateCategoryBody, CreateProductBody, PatchCategoryBody, PatchProductBody, Product } from '@niaga/protocol';
+import { Category, CreateCategoryBody, CreateProductBody, PatchCategoryBody, PatchProductBody, Product, productCostColumns } from '@niaga/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { writeEvent } from '../shared/outbox.ts';
@@ -48,7 +48,7 @@ export const catalogPlugin: FastifyPluginAsync<DomainPluginOptions> = async (app
     access: {
       // Shoppers see only what is on sale; only admins see cost.
       read: (user) => (user.role === 'customer' ? { active: true } : allRows),
-      hiddenColumns: (user) => (user.role === 'admin' ? [] : ['cost_minor']),
+      hiddenColumns: (user) => (user.role === 'admin' ? [] : productCostColumns),
     },
     hooks: {
       afterCreate: async (tx, product, user) => {

@@ -1,5 +1,5 @@
 import type { Executor, Queryable } from '@niaga/db';
-import { CreateCustomerBody, Customer, PatchCustomerBody } from '@niaga/protocol';
+import { CreateCustomerBody, Customer, customerInternalColumns, PatchCustomerBody } from '@niaga/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { findTerritory } from '../agents/territory-lookup.ts';
@@ -36,7 +36,7 @@ export function registerCustomers(app: FastifyInstance, db: Executor): void {
     },
     access: {
       read: customerRows('id'),
-      hiddenColumns: (user) => (user.role === 'customer' ? ['notes', 'created_by'] : []),
+      hiddenColumns: (user) => (user.role === 'customer' ? customerInternalColumns : []),
       create: async (user, values) => {
         // Agents add customers in the field, often offline, always into their own territory.
         if (user.role === 'agent' && user.territory_id) {

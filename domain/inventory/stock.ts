@@ -1,5 +1,5 @@
 import type { Executor } from '@niaga/db';
-import { CreateStockItemBody, PatchStockItemBody, StockItem, Uuid } from '@niaga/protocol';
+import { agentStockColumns, CreateStockItemBody, PatchStockItemBody, StockItem, Uuid } from '@niaga/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { forbidden } from '../shared/errors.ts';
@@ -32,7 +32,7 @@ export function registerStock(app: FastifyInstance, db: Executor): ResourceStore
     access: {
       read: (user) => (user.role === 'agent' ? allRows : adminOrOwnWarehouse(user)),
       // Agents promise stock from availability; the warehouse's working numbers are not theirs (as in their shapes).
-      hiddenColumns: (user) => (user.role === 'agent' ? ['bin_id', 'on_hand', 'reserved', 'reorder_point', 'version', 'last_counted_at', 'created_at'] : []),
+      visibleColumns: (user) => (user.role === 'agent' ? agentStockColumns : 'all'),
       create: async (user, values) => {
         if (user.role !== 'admin') throw forbidden('Only admins may start stock rows; receipts create them too');
         const warehouseID = values.warehouse_id as string;

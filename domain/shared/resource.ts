@@ -54,6 +54,8 @@ export interface ResourceAccess {
   read(user: AccessClaims): Scope | 'deny';
   /** Columns (snake_case) left out of what this user sees, e.g. cost for non-admins. */
   hiddenColumns?(user: AccessClaims): readonly string[];
+  /** The only columns (snake_case) this user sees, or 'all'; with hiddenColumns, both apply. */
+  visibleColumns?(user: AccessClaims): readonly string[] | 'all';
   /** Checks and completes a new row's values (snake_case); throw forbidden() to refuse. Absent: admins only. */
   create?(user: AccessClaims, values: Values): Values | Promise<Values>;
   /** Rows this user may change, or 'deny'. Absent: admins only. */
@@ -146,8 +148,15 @@ export class ResourceStore {
     return this.columns.map(ident).join(', ');
   }
 
-  present(row: Values, user: AccessClaims): Record<string, unknown> {
+  /** The columns this user may not see (nor filter on). */
+  private hiddenFrom(user: AccessClaims): readonly string[] {
     const hidden = this.def.access.hiddenColumns?.(user) ?? [];
+    const visible = this.def.access.visibleColumns?.(user) ?? 'all';
+    return visible === 'all' ? hidden : [...hidden, ...this.columns.filter((column) => !visible.includes(column))];
+  }
+
+  present(row: Values, user: AccessClaims): Record<string, unknown> {
+    const hidden = this.hiddenFrom(user);
     const visible: Values = {};
     for (const [key, value] of Object.entries(row)) if (!hidden.includes(key) && key !== '__sort') visible[key] = value;
     return rowToEntity(visible);
@@ -155,7 +164,7 @@ export class ResourceStore {
 
   /** Refuses a filter on a column this user does not see: its answers would tell them the values. */
   refuseHiddenFilters(user: AccessClaims, query: Record<string, unknown>): void {
-    const hidden = this.def.access.hiddenColumns?.(user) ?? [];
+    const hidden = this.hiddenFrom(user);
     for (const [name, filter] of Object.entries(this.def.filters ?? {})) {
       const column = query[name] === undefined ? undefined : columnsRead(filter).find((read) => hidden.includes(read));
       if (column !== undefined) throw forbidden(`Your role may not filter ${this.def.name}s by ${name}: it compares ${column}, which your role does not see`);

@@ -30,3 +30,14 @@ test('the server refuses a territory that does not exist; the device, which may 
   await expect(move('server')).rejects.toMatchObject({ code: 'NOT_FOUND', message: `Territory ${nowhere} does not exist` });
   await expect(move('device')).resolves.toMatchObject({ status: 'applied' });
 });
+
+test("a shopper edits their own name, email and phone, but not the business's notes on them", async () => {
+  const customerID = '00000000-0000-4000-8000-00000000c004';
+  const shopper: Actor = { ...admin, role: 'customer', customer_id: customerID };
+  const upsert = (args: Record<string, unknown>) => {
+    const tx = new MemoryTx(new Map<string, Map<string, Row>>([['customers.customers', new Map([[customerID, { id: customerID, name: 'Shop', notes: 'pays late' }]])]]), 'server');
+    return runMutation('customer.upsert', { customerID, name: 'Shop', ...args }, { tx, actor: shopper, clientID: 'c', mutationID: 1, now: '2026-11-24T10:00:00Z', newID: () => 'x' });
+  };
+  await expect(upsert({ notes: 'pays on time' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  await expect(upsert({ phone: '+62 21 555' })).resolves.toMatchObject({ status: 'applied' });
+});

@@ -34,6 +34,8 @@ export const upsertCustomer = defineMutator('customer.upsert', upsertCustomerArg
   if (actor.role === 'warehouse') reject('FORBIDDEN', 'Pickers do not edit customers');
   if (actor.role === 'agent' && !actor.territory_id) reject('FORBIDDEN', 'Your account has no territory; ask an admin');
   if (args.territoryID !== undefined && actor.role !== 'admin') reject('FORBIDDEN', 'Only admins move customers between territories');
+  // The notes are the business's own, which the shopper does not see (as through REST).
+  if (actor.role === 'customer' && args.notes !== undefined) reject('FORBIDDEN', 'Shoppers may change only their name, email and phone');
   // Checked on the server only: a device need not sync the territories.
   if (args.territoryID && tx.location === 'server') await requireRow(tx, 'agents.territories', args.territoryID, 'Territory');
   const existing = await tx.get('customers.customers', args.customerID);

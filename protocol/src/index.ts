@@ -11,3 +11,4 @@ export { EventEnvelope, EventType, eventTypes, isEventType } from './events.ts';
 export * from './sync-push.ts';
 export { Alarm, backoffDelay, type BackoffPolicy } from './backoff.ts';
 export * from './sync-pull.ts';
+export { agentStockColumns, customerInternalColumns, productCostColumns } from './hidden-columns.ts';

@@ -39,3 +39,22 @@ test("a shopper's first pull on PGlite is clear plus the active catalog and thei
   replica.apply(second);
   expect(Object.values(replica.table('orders.cart_items'))).toEqual([expect.objectContaining({ id: item, customer_id: customerID, qty: 2 })]);
 });
+
+test("a shopper sees their own customer row, through pull and through a shape, without the business's notes on them", async () => {
+  const customerID = await addCustomer(db, shop.territoryID);
+  await db.query(`update customers.customers set notes = 'pays late' where id = $1`, [customerID]);
+  const token = await server.token('customer', { customer_id: customerID, sub: randomUUID() });
+  const replica = new ReplicaModel();
+  replica.apply(await pull(server, token, randomUUID(), null));
+  const mine = replica.table('customers.customers')[`customers.customers/${customerID}`];
+  expect(mine).toMatchObject({ id: customerID, name: 'Shopper' });
+  expect(mine).not.toHaveProperty('notes');
+  expect(mine).not.toHaveProperty('created_by');
+
+  const headers = { Authorization: `Bearer ${token}` };
+  const shape = await fetch(`${server.shapeUrl}?table=customers.customers&offset=-1`, { headers });
+  const rows = ((await shape.json()) as { value?: Record<string, unknown> }[]).flatMap((message) => (message.value ? [message.value] : []));
+  expect(rows).toHaveLength(1);
+  expect(rows[0]).not.toHaveProperty('notes');
+  expect((await fetch(`${server.shapeUrl}?table=customers.customers&offset=-1&columns=id,notes`, { headers })).status).toBe(403);
+});

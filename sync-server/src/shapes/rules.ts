@@ -4,7 +4,7 @@
  * missing here is denied (403). The filter is ANDed with the client's own `where`, in the
  * snapshot SQL and in the in-memory evaluation of every live change.
  */
-import type { AccessClaims, Role } from '@niaga/protocol';
+import { agentStockColumns, customerInternalColumns, productCostColumns, type AccessClaims, type Role } from '@niaga/protocol';
 
 export type Claim = 'sub' | 'warehouse_id' | 'territory_id' | 'agent_id' | 'customer_id';
 
@@ -25,7 +25,7 @@ export type TableRules = Partial<Record<Role, RoleRule>>;
 const everyRow: RuleFilter = [[]];
 const own = (column: string, claim: Claim): RuleFilter => [[{ column, claim }]];
 const all: RoleRule = { columns: 'all', filter: everyRow };
-const noCost = { except: ['cost_minor'] } as const;
+const noCost = { except: productCostColumns } as const;
 
 const syncedToOwner: TableRules = { admin: all, agent: { columns: 'all', filter: own('user_id', 'sub') }, warehouse: { columns: 'all', filter: own('user_id', 'sub') }, customer: { columns: 'all', filter: own('user_id', 'sub') } };
 const catalogForEveryone: TableRules = { admin: all, agent: all, warehouse: all, customer: all };
@@ -48,7 +48,7 @@ export const shapeRules: Readonly<Record<string, TableRules>> = {
     admin: all,
     warehouse: ofMyWarehouse,
     // Agents see availability everywhere (to promise stock), not the warehouse's working numbers.
-    agent: { columns: ['id', 'warehouse_id', 'product_id', 'available', 'updated_at'], filter: everyRow },
+    agent: { columns: agentStockColumns, filter: everyRow },
   },
   'inventory.movements': { admin: all, warehouse: ofMyWarehouse },
   'inventory.transfers': {
@@ -87,7 +87,8 @@ export const shapeRules: Readonly<Record<string, TableRules>> = {
   'customers.customers': {
     admin: all,
     agent: { columns: 'all', filter: own('territory_id', 'territory_id') },
-    customer: { columns: 'all', filter: own('id', 'customer_id') },
+    // A shopper sees their own row, but not the business's notes on them.
+    customer: { columns: { except: customerInternalColumns }, filter: own('id', 'customer_id') },
   },
   'customers.addresses': {
     admin: all,
