@@ -11,9 +11,12 @@ const transientSqlStates = [
   '40001', // serialization failure
   '40P01', // deadlock detected
   '53', // insufficient resources (too many connections, disk full, out of memory)
+  '55P03', // lock not available: waited past lock_timeout for a row another transaction holds
+  '25P03', // idle in transaction session timeout: the server stalled between statements; the connection is gone
   '57P01', // admin shutdown
   '57P02', // crash shutdown
   '57P03', // cannot connect now (starting up)
+  '57P05', // idle session timeout: the connection is gone
   '58', // system error (I/O)
 ];
 // POOL_TIMEOUT: no pooled connection came free, or the database did not accept a new one, in time.
