@@ -28,13 +28,16 @@ export interface PushContext {
   readonly tables: MutationTables;
   readonly actor: Actor;
   readonly clientGroupID: string;
-  /** Server clock minus device clock, measured on this push (undefined: use the last measurement). */
+  /** Server clock minus device clock, measured on this push (undefined: use the last measurement), in full. */
   readonly clockOffsetMs: number | undefined;
   readonly policy: MutationPolicy;
   readonly log: { error(details: object, message: string): void };
 }
 
 type Claim = { status: 'apply' | 'skip' | 'gap'; lastMutationID: number; clockOffsetMs: number };
+
+/** What sync.clients.clock_offset_ms holds (int4, about ±24 days). */
+const storableOffsetMs = 2_000_000_000;
 
 /**
  * Claims the mutation in one round trip (sync.claim_mutation, migration 0026): the client group
@@ -45,14 +48,17 @@ type Claim = { status: 'apply' | 'skip' | 'gap'; lastMutationID: number; clockOf
 async function claimMutation(tx: Queryable, ctx: PushContext, mutation: PushMutation): Promise<Claim> {
   const { rows } = await tx.query<{ status: string; last_id: number | null; offset_ms: number | null }>(
     'select status, last_id, offset_ms from sync.claim_mutation($1, $2, $3, $4, $5)',
-    [ctx.clientGroupID, mutation.clientID, ctx.actor.sub, mutation.id, ctx.clockOffsetMs ?? null],
+    [ctx.clientGroupID, mutation.clientID, ctx.actor.sub, mutation.id, ctx.clockOffsetMs === undefined ? null : Math.max(-storableOffsetMs, Math.min(storableOffsetMs, ctx.clockOffsetMs))],
     { prepare: true },
   );
   const { status, last_id, offset_ms } = rows[0]!;
   if (status === 'group_forbidden') throw new DomainError('FORBIDDEN', `Client group ${ctx.clientGroupID} belongs to another user`);
   if (status === 'client_forbidden') throw new DomainError('FORBIDDEN', `Client ${mutation.clientID} belongs to another client group`);
   if (status !== 'apply' && status !== 'skip' && status !== 'gap') throw new Error(`sync.claim_mutation answered ${status}`);
-  return { status, lastMutationID: Number(last_id), clockOffsetMs: Number(offset_ms) };
+  // This push's own measurement in full; the stored one (clamped to the column) only without one.
+  // Clamped, a clock two months behind would date its counts five weeks back, and a count is
+  // on hand = counted + every movement after it: five weeks of movements counted twice.
+  return { status, lastMutationID: Number(last_id), clockOffsetMs: ctx.clockOffsetMs ?? Number(offset_ms) };
 }
 
 /**
@@ -71,7 +77,9 @@ export function correctDeviceTimes(args: unknown, offsetMs: number, nowMs: numbe
       occurredAt: args.occurredAt,
     });
   }
-  return { ...args, occurredAt: new Date(Math.min(deviceMs + offsetMs, nowMs)).toISOString() };
+  // Not before the earliest time a Date holds (a header and an occurredAt at opposite ends of it):
+  // that is refused as implausible next, where an invalid Date would throw.
+  return { ...args, occurredAt: new Date(Math.max(Math.min(deviceMs + offsetMs, nowMs), -8.64e15)).toISOString() };
 }
 
 /** Older than this, an `occurredAt` says more about a reset device clock than about the floor. */

@@ -59,3 +59,39 @@ test('a count and then an adjustment, both dated in the future by a clock that w
   const { rows } = await database.db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where warehouse_id = $1', [warehouseID]);
   expect(rows).toEqual([{ on_hand: 6 }]); // the count (8), then the damage (-2)
 });
+
+test('a device clock two months behind is corrected in full on the push that measured it: its count is dated when it was taken, not weeks earlier', async () => {
+  const warehouseID = randomUUID();
+  await database.db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-OFF', 'Off')`, [warehouseID]);
+  await database.db.query('insert into inventory.stock_items (warehouse_id, product_id, on_hand) values ($1, $2, 10)', [warehouseID, productID]);
+  const picker = await server.token('warehouse', { warehouse_id: warehouseID });
+  // Delivered ten days ago (+5): the count below, taken a minute ago, already saw it.
+  const adjust = { name: 'stock.adjust', args: { adjustmentID: randomUUID(), warehouseID, productID, delta: 5, reason: 'delivery', occurredAt: new Date(Date.now() - 10 * 86_400_000).toISOString() } };
+  expect((await push(picker, randomUUID(), [adjust], new Date().toISOString())).status).toBe(200);
+
+  const behindMs = 60 * 86_400_000; // beyond what sync.clients.clock_offset_ms (int4, ±24 days) holds
+  const deviceNow = Date.now() - behindMs;
+  const clientID = randomUUID();
+  const count = { name: 'stock.count', args: { countID: randomUUID(), warehouseID, productID, countedQty: 8, occurredAt: new Date(deviceNow - 60_000).toISOString() } };
+  expect(await push(picker, clientID, [count], new Date(deviceNow).toISOString())).toEqual({ status: 200, body: { lastMutationIDs: { [clientID]: 1 } } });
+  const { rows } = await database.db.query<{ minutes_ago: number; on_hand: number; offset: number }>(
+    `select round(extract(epoch from now() - c.occurred_at) / 60)::int as minutes_ago, s.on_hand, k.clock_offset_ms as offset
+       from inventory.count_lines c join inventory.stock_items s on s.warehouse_id = c.warehouse_id and s.product_id = c.product_id
+       join sync.clients k on k.id = $2
+      where c.warehouse_id = $1`,
+    [warehouseID, clientID],
+  );
+  // The stored offset stays clamped to the column (a later push without the header uses it).
+  expect(rows).toEqual([{ minutes_ago: 1, on_hand: 8, offset: 2_000_000_000 }]);
+});
+
+test('a device time and an occurredAt at opposite ends of what a Date holds are refused as implausible, not failed as a server error', async () => {
+  const warehouseID = randomUUID();
+  await database.db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-END', 'Ends')`, [warehouseID]);
+  const picker = await server.token('warehouse', { warehouse_id: warehouseID });
+  const clientID = randomUUID();
+  const count = { name: 'stock.count', args: { countID: randomUUID(), warehouseID, productID, countedQty: 1, occurredAt: '-271821-04-20T00:00:00.000Z' } };
+  expect(await push(picker, clientID, [count], '+275760-09-13T00:00:00.000Z')).toEqual({ status: 200, body: { lastMutationIDs: { [clientID]: 1 } } });
+  const { rows } = await database.db.query<{ code: string }>('select code from sync.mutation_results where client_id = $1', [clientID]);
+  expect(rows).toEqual([{ code: 'INVALID_ARGS' }]);
+});

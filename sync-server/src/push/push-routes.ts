@@ -23,9 +23,8 @@ function clockOffset(header: string | string[] | undefined, nowMs: number): numb
   if (header === undefined) return undefined;
   const deviceMs = typeof header === 'string' ? Date.parse(header) : Number.NaN;
   if (Number.isNaN(deviceMs)) throw new DomainError('VALIDATION_FAILED', `The ${Header.deviceTime} header must be an ISO 8601 time, e.g. ${new Date(nowMs).toISOString()}`);
-  // Clamped to what sync.clients.clock_offset_ms holds (int4, about ±24 days): a clock further off
-  // is corrected that far, and a push is never refused for it.
-  return Math.max(-2_000_000_000, Math.min(2_000_000_000, Math.round(nowMs - deviceMs)));
+  // In full: this push's times are corrected by it. What is stored for later pushes is clamped (apply-push.ts).
+  return Math.round(nowMs - deviceMs);
 }
 
 export const pushRoutes: FastifyPluginAsync<PushRoutesOptions> = async (app, { db, tables, policy }) => {
