@@ -222,6 +222,8 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         throw error;
       }
       storeWritten();
+      // The first commit of a sync started again because the server's log was behind: it is over.
+      if (current.initial && status.current.lastError?.code === 'LOG_BEHIND') status.update({ lastError: null });
       const { result, unsent } = committed;
       if (unsent) writeJournal(unsent);
       for (const change of current.changes) {
@@ -271,6 +273,29 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       .then(() => (stopped || forgetting || generation !== transports || !leader.isLeader() || !session.loggedIn ? undefined : startTransport()))
       .catch(reportApplyError);
   }
+  /**
+   * The server's log is behind what this device committed (aligner event `log-behind`): its later
+   * changes would be taken for replays. The saved cursors and LSN go (rows and pending mutations
+   * stay) and the streams start again, as after a first sync cut off midway: every table's new
+   * snapshot replaces its rows.
+   */
+  async function syncAgainFromScratch(why: string): Promise<void> {
+    status.error('LOG_BEHIND', why);
+    alignerVoid = true;
+    stopTransport();
+    try {
+      await serial(() =>
+        store.transaction(async (tx) => {
+          for (const table of tables) await tx.setMeta(metaKeys.cursor(table), undefined);
+          await tx.setMeta(metaKeys.lsn, undefined);
+        }),
+      );
+    } catch (error) {
+      reportApplyError(error);
+      return restartFromStore();
+    }
+    if (!stopped && !forgetting) void startTransport().catch(reportApplyError);
+  }
   /** The store took a write: a store error shown is over. */
   const storeWritten = () => {
     storeFailures = 0;
@@ -285,7 +310,8 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     // Every table that met one answers again: the error shown is over.
     if (troubledTables.delete(table) && troubledTables.size === 0 && retriedCodes.has(status.current.lastError?.code)) status.update({ lastError: null });
     try {
-      aligner.receive(table, messages, cursor);
+      const behind = aligner.receive(table, messages, cursor).find((event) => event.type === 'log-behind');
+      if (behind) return syncAgainFromScratch(`The sync server's log is at ${behind.serverLsn}, behind the ${behind.committedLsn} this device has (its database was restored or replaced): every table syncs again`);
       if (!status.current.initialSync.done) {
         // Counted as they arrive (the aligner's buffer empties at each commit).
         const rows = status.current.initialSync.rows + messages.filter((message) => message.value !== undefined).length;

@@ -112,6 +112,22 @@ test('a change replayed after it was committed is dropped', () => {
   expect(aligner.takeCommit()?.changes).toEqual([]);
 });
 
+test('a shape synced again whose server reports a global LSN behind the last commit says the log is behind; one at or past it does not', () => {
+  const aligner = new TransactionAligner(['a', 'b'], { lsn: 40n, shapes: new Set(['a', 'b']) });
+  // Past the commit: an ordinary must-refetch (compaction).
+  expect(aligner.receive('a', [{ headers: { control: 'must-refetch' } }, change(0, 'a1'), upToDate(41)], cursor(1))).toEqual([{ type: 'must-refetch', shape: 'a' }]);
+  // An up-to-date of a shape that was not refetched never says so (a live request answered at once).
+  expect(aligner.receive('b', [upToDate(12)], cursor(2))).toEqual([]);
+  // The server's database was replaced: its log restarted below what the device committed.
+  expect(aligner.receive('b', [{ headers: { control: 'must-refetch' } }, change(0, 'b1'), upToDate(3)], cursor(3))).toEqual([
+    { type: 'must-refetch', shape: 'b' },
+    { type: 'log-behind', shape: 'b', serverLsn: 3n, committedLsn: 40n },
+  ]);
+  // An up-to-date without a global LSN (another server) says nothing about the log.
+  const other = new TransactionAligner(['a'], { lsn: 40n, shapes: new Set(['a']) });
+  expect(other.receive('a', [{ headers: { control: 'must-refetch' } }, change(0, 'a1'), { headers: { control: 'up-to-date' } }], cursor(1))).toEqual([{ type: 'must-refetch', shape: 'a' }]);
+});
+
 /** The rows a first sync would write early for `shape` (checked against `expected`), written. */
 function writeEarly(aligner: TransactionAligner, shape: string, expected: { rows?: unknown[]; clearFirst?: boolean }): void {
   const early = aligner.snapshotRowsToWrite(shape);

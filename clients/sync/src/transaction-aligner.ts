@@ -71,7 +71,14 @@ export interface EarlySnapshotRows {
   readonly written: () => void;
 }
 
-export type AlignerEvent = { readonly type: 'must-refetch'; readonly shape: string };
+/**
+ * `log-behind`: a shape synced again from scratch (must-refetch, or left over) reports a global LSN
+ * below the last local commit. The server's log is behind this device (its database was restored
+ * or replaced): its changes from here on have positions this device already committed, which would
+ * be taken for replays and dropped. The caller syncs every shape again from scratch, with the
+ * committed LSN forgotten.
+ */
+export type AlignerEvent = { readonly type: 'must-refetch'; readonly shape: string } | { readonly type: 'log-behind'; readonly shape: string; readonly serverLsn: bigint; readonly committedLsn: bigint };
 
 export class TransactionAligner {
   private readonly shapes = new Map<string, ShapeState>();
@@ -115,6 +122,7 @@ export class TransactionAligner {
       }
       if (control === 'up-to-date') {
         const seen = lsnOf(message.headers.global_last_seen_lsn);
+        if (state.refetched && seen < this.committedLsn && isLsn(message.headers.global_last_seen_lsn)) events.push({ type: 'log-behind', shape, serverLsn: seen, committedLsn: this.committedLsn });
         state.complete = max(state.complete, seen, 0n);
         continue;
       }
@@ -228,10 +236,12 @@ export class TransactionAligner {
   }
 }
 
+function isLsn(value: unknown): boolean {
+  return (typeof value === 'string' && /^\d+$/.test(value)) || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
+}
+
 function lsnOf(value: unknown): bigint {
-  if (typeof value === 'string' && /^\d+$/.test(value)) return BigInt(value);
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  return 0n;
+  return isLsn(value) ? BigInt(value as string | number) : 0n;
 }
 
 function max(...values: bigint[]): bigint {

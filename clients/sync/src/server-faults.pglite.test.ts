@@ -1,0 +1,90 @@
+/**
+ * The client against a server whose answers do not add up: a log that went back (its database
+ * restored or replaced) and shape answers whose `electric-schema` does not describe their rows.
+ * Real servers on the embedded engine (PGlite + capture triggers), a PGlite device store.
+ */
+import { randomUUID } from 'node:crypto';
+import type { PgliteExecutor } from '@niaga/db/pglite';
+import { capturedPglite, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import type { LocalStore } from './local-store.ts';
+import { emptyDatabase, openPgliteStore } from './pglite/index.ts';
+import { until } from './test-support/test-helpers.ts';
+import { TestNetwork } from './test-support/network.ts';
+import { createSyncClient, type SyncClient } from './sync-client.ts';
+import { metaKeys } from './rebase.ts';
+
+const warehouseID = randomUUID();
+const productID = randomUUID();
+const tables = ['inventory.warehouses', 'inventory.stock_items', 'inventory.movements', 'catalog.products'];
+const picker = { warehouse_id: warehouseID, sub: randomUUID() };
+const open: { client: SyncClient; store: LocalStore }[] = [];
+
+/** A migrated server database holding the same warehouse and product. */
+async function seeded(): Promise<PgliteExecutor> {
+  const db = await capturedPglite();
+  await db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-1', 'Main')`, [warehouseID]);
+  await db.query(`insert into catalog.products (id, sku, name, price_minor) values ($1, 'TEA-1', 'Tea', 250)`, [productID]);
+  return db;
+}
+
+let db: PgliteExecutor;
+let server: ShapeServer;
+beforeAll(async () => {
+  db = await seeded();
+  server = await startShapeServer(db);
+}, 60_000);
+afterEach(async () => {
+  for (const { client, store } of open.splice(0)) {
+    await client.stop();
+    await store.close();
+  }
+});
+afterAll(async () => {
+  await server?.close();
+  await db?.close();
+});
+
+async function device(fetch: typeof globalThis.fetch, serverURL = server.baseUrl) {
+  const store = await openPgliteStore({ template: await emptyDatabase() });
+  const session = { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
+  const client = await createSyncClient({ serverURL, store, tables, session, fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
+  open.push({ client, store });
+  const errors: (string | undefined)[] = [];
+  client.onStatus((status) => errors.push(status.lastError?.code));
+  return { client, store, errors };
+}
+
+const warehouseName = (store: LocalStore) => store.transaction(async (tx) => (await tx.get('inventory.warehouses', warehouseID))?.name);
+
+test('a server whose log went back (its database restored or replaced: positions below what the device committed) is synced again from scratch; its later changes are not dropped as replays', async () => {
+  // The device first syncs from a server whose log is well ahead of the replacement's.
+  const before = await seeded();
+  for (let n = 1; n <= 30; n++) await before.query(`update inventory.warehouses set name = $2 where id = $1`, [warehouseID, `Name ${n}`]);
+  const old = await startShapeServer(before);
+  try {
+    const network = new TestNetwork();
+    const { client, store, errors } = await device(network.fetch, old.baseUrl);
+    await client.ready();
+    expect(await warehouseName(store)).toBe('Name 30');
+    const adjustmentID = randomUUID();
+    network.down();
+    await client.mutate('stock.adjust', { adjustmentID, warehouseID, productID, delta: 2, reason: 'pending over the switch', occurredAt: new Date().toISOString() });
+
+    // The same address now reaches the replacement (a restore from a backup taken before those changes).
+    network.redirect(server.baseUrl);
+    network.up();
+    client.reconnect();
+    await until(() => warehouseName(store), (name) => name === 'Main', 'the replacement’s rows');
+    await db.query(`update inventory.warehouses set name = 'After the restore' where id = $1`, [warehouseID]);
+    await until(() => warehouseName(store), (name) => name === 'After the restore', 'a change made on the replacement', 10_000);
+    expect(errors).toContain('LOG_BEHIND');
+    await until(async () => client.status.pending, (pending) => pending === 0, 'the pending mutation to reach the replacement', 10_000);
+    expect((await db.query('select quantity from inventory.movements where id = $1', [adjustmentID])).rows).toEqual([{ quantity: 2 }]);
+    expect(Number(await store.transaction((tx) => tx.getMeta<string>(metaKeys.lsn)))).toBeLessThan(30);
+    expect(client.status.lastError).toBeNull();
+  } finally {
+    await old.close();
+    await before.close();
+  }
+}, 60_000);
