@@ -5,7 +5,17 @@ import { writeEvent } from '../shared/outbox.ts';
 import { decoyHash, verifyPassword } from './passwords.ts';
 import { revokedSessionError } from './guard.ts';
 import type { RevokedSessions } from './revoked-sessions.ts';
-import { deviceRevokingReasons, findSessionForUpdate, hashToken, insertSession, markRotated, newRefreshToken, revokeFamily, type RevocationReason } from './session-store.ts';
+import {
+  deviceRevokingReasons,
+  dropUnusedSuccessor,
+  findSessionForUpdate,
+  hashToken,
+  insertSession,
+  markRotated,
+  newRefreshToken,
+  revokeFamily,
+  type RevocationReason,
+} from './session-store.ts';
 import type { TokenService } from './tokens.ts';
 import { claimsOf, findUserByEmail, findUserByID, lockUser, lockUserOfToken, publicUser, type UserRow } from './user-store.ts';
 
@@ -15,6 +25,12 @@ export interface AuthServiceOptions {
   refreshTokenTtlSeconds: number;
   /** Told of each revocation this service commits, so the guard refuses its access tokens at once. */
   revoked?: RevokedSessions;
+  /**
+   * A spent refresh token presented again this soon after its rotation, while the token that
+   * rotation made is still unused, is taken as a retry whose answer was lost (a dropped mobile
+   * connection), not as a theft: 0 treats every reuse as a theft. Default 30.
+   */
+  refreshReuseGraceSeconds?: number;
 }
 
 export interface DeviceInfo {
@@ -25,7 +41,7 @@ export interface DeviceInfo {
 const invalidCredentials = () => new DomainError('INVALID_CREDENTIALS', 'Email or password is wrong, or the account is disabled');
 const invalidRefresh = () => new DomainError('REFRESH_TOKEN_INVALID', 'The refresh token is unknown, expired or revoked; log in again');
 
-export function createAuthService({ db, tokens, refreshTokenTtlSeconds, revoked }: AuthServiceOptions) {
+export function createAuthService({ db, tokens, refreshTokenTtlSeconds, revoked, refreshReuseGraceSeconds = 30 }: AuthServiceOptions) {
   async function issue(user: UserRow, familyID: string, refreshToken: string, refreshExpiresAt: Date): Promise<LoginResponse> {
     const access = await tokens.sign(claimsOf(user, familyID));
     return {
@@ -72,8 +88,13 @@ export function createAuthService({ db, tokens, refreshTokenTtlSeconds, revoked 
         if (!user || !session) return { kind: 'invalid' as const };
         if (session.revoked_reason !== null && deviceRevokingReasons.has(session.revoked_reason)) return { kind: 'revoked' as const, reason: session.revoked_reason };
         if (session.rotated_at !== null) {
-          await revokeFamily(tx, session.family_id, 'reuse');
-          return { kind: 'reused' as const };
+          // A retry of a rotation whose answer was lost: the token it made, never used, is dropped
+          // (presenting it later is REFRESH_TOKEN_INVALID) and the rotation is made again.
+          const retry = Date.now() - session.rotated_at.getTime() <= refreshReuseGraceSeconds * 1000 && (await dropUnusedSuccessor(tx, session.id));
+          if (!retry) {
+            await revokeFamily(tx, session.family_id, 'reuse');
+            return { kind: 'reused' as const };
+          }
         }
         if (session.revoked_at !== null) return { kind: 'invalid' as const };
         if (session.expires_at.getTime() <= Date.now()) return { kind: 'invalid' as const };

@@ -80,26 +80,69 @@ describe('refresh', () => {
     expect(third.statusCode).toBe(200);
   });
 
-  test('reusing a spent refresh token revokes the whole session family', async () => {
+  test('reusing a spent refresh token once its successor was used revokes the whole session family', async () => {
     const first = (await login('picker@niaga.test', password)).json<Tokens>();
     const second = (await refresh(first.refreshToken)).json<Tokens>();
+    const third = (await refresh(second.refreshToken)).json<Tokens>();
     const reuse = await refresh(first.refreshToken);
     expect(reuse.statusCode).toBe(401);
     expect(reuse.json()).toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
     // The legitimate holder's newer token is now dead too.
-    const afterRevocation = await refresh(second.refreshToken);
+    const afterRevocation = await refresh(third.refreshToken);
     expect(afterRevocation.statusCode).toBe(401);
     // Other sessions of the same user are untouched.
     const other = (await login('picker@niaga.test', password)).json<Tokens>();
     expect((await refresh(other.refreshToken)).statusCode).toBe(200);
   });
 
-  test('two refreshes racing with one token: exactly one wins and the family is revoked', async () => {
+  test('a refresh retried soon after its answer was lost gets a new pair; the lost refresh token is dropped and the session lives on', async () => {
+    const first = (await login('picker@niaga.test', password)).json<Tokens>();
+    const lost = (await refresh(first.refreshToken)).json<Tokens>();
+    const retried = await refresh(first.refreshToken);
+    expect(retried.statusCode).toBe(200);
+    const again = await refresh(first.refreshToken); // lost twice
+    expect(again.statusCode).toBe(200);
+    const kept = again.json<Tokens>();
+    expect(await refresh(lost.refreshToken).then((response) => response.json<unknown>())).toMatchObject({ code: 'REFRESH_TOKEN_INVALID' });
+    expect(await refresh(retried.json<Tokens>().refreshToken).then((response) => response.json<unknown>())).toMatchObject({ code: 'REFRESH_TOKEN_INVALID' });
+    expect((await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(kept) })).statusCode).toBe(200);
+    const next = await refresh(kept.refreshToken);
+    expect(next.statusCode).toBe(200);
+    // Once the successor is used, or after the grace window, a reuse is a theft again.
+    expect((await refresh(first.refreshToken)).json()).toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
+    expect((await refresh(next.json<Tokens>().refreshToken)).statusCode).toBe(401);
+
+    const late = (await login('picker@niaga.test', password)).json<Tokens>();
+    await refresh(late.refreshToken);
+    await database.db.query(`update auth.sessions set rotated_at = rotated_at - interval '31 seconds' where token_hash = encode(sha256($1::bytea), 'hex')`, [late.refreshToken]);
+    expect((await refresh(late.refreshToken)).json()).toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
+  });
+
+  test('two refreshes racing with one token both answer (the second as a retry); only the later pair lives on', async () => {
     const first = (await login('picker@niaga.test', password)).json<Tokens>();
     const results = await Promise.all([refresh(first.refreshToken), refresh(first.refreshToken)]);
-    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 401]);
-    const winner = results.find((r) => r.statusCode === 200)!.json<Tokens>();
-    expect((await refresh(winner.refreshToken)).statusCode).toBe(401);
+    expect(results.map((r) => r.statusCode)).toEqual([200, 200]);
+    const followUps = await Promise.all(results.map((r) => refresh(r.json<Tokens>().refreshToken)));
+    expect(followUps.map((r) => r.statusCode).sort()).toEqual([200, 401]);
+  });
+
+  test('with no grace window, reusing a spent refresh token at once revokes the family, and racing refreshes leave one winner and no session', async () => {
+    const strict = await buildTestApp(authPlugin, '/api/v1/auth', (tokens) => ({ db: database.db, tokens, refreshTokenTtlSeconds: 3600, refreshReuseGraceSeconds: 0 }));
+    try {
+      const strictRefresh = (refreshToken: string) => strict.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } });
+      const first = (await login('picker@niaga.test', password)).json<Tokens>();
+      const second = (await strictRefresh(first.refreshToken)).json<Tokens>();
+      expect((await strictRefresh(first.refreshToken)).json()).toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
+      expect((await strictRefresh(second.refreshToken)).statusCode).toBe(401);
+
+      const raced = (await login('picker@niaga.test', password)).json<Tokens>();
+      const results = await Promise.all([strictRefresh(raced.refreshToken), strictRefresh(raced.refreshToken)]);
+      expect(results.map((r) => r.statusCode).sort()).toEqual([200, 401]);
+      const winner = results.find((r) => r.statusCode === 200)!.json<Tokens>();
+      expect((await strictRefresh(winner.refreshToken)).statusCode).toBe(401);
+    } finally {
+      await strict.app.close();
+    }
   });
 
   test('an unknown refresh token is a 401 and an expired one too', async () => {

@@ -17,6 +17,8 @@ export interface AuthPluginOptions extends DomainPluginOptions {
   refreshTokenTtlSeconds: number;
   /** The guard's list of revoked sessions, told of each revocation made here. */
   revoked?: RevokedSessions;
+  /** See AuthServiceOptions.refreshReuseGraceSeconds. */
+  refreshReuseGraceSeconds?: number;
 }
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
@@ -45,8 +47,8 @@ async function withPasswordHashed(values: Values): Promise<Values> {
   return typeof password === 'string' ? { ...rest, password_hash: await hashPassword(password) } : rest;
 }
 
-export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { db, tokens, refreshTokenTtlSeconds, revoked }) => {
-  const auth = createAuthService({ db, tokens, refreshTokenTtlSeconds, ...(revoked ? { revoked } : {}) });
+export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { db, tokens, refreshTokenTtlSeconds, revoked, refreshReuseGraceSeconds }) => {
+  const auth = createAuthService({ db, tokens, refreshTokenTtlSeconds, ...(revoked ? { revoked } : {}), ...(refreshReuseGraceSeconds === undefined ? {} : { refreshReuseGraceSeconds }) });
   const tags = ['auth'];
 
   app.post('/login', {

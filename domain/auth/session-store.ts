@@ -50,6 +50,22 @@ export async function markRotated(db: Queryable, sessionID: string): Promise<voi
 }
 
 /**
+ * Deletes the token that rotating `spentSessionID` made, if nothing has used or ended it since (the
+ * rotation's answer may never have reached the device); presenting it later is then an unknown
+ * token, and the rest of its family lives on. False if there is no such token.
+ */
+export async function dropUnusedSuccessor(tx: Queryable, spentSessionID: string): Promise<boolean> {
+  const { rows } = await tx.query(
+    `delete from auth.sessions successor using auth.sessions spent
+     where spent.id = $1 and successor.family_id = spent.family_id and successor.created_at = spent.rotated_at
+       and successor.rotated_at is null and successor.revoked_at is null
+     returning successor.id`,
+    [spentSessionID],
+  );
+  return rows.length > 0;
+}
+
+/**
  * Which rows a revocation for `reason` ($2) changes: those still live, and, for a revocation that
  * makes the device delete its data, those ended earlier for a milder reason (a stolen phone whose
  * password was changed first is then revoked: the device must hear DEVICE_REVOKED).

@@ -67,7 +67,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   const { db } = deps;
-  await app.register(authPlugin, { prefix: '/api/v1/auth', db, tokens, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds, revoked });
+  await app.register(authPlugin, { prefix: '/api/v1/auth', db, tokens, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds, refreshReuseGraceSeconds: config.refreshReuseGraceSeconds, revoked });
   await app.register(catalogPlugin, { prefix: '/api/v1/catalog', db });
   await app.register(inventoryPlugin, { prefix: '/api/v1/inventory', db });
   await app.register(ordersPlugin, { prefix: '/api/v1/orders', db });

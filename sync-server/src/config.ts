@@ -24,6 +24,8 @@ export interface Config {
   jwtSecret: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** A spent refresh token retried this soon, its successor unused, is a lost answer, not a theft. */
+  refreshReuseGraceSeconds: number;
   demo: boolean;
   demoPassword: string;
   demoScale: 'small' | 'large';
@@ -157,6 +159,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     jwtSecret: configuredSecret ?? '',
     accessTokenTtlSeconds: read.integer('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 30, 24 * 3600),
     refreshTokenTtlSeconds: read.integer('REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
+    refreshReuseGraceSeconds: read.integer('REFRESH_REUSE_GRACE_SECONDS', 30, 0, 600),
     demo,
     demoPassword: read.string('NIAGA_DEMO_PASSWORD', 'niaga-demo'),
     demoScale: read.oneOf('NIAGA_DEMO_SCALE', ['small', 'large'] as const, 'small'),
