@@ -36,15 +36,18 @@ begin
 end $$;
 
 -- A truncate is no row change: retire the table's shape handles (clients get a 409 and refetch)
--- and tell the instances serving them from memory.
+-- and tell the instances serving them from memory. Its position goes in sync.table_truncations
+-- (migration 0030), which the log's position counts: a snapshot taken after it stands at or past it.
 create or replace function sync.capture_truncate() returns trigger
 language plpgsql as $$
 declare
   truncated text := tg_table_schema || '.' || tg_table_name;
+  lsn bigint := nextval('sync.change_log_lsn');
 begin
+  insert into sync.table_truncations (table_name, lsn) values (truncated, lsn)
+      on conflict (table_name) do update set lsn = excluded.lsn;
   delete from sync.shape_handles where table_name = truncated;
-  perform pg_notify('niaga_change_log_truncate',
-    json_build_object('lsn', nextval('sync.change_log_lsn')::text, 'tables', json_build_array(truncated))::text);
+  perform pg_notify('niaga_change_log_truncate', json_build_object('lsn', lsn::text, 'tables', json_build_array(truncated))::text);
   return null;
 end $$;
 `;

@@ -252,6 +252,23 @@ export class ChangeFeed {
     this.wakeAll();
   }
 
+  /**
+   * Each table's newest truncate as the database records it (sync.table_truncations), read when
+   * the feed (re)starts listening: a notification sent while it was not listening is lost, and
+   * without this its instance would go on serving handles the truncate retired.
+   */
+  private async loadTruncations(reader: Queryable): Promise<void> {
+    const { rows } = await reader.query<{ table_name: string; lsn: string }>('select table_name, lsn::text from sync.table_truncations');
+    let learned = false;
+    for (const row of rows) {
+      const lsn = BigInt(row.lsn);
+      if ((this.truncatedAt.get(row.table_name) ?? -1n) >= lsn) continue;
+      this.truncatedAt.set(row.table_name, lsn);
+      learned = true;
+    }
+    if (learned) this.wakeAll();
+  }
+
   /** Register before reading, so a change between the read and the wait still wakes the request. */
   waitFor(shape: ShapeDefinition, handle: ShapeHandle, afterLsn: bigint): Waiter {
     let wake!: () => void;
@@ -531,6 +548,8 @@ export class ChangeFeed {
         await next.connect();
         await next.query(`listen ${changeChannel}`);
         await next.query(`listen ${truncateChannel}`);
+        // After LISTEN: a truncate recorded before it is read here, one after it is heard.
+        await this.loadTruncations(queryableOf(next));
         if (stopped) throw new Error('The change feed stopped while connecting');
       } catch (error) {
         // pg rejects a failed connect without an 'error' event: without this, a feed that lost

@@ -117,11 +117,14 @@ async function moreThanOnePage(tx: Queryable, shape: ShapeDefinition, pageRows: 
 
 /**
  * Where the log stands: its newest lsn, and how far it was compacted. A log compacted empty stands
- * at its horizon, not at 0 (an offset of 0 would be behind the horizon: a 409 loop).
+ * at its horizon, not at 0 (an offset of 0 would be behind the horizon: a 409 loop). A truncate
+ * logs no entry but counts too (sync.table_truncations, migration 0030): a snapshot taken after it
+ * must stand at or past it, or it is retired as soon as it is taken (another 409 loop).
  */
 export async function logPosition(tx: Queryable): Promise<{ lsn: bigint; compactedBefore: bigint }> {
   const { rows } = await tx.query<{ lsn: string; compacted_before: string }>(
-    `select greatest((select lsn from sync.change_log order by lsn desc limit 1), compacted_before)::text as lsn,
+    `select greatest((select lsn from sync.change_log order by lsn desc limit 1), compacted_before,
+                     (select max(lsn) from sync.table_truncations))::text as lsn,
             compacted_before::text as compacted_before
        from sync.log_state`,
   );
