@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, test } from 'vitest';
 import { RefreshFailedError, SessionExpiredError } from './session.ts';
-import { startShapeTransport } from './shape-transport.ts';
+import { rowMismatch, startShapeTransport } from './shape-transport.ts';
 import { until } from './test-support/test-helpers.ts';
 import type { ShapeCursor } from './transaction-aligner.ts';
 
@@ -203,4 +203,27 @@ test('logged out, a table stops (final, no request, no retry loop), and a reconn
   } finally {
     transport.stop();
   }
+});
+
+test('rows are checked against the columns their answer declared: a column left out, a number or bool that is not one, an array that is not one', () => {
+  const columns = new Map([
+    ['id', { name: 'id', type: 'uuid' }],
+    ['on_hand', { name: 'on_hand', type: 'int4' }],
+    ['ratio', { name: 'ratio', type: 'float8' }],
+    ['active', { name: 'active', type: 'bool' }],
+    ['tags', { name: 'tags', type: 'text', dims: 1 }],
+    ['extra', { name: 'extra', type: 'jsonb' }],
+  ]);
+  const row = (value: Record<string, unknown>) => [{ headers: { operation: 'insert' }, value }];
+  expect(rowMismatch(row({ id: 'a', on_hand: 3, ratio: Number.NaN, active: false, tags: ['x'], extra: { any: 1 } }), columns)).toBeUndefined();
+  expect(rowMismatch(row({ id: 'a', on_hand: null, active: null }), columns)).toBeUndefined();
+  expect(rowMismatch([{ headers: { control: 'up-to-date' } }], columns)).toBeUndefined();
+  expect(rowMismatch(row({ id: 'a', name: 'Main' }), columns)).toMatch(/name is not in it/);
+  expect(rowMismatch(row({ id: 'a', on_hand: Number.NaN }), columns)).toMatch(/on_hand is declared int4/);
+  expect(rowMismatch(row({ id: 'a', on_hand: '3' }), columns)).toMatch(/on_hand is declared int4/);
+  expect(rowMismatch(row({ id: 'a', active: 'Main' }), columns)).toMatch(/active is declared bool/);
+  expect(rowMismatch(row({ id: 'a', tags: 'x' }), columns)).toMatch(/tags is declared text\[\]/);
+  expect(rowMismatch(row({ id: 7 }), columns)).toMatch(/id is declared uuid/);
+  // No schema known (an answer without the header): nothing to check against.
+  expect(rowMismatch(row({ anything: 1 }), undefined)).toBeUndefined();
 });

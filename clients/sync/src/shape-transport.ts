@@ -38,14 +38,30 @@ export interface ShapeTransport {
   stop(): void;
 }
 
-/** int8 as a JS number (ours are counts, ids and money in minor units, far below 2^53). */
-const parser = { int8: (value: string) => Number(value) };
+/**
+ * int8 as a JS number (ours are counts, ids and money in minor units, far below 2^53). A bool that
+ * is neither true nor false stays the text it was (the official client would read it as false), so
+ * that rowMismatch sees it.
+ */
+const parser = {
+  int8: (value: string) => Number(value),
+  bool: (value: string) => (value === 't' || value === 'true' ? true : value === 'f' || value === 'false' ? false : value),
+};
 
 export function startShapeTransport(options: ShapeTransportOptions): ShapeTransport {
   const abort = new AbortController();
   const gate = !options.liveSse && options.livePokes ? new LiveGate({ serverURL: options.serverURL, session: options.session, fetch: options.fetch }) : undefined;
   gate?.start();
-  const fetchClient = gate ? gate.wrap(observingFetch(options)) : observingFetch(options);
+  /** Each table's columns, as the electric-schema of its last answer gave them (rows are checked against them). */
+  const columns = new Map<string, ReadonlyMap<string, ColumnSpec>>();
+  const observed = observingFetch({
+    ...options,
+    onSchema: (table, spec) => {
+      columns.set(table, new Map(spec.map((column) => [column.name, column])));
+      options.onSchema(table, spec);
+    },
+  });
+  const fetchClient = gate ? gate.wrap(observed) : observed;
   const streams = new Map<string, ShapeStream<Row<unknown>>>();
   /** Each stream's own abort, so that a reconnect can end one without ending the transport. */
   const streamAborts = new Map<string, AbortController>();
@@ -67,6 +83,20 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
     const attempt = errorsInARow.get(table) ?? 0;
     errorsInARow.set(table, attempt + 1);
     return pause(Math.min(30_000, 250 * 2 ** Math.min(attempt, 7)), signal);
+  };
+
+  /** Ends `stream` and starts a new one for `table` from where the batches handed over got to (`received`), after a pause that grows per restart in a row. */
+  const restartLater = (table: string, stream: ShapeStream<Row<unknown>>) => {
+    if (abort.signal.aborted || stopped.has(table) || streams.get(table) !== stream) return;
+    stream.unsubscribeAll();
+    streamAborts.get(table)?.abort();
+    const attempt = restarts.get(table) ?? 0;
+    restarts.set(table, attempt + 1);
+    const timer = setTimeout(() => {
+      restartTimers.delete(timer);
+      if (streams.get(table) === stream) open(table);
+    }, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
+    restartTimers.add(timer);
   };
 
   const open = (table: string) => {
@@ -109,12 +139,27 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
         }
         // Refusals the server means: a bad request, a table or column the role may not sync.
         if (error instanceof FetchError && (error.status === 400 || error.status === 403)) return stop(error);
+        // An answer taken in but not read (its body not the protocol, a value its electric-schema
+        // cannot parse): the official client has already moved its offset past it, and asked again
+        // it would go on from there, its rows never handed over. This stream ends instead (the
+        // subscription's error callback); a new one asks again from the last batch handed over.
+        if (unreadAnswer(error)) {
+          options.onTransientError('BAD_RESPONSE', error, table);
+          return;
+        }
         return retryLater(error);
       },
     });
     streams.set(table, stream);
     stream.subscribe(
       async (messages: Message<Row<unknown>>[]) => {
+        // Rows that do not fit the columns their answer declared are not handed over (the local
+        // table is made from those columns: a column left out would be dropped, or kept as text).
+        const mismatch = rowMismatch(messages, columns.get(table));
+        if (mismatch) {
+          options.onTransientError('BAD_RESPONSE', new Error(`The sync server's rows of ${table} do not match its electric-schema: ${mismatch}`), table);
+          return restartLater(table, stream);
+        }
         const offset = offsetAfter(messages, stream.lastOffset);
         // The handle is the batch's too. A stream that has moved past this batch may have had a
         // 409 meanwhile (it drops its handle at once, before the batches still queued reach us):
@@ -127,19 +172,10 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
         errorsInARow.delete(table);
         await options.onBatch(table, messages, at);
       },
-      () => {
-        // The stream gave up (the client bounds its own retries): start a new one where it got to,
-        // unless the error was final (the session ended, the request was refused) or we stopped.
-        if (abort.signal.aborted || stopped.has(table) || streams.get(table) !== stream) return;
-        stream.unsubscribeAll();
-        const attempt = restarts.get(table) ?? 0;
-        restarts.set(table, attempt + 1);
-        const timer = setTimeout(() => {
-          restartTimers.delete(timer);
-          if (streams.get(table) === stream) open(table);
-        }, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
-        restartTimers.add(timer);
-      },
+      // The stream gave up (the client bounds its own retries, an answer was not read): start a new
+      // one where it got to, unless the error was final (the session ended, the request was
+      // refused) or we stopped.
+      () => restartLater(table, stream),
     );
   };
   for (const table of options.tables) open(table);
@@ -244,6 +280,38 @@ function transientCode(error: unknown): TransientCode {
   if (error instanceof RefreshFailedError) return 'SERVER_ERROR';
   if (error instanceof TypeError && /fetch|network/i.test(error.message)) return 'OFFLINE';
   return 'BAD_RESPONSE';
+}
+
+/**
+ * Errors of an answer the official client took in (its headers accepted, its offset moved past it)
+ * but could not read: a body that is not JSON or not an array, a value its parser refused.
+ */
+function unreadAnswer(error: unknown): boolean {
+  return error instanceof SyntaxError || (error instanceof FetchError && error.status >= 200 && error.status < 300);
+}
+
+/** The types the official client (with our int8 parser) reads as numbers; others stay text, json and bool aside. */
+const numericTypes = new Set(['int2', 'int4', 'int8', 'float4', 'float8']);
+
+/**
+ * Why `messages`' rows do not fit `columns` (their answer's electric-schema), or undefined if they
+ * do: a column the schema leaves out, a number that is not one, a bool that is not one, an array
+ * that is not one. The official client parses values by the schema, so a schema that lies shows
+ * as values of the wrong kind (text columns cannot be told from the values alone).
+ */
+export function rowMismatch(messages: readonly ShapeMessage[], columns: ReadonlyMap<string, ColumnSpec> | undefined): string | undefined {
+  if (!columns) return undefined;
+  for (const message of messages) {
+    if (!message.value) continue;
+    for (const [name, value] of Object.entries(message.value)) {
+      const column = columns.get(name);
+      if (!column) return `column ${name} is not in it`;
+      if (value === null || value === undefined) continue;
+      const fits = column.dims ? Array.isArray(value) : numericTypes.has(column.type) ? typeof value === 'number' && (!Number.isNaN(value) || column.type.startsWith('float')) : column.type === 'bool' ? typeof value === 'boolean' : column.type === 'json' || column.type === 'jsonb' ? true : typeof value === 'string';
+      if (!fits) return `${name} is declared ${column.type}${column.dims ? '[]' : ''} but holds ${JSON.stringify(value)?.slice(0, 40) ?? typeof value}`;
+    }
+  }
+  return undefined;
 }
 
 function columnsOf(header: string): ColumnSpec[] {
