@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect, test } from 'vitest';
 import { openDexieStore } from './dexie/index.ts';
-import type { LocalStore } from './local-store.ts';
+import { LocalStoreError, type LocalStore } from './local-store.ts';
 import { PushLoop, type PushResult } from './push-loop.ts';
 import { RefreshFailedError, type Session } from './session.ts';
 import { fakeIDB } from './test-support/test-helpers.ts';
@@ -146,4 +146,17 @@ test('a queue the store cannot read (closed under the loop) is a failed push wit
   expect(pushes).toBe(0);
   expect(results[0]).toMatchObject({ kind: 'failed', code: 'STORE_CLOSED' });
   expect(results.length).toBeLessThanOrEqual(3);
+});
+
+test('a token refresh whose new tokens the store cannot save (disk full) is a failed push with the store’s code, not offline', async () => {
+  const session = { authorization: () => 'Bearer t', refresh: () => Promise.reject(new LocalStoreError('STORE_QUOTA', 'The local database failed: No space left on device')) } as unknown as Session;
+  const { store, loop, results } = await loopWith(1, () => Promise.resolve(new Response('{}', { status: 401 })), { session });
+  try {
+    loop.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await loop.stop();
+    expect(results[0]).toMatchObject({ kind: 'failed', code: 'STORE_QUOTA' });
+  } finally {
+    await store.close();
+  }
 });

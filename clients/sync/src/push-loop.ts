@@ -107,6 +107,8 @@ export class PushLoop {
       if (error instanceof SessionExpiredError) return { kind: 'session-expired', error };
       // The server answered the refresh, just not well: not offline.
       if (error instanceof RefreshFailedError) return { kind: 'failed', code: error.code, message: `${error.message}; pending changes are kept and pushed later` };
+      // The refreshed tokens could not be saved (a full disk): they are used all the same; not offline either.
+      if (error instanceof LocalStoreError) return { kind: 'failed', code: error.code, message: `The refreshed session could not be saved: ${error.message}` };
       return { kind: 'offline', error };
     }
     if (response.status === 401) return { kind: 'session-expired', error: new SessionExpiredError('The server refused the refreshed session: log in again') };
