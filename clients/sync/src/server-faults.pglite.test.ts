@@ -133,3 +133,39 @@ test('a snapshot answer whose rows its electric-schema cannot parse (text declar
   expect(lies).toBeGreaterThan(1);
   expect(errors).toContain('BAD_RESPONSE');
 });
+
+test('an answer whose offset goes back to an earlier one (same handle) makes the device ask again from there: what comes again is dropped as replays, nothing is lost, and a restart resumes correctly', async () => {
+  let firstOffset: string | undefined;
+  let rewound = 0;
+  const rewinding: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.searchParams.get('table') !== 'inventory.warehouses' || response.status !== 200) return response;
+    const offset = response.headers.get('electric-offset') ?? undefined;
+    firstOffset ??= offset;
+    const body = await response.text();
+    const headers = new Headers(response.headers);
+    if (rewound === 0 && body.includes('Went back') && firstOffset) {
+      rewound++;
+      headers.set('electric-offset', firstOffset);
+    }
+    return new Response(body, { status: response.status, statusText: response.statusText, headers });
+  };
+  const { client, store, errors } = await device(rewinding);
+  await client.ready();
+  await db.query(`update inventory.warehouses set name = 'Went back' where id = $1`, [warehouseID]);
+  await until(() => warehouseName(store), (name) => name === 'Went back', 'the change that came with an offset gone back');
+  await db.query(`update catalog.products set name = 'Tea (rewound)' where id = $1`, [productID]);
+  await db.query(`update inventory.warehouses set name = 'Then forward' where id = $1`, [warehouseID]);
+  await until(() => warehouseName(store), (name) => name === 'Then forward', 'the next change', 10_000);
+  expect(rewound).toBe(1);
+  expect(errors.filter((code) => code !== undefined)).toEqual([]);
+  await client.stop();
+
+  const again = await createSyncClient({ serverURL: server.baseUrl, store, tables, session: { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' } });
+  open.push({ client: again, store });
+  await again.ready();
+  await db.query(`update inventory.warehouses set name = 'After the restart' where id = $1`, [warehouseID]);
+  await until(() => warehouseName(store), (name) => name === 'After the restart', 'a change after the restart', 10_000);
+  expect(await store.transaction(async (tx) => (await tx.get('catalog.products', productID))?.name)).toBe('Tea (rewound)');
+});
