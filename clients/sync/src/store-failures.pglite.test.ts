@@ -138,6 +138,19 @@ test('the same on IndexedDB: a commit aborted by QuotaExceededError loses no ser
   await until(async () => client.status.lastError, (error) => error === null, 'the error to clear', 5_000);
 });
 
+test('a first sync whose snapshot rows cannot be written (quota) loses none of them: the rows written early wait, the first commit is made again, and the device is ready once writes work again', async () => {
+  const { store, full } = await fillableDexieStore();
+  full('rows:catalog.products');
+  const { client } = await device(store);
+  await until(async () => client.status.lastError?.code, (code) => code === 'STORE_QUOTA', 'the failed writes to show', 10_000);
+  expect(client.status.initialSync.done).toBe(false);
+  full(undefined);
+  await client.ready();
+  expect(await store.transaction(async (tx) => (await tx.get('catalog.products', productID))?.sku)).toBe('TEA-1');
+  expect(await localStock(store)).toBe(await serverStock());
+  await until(async () => client.status.lastError, (error) => error === null, 'the error to clear', 5_000);
+});
+
 test('a mutation the store cannot record (disk full) rejects with STORE_QUOTA and leaves nothing behind; once writes work again mutations record and reach the server', async () => {
   const { store, full } = await fillableStore();
   const { client } = await device(store);
