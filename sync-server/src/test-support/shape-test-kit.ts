@@ -223,6 +223,8 @@ export interface OpenShapeOptions {
   /** Start from a position the server returned earlier instead of from the beginning. */
   offset?: string;
   handle?: string;
+  /** Where each request goes instead (another instance's URL, say: a load balancer without affinity). */
+  route?: (url: URL) => URL;
 }
 
 /**
@@ -238,8 +240,9 @@ export function openShape<T extends Row<unknown> = Row<unknown>>(backend: PgShap
   let release: (() => void) | undefined;
   const fetchClient: typeof fetch = async (input, init) => {
     while (gate) await gate;
-    const response = await fetch(input, init);
-    const url = new URL(input instanceof Request ? input.url : input.toString());
+    const requested = new URL(input instanceof Request ? input.url : input.toString());
+    const url = options.route ? options.route(requested) : requested;
+    const response = await fetch(options.route ? url : input, init);
     const sse = url.searchParams.get('live_sse') === 'true';
     let body: Message<Row<unknown>>[] | undefined;
     if (!sse) {
