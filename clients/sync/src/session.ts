@@ -59,6 +59,11 @@ export interface SessionOptions {
   readonly onEnded?: (error: SessionExpiredError) => void;
 }
 
+/** The part of the Web Locks API used here (`navigator.locks`), so Node code type-checks without the DOM. */
+interface RefreshLocks {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+
 export class Session {
   private refreshing: Promise<void> | undefined;
 
@@ -136,8 +141,34 @@ export class Session {
     this.claims = undefined;
   }
 
-  private async doRefresh(): Promise<void> {
+  /**
+   * Refreshes in turn with the other tabs of this browser (a Web Lock), and first takes what the
+   * store holds: another tab that led for a while has rotated the refresh token this one loaded
+   * at start, and presenting the spent one would revoke the device's session for theft.
+   */
+  private doRefresh(): Promise<void> {
+    const locks = (globalThis as { navigator?: { locks?: RefreshLocks } }).navigator?.locks;
+    const refresh = () => this.refreshFromStore();
+    return locks ? locks.request(`@niaga/sync/session-refresh:${this.options.serverURL}`, refresh) : refresh();
+  }
+
+  private async refreshFromStore(): Promise<void> {
     if (!this.tokens) throw new SessionExpiredError('Not logged in on this device: log in to sync');
+    const saved = await this.options.store.transaction((tx) => tx.getMeta<SavedSession>(SESSION_META_KEY));
+    if (saved?.tokens && saved.tokens.refreshToken !== this.tokens.refreshToken) {
+      // Newer than ours: the caller tries again with its access token (and refreshes with it if that expired too).
+      this.tokens = { accessToken: saved.tokens.accessToken, refreshToken: saved.tokens.refreshToken };
+      this.claims = decodeClaims(saved.tokens.accessToken);
+      return;
+    }
+    if (saved && !saved.tokens) {
+      // Another tab heard the session end (or the device revoked) and said so in the store.
+      this.tokens = undefined;
+      this.revokedMark ||= saved.revoked === true;
+      const ended = endedError(saved.revoked === true);
+      this.options.onEnded?.(ended);
+      throw ended;
+    }
     const response = await this.options.fetch(`${this.options.serverURL}/api/v1/auth/refresh`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -151,10 +182,7 @@ export class Session {
         this.revokedMark = true;
         await this.options.store.transaction((tx) => tx.setMeta(SESSION_META_KEY, { tokens: null, actor: this.claims, revoked: true }));
       } else await this.end();
-      const ended =
-        code === 'DEVICE_REVOKED'
-          ? new DeviceRevokedError('An administrator revoked this device (or disabled the account): its synced data and unsent changes are deleted')
-          : new SessionExpiredError('The session ended (expired or logged out): log in again; pending changes are kept');
+      const ended = endedError(code === 'DEVICE_REVOKED');
       this.options.onEnded?.(ended);
       throw ended;
     }
@@ -170,6 +198,12 @@ export class Session {
     const saved: SavedSession = { tokens: this.tokens, actor: this.claims };
     await this.options.store.transaction((tx) => tx.setMeta(SESSION_META_KEY, saved));
   }
+}
+
+function endedError(deviceRevoked: boolean): SessionExpiredError {
+  return deviceRevoked
+    ? new DeviceRevokedError('An administrator revoked this device (or disabled the account): its synced data and unsent changes are deleted')
+    : new SessionExpiredError('The session ended (expired or logged out): log in again; pending changes are kept');
 }
 
 function decodeClaims(token: string): Actor {

@@ -1,0 +1,63 @@
+/** The device's login shared by the tabs of one browser (one store): refreshes against the real server. */
+import { randomUUID } from 'node:crypto';
+import type { PgliteExecutor } from '@niaga/db/pglite';
+import { capturedPglite, hashPassword, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { LocalStore } from './local-store.ts';
+import { emptyDatabase, openPgliteStore } from './pglite/index.ts';
+import { Session, SessionExpiredError, type SessionTokens } from './session.ts';
+
+let db: PgliteExecutor;
+let server: ShapeServer;
+let store: LocalStore;
+
+beforeAll(async () => {
+  db = await capturedPglite();
+  server = await startShapeServer(db);
+  store = await openPgliteStore({ template: await emptyDatabase() });
+}, 60_000);
+afterAll(async () => {
+  await store?.close();
+  await server?.close();
+  await db?.close();
+});
+
+async function login(): Promise<SessionTokens> {
+  const email = `picker-${randomUUID()}@example.com`;
+  await db.query(`insert into auth.users (email, password_hash, role, warehouse_id) values ($1, $2, 'warehouse', $3)`, [email, await hashPassword('correct horse'), randomUUID()]);
+  const response = await fetch(`${server.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'correct horse' }) });
+  return (await response.json()) as SessionTokens;
+}
+
+const open = (given?: SessionTokens) => Session.load({ serverURL: server.baseUrl, store, fetch }, given);
+
+test('a tab that loaded the login long ago refreshes with what the other tab rotated since, not with its spent token (which would revoke the device)', async () => {
+  const first = await open(await login());
+  const second = await open(); // another tab: the same store, loaded now
+  await first.refresh();
+  await first.refresh(); // the token the second tab loaded is now two rotations old
+  await second.refresh(); // e.g. it became the leader and its access token had expired
+  expect(second.authorization()).toBe(first.authorization());
+  await second.refresh(); // a real rotation, from the current token
+  expect(second.loggedIn).toBe(true);
+  await first.refresh(); // and the first tab follows it in turn
+  expect(first.authorization()).toBe(second.authorization());
+  const me = await fetch(`${server.baseUrl}/api/v1/auth/me`, { headers: { authorization: first.authorization() } });
+  expect(me.status).toBe(200);
+});
+
+test('a tab whose session another tab ended learns it from the store without asking the server', async () => {
+  const own = await openPgliteStore({ template: await emptyDatabase() });
+  try {
+    let asked = 0;
+    const counting: typeof fetch = (input, init) => (asked++, fetch(input, init));
+    const first = await Session.load({ serverURL: server.baseUrl, store: own, fetch }, await login());
+    const second = await Session.load({ serverURL: server.baseUrl, store: own, fetch: counting });
+    await first.end(); // e.g. its refresh was refused
+    await expect(second.refresh()).rejects.toBeInstanceOf(SessionExpiredError);
+    expect(second.loggedIn).toBe(false);
+    expect(asked).toBe(0);
+  } finally {
+    await own.close();
+  }
+});
