@@ -94,9 +94,9 @@ afterEach(() => {
   for (const undo of restore.splice(0)) undo();
 });
 
-async function device(store: LocalStore, fetch?: typeof globalThis.fetch) {
+async function device(store: LocalStore, fetch?: typeof globalThis.fetch, pushBackoff = { initialMs: 20, maxMs: 200 }) {
   const session = { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
-  const client = await createSyncClient({ serverURL: server.baseUrl, store, tables, session, ...(fetch ? { fetch } : {}), pushBackoff: { initialMs: 20, maxMs: 200 } });
+  const client = await createSyncClient({ serverURL: server.baseUrl, store, tables, session, ...(fetch ? { fetch } : {}), pushBackoff });
   open.push({ client, store });
   return { client };
 }
@@ -119,6 +119,19 @@ test('a server change whose local commit fails (disk full) is not lost: the erro
   const expected = await serverStock();
   await until(() => localStock(store), (stock) => stock === expected, 'the stock change to arrive', 5_000);
   await until(async () => client.status.lastError, (error) => error === null, 'the error to clear', 5_000);
+});
+
+test('reconnect() (the app’s retry, once space was freed) starts the streams again at once rather than at the end of their backoff', async () => {
+  const { store, full } = await fillableStore();
+  const { client } = await device(store, undefined, { initialMs: 20_000, maxMs: 20_000 });
+  await client.ready();
+  await full('inventory.stock_items');
+  await db.query(`update inventory.stock_items set on_hand = on_hand + 1, available = available + 1 where product_id = $1`, [productID]);
+  await until(async () => client.status.lastError?.code, (code) => code === 'STORE_QUOTA', 'the failed commit to show');
+  await full(undefined);
+  client.reconnect();
+  const expected = await serverStock();
+  await until(() => localStock(store), (stock) => stock === expected, 'the stock change to arrive', 5_000);
 });
 
 test('the same on IndexedDB: a commit aborted by QuotaExceededError loses no server change, and the device catches up once writes work again', async () => {

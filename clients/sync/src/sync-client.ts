@@ -445,6 +445,8 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   function reconnect(): void {
     if (stopped || !leader.isLeader()) return;
     transport?.reconnect();
+    // Streams waiting to start again from the store (a write or a read of it failed) try now.
+    retryWait.wake(false);
     pushLoop.wake();
   }
   // Browsers say when the network is back (Node has no such event).
