@@ -185,6 +185,21 @@ test('a mutation the store cannot record (disk full) rejects with STORE_QUOTA an
   expect(await localStock(store)).toBe(before + 2);
 });
 
+test.each(['_pending', 'rows:inventory.movements'])('on IndexedDB, a mutation whose write to %s fails (quota) rejects with STORE_QUOTA and leaves nothing behind', async (objectStore) => {
+  const { store, full } = await fillableDexieStore();
+  const { client } = await device(store);
+  await client.ready();
+  const before = await localStock(store);
+  full(objectStore);
+  const adjustmentID = randomUUID();
+  await expect(client.mutate('stock.adjust', { adjustmentID, warehouseID, productID, delta: 4, reason: 'recount', occurredAt: new Date().toISOString() })).rejects.toMatchObject({ name: 'LocalStoreError', code: 'STORE_QUOTA' });
+  full(undefined);
+  expect(client.status).toMatchObject({ pending: 0, lastError: { code: 'STORE_QUOTA' } });
+  expect(await localStock(store)).toBe(before);
+  expect(await store.transaction((tx) => tx.get('inventory.movements', adjustmentID))).toBeUndefined();
+  expect(await store.transaction((tx) => tx.listPending())).toEqual([]);
+});
+
 test('a confirmation whose local commit fails (disk full) leaves the mutation pending, its effect shown once; once writes work again it is confirmed', async () => {
   const network = new TestNetwork();
   const { store, full } = await fillableStore();
