@@ -73,6 +73,10 @@ export interface ChangeFeedOptions {
   shapeIdleMs?: number;
 }
 
+/** How often the listening connection is checked, and how long it may take to answer. */
+const listenCheckMs = 5000;
+const listenCheckTimeoutMs = 5000;
+
 /** The log position a change notification announces (the appender's new maximum), if it names one. */
 function positionOf(payload: string | undefined): bigint | undefined {
   return payload !== undefined && /^\d{1,19}$/.test(payload) ? BigInt(payload) : undefined;
@@ -531,15 +535,45 @@ export class ChangeFeed {
       });
       connecting = next;
       let failed = false;
+      let check: NodeJS.Timeout | undefined;
       const fail = () => {
         if (failed) return;
         failed = true;
+        clearInterval(check);
         if (client === next) {
           client = undefined;
           this.reader = db;
         }
         void next.end().catch(() => {});
         if (!stopped) retry = setTimeout(() => void connect(false), 1000);
+      };
+      /**
+       * A connection the network dropped without a word (a NAT or a firewall forgetting it) hears
+       * no notification and answers no read, and TCP keepalive notices only after ~11 minutes
+       * (Linux's default probes): meanwhile this instance's clients got no change and its reads
+       * hung. So it is asked a trivial query now and then; one unanswered for long is torn down
+       * (which fails its pending reads) and replaced.
+       */
+      const watch = () => {
+        let asking = false;
+        check = setInterval(() => {
+          if (asking || failed) return;
+          asking = true;
+          let timer: NodeJS.Timeout | undefined;
+          const unanswered = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('The listening connection did not answer')), listenCheckTimeoutMs)));
+          Promise.race([next.query('select 1'), unanswered]).then(
+            () => {},
+            () => {
+              // end() would wait for the dead peer; destroying the socket ends the client, and fails its queries, at once.
+              (next as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+              fail();
+            },
+          ).finally(() => {
+            clearTimeout(timer);
+            asking = false;
+          });
+        }, listenCheckMs);
+        check.unref();
       };
       next.on('notification', (message) => (message.channel === truncateChannel ? this.truncated(message.payload) : this.notify(positionOf(message.payload))));
       next.on('error', fail);
@@ -566,6 +600,7 @@ export class ChangeFeed {
       }
       client = next;
       this.reader = queryableOf(next);
+      watch();
       this.notify(); // catch up on anything committed while not listening
     };
     await connect(true);
