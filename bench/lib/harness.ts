@@ -221,6 +221,11 @@ function procStatus(pid: number, field: string): number {
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
+/** Server settings for every run, from BENCH_SERVER_CONFIG (JSON), e.g. '{"SHAPE_SNAPSHOT_SHARE_MS":"0"}'. */
+function serverConfigFromEnv(): Record<string, string> {
+  return JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as Record<string, string>;
+}
+
 export async function startServerProcess(databaseUrl: string, options: ServerOptions = {}): Promise<ServerProcess> {
   const secret = randomBytes(24).toString('base64url');
   const profileDir = options.profile ? mkdtempSync(join(tmpdir(), 'niaga-bench-prof-')) : undefined;
@@ -229,7 +234,7 @@ export async function startServerProcess(databaseUrl: string, options: ServerOpt
   const execArgv = ['--expose-gc', ...extraFlags, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
   const child: ChildProcess = spawn(process.execPath, [...execArgv, ...(await serverProcessArgs())], {
     cwd: repoRoot,
-    env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_JWT_SECRET: secret, BENCH_SERVER_CONFIG: JSON.stringify(options.config ?? {}) },
+    env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_JWT_SECRET: secret, BENCH_SERVER_CONFIG: JSON.stringify({ ...serverConfigFromEnv(), ...options.config }) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -102,6 +102,7 @@ export async function buildServer(config: Config, deps: ServerDeps): Promise<Fas
     snapshotIdleMs: config.snapshotIdleMs,
     snapshotReaders: config.snapshotMaxReaders,
     liveLimit,
+    shareSnapshotsMs: config.snapshotShareMs,
     snapshotSpool,
     touchHandleEveryMs: Math.min(10 * 60_000, retentionMs / 4),
   });

@@ -45,6 +45,8 @@ export interface Config {
    * is read whole; past it, a snapshot of more than one page is refused (503, the client tries again).
    */
   snapshotMaxReaders: number;
+  /** For how long a one-page snapshot is given to other clients starting the same shape (0: each takes its own). */
+  snapshotShareMs: number;
   /** Live shape requests (long-polls, SSE streams) one user may hold at once on an instance. */
   maxLiveRequestsPerUser: number;
   /** The folder in which each process makes its own folder for the later pages of big snapshots (default `<dataDir>/snapshots`). */
@@ -172,6 +174,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     snapshotIdleMs: read.integer('SHAPE_SNAPSHOT_IDLE_MS', 120_000, 100, 24 * 3_600_000),
     snapshotMaxReaders: read.integer('SHAPE_SNAPSHOT_MAX_READERS', 4, 1, 1_000),
     maxLiveRequestsPerUser: read.integer('SHAPE_MAX_LIVE_REQUESTS_PER_USER', 200, 1, 1_000_000),
+    snapshotShareMs: read.integer('SHAPE_SNAPSHOT_SHARE_MS', 5_000, 0, 600_000),
     snapshotSpoolDir: resolve(cwd, read.string('SHAPE_SNAPSHOT_SPOOL_DIR', join(dataDir, 'snapshots'))),
     snapshotSpoolMaxMb: read.integer('SHAPE_SNAPSHOT_SPOOL_MAX_MB', 2048, 1, 1024 * 1024),
     liveLogsMaxMessages: read.integer('SHAPE_LIVE_LOGS_MAX_MESSAGES', 1_000_000, 0, 100_000_000),

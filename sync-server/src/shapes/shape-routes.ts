@@ -18,6 +18,7 @@ import { openPage, pageBody, type OpenedPage } from './snapshot-page-body.ts';
 import { SnapshotGoneError, SnapshotPages, SnapshotReaders } from './snapshot-pages.ts';
 import type { SnapshotSpool } from './snapshot-spool.ts';
 import { streamSse } from './sse-stream.ts';
+import { SharedSnapshots } from './shared-snapshots.ts';
 import { schemaEntry, type TableInfo } from './table-catalog.ts';
 
 export const electricHeaders = [
@@ -52,6 +53,8 @@ export interface ShapeRoutesOptions {
   touchHandleEveryMs?: number;
   /** How many live requests (long-polls, SSE streams) one user may hold at once; past it, a 429. Shared with the poke streams. */
   liveLimit?: LiveRequestLimit;
+  /** For how long a one-page snapshot is given to other clients starting the same shape (0: never). */
+  shareSnapshotsMs?: number;
 }
 
 function schemaHeader(shape: ShapeDefinition): string {
@@ -86,6 +89,7 @@ function mustRefetch(reply: FastifyReply, reason: string) {
 export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, options) => {
   const { db, catalog, feed, longPollMs = 20_000, onSnapshot, onSnapshotRefused, snapshotPageRows = 10_000, snapshotIdleMs = 120_000, snapshotReaders = 4, touchHandleEveryMs = 10 * 60_000 } = options;
   const liveLimit = options.liveLimit ?? new LiveRequestLimit(200);
+  const sharedSnapshots = new SharedSnapshots(options.shareSnapshotsMs ?? 0);
   const snapshotPages = new SnapshotPages(snapshotIdleMs);
   const readers = new SnapshotReaders(snapshotReaders);
   const spool = options.snapshotSpool;
@@ -129,6 +133,11 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
       throw error;
     }
     void reply.header('cache-control', 'no-store').header('content-type', 'application/json');
+    /** 409 for a log this definition's snapshots can no longer follow: none taken so far is shared again. */
+    const refetch = (reason: string) => {
+      sharedSnapshots.forget(shape.hash);
+      return mustRefetch(reply, reason);
+    };
 
     const { offset } = shapeRequest;
     /** Settles once this response is sent, or its connection is gone (also when it went while the handler waited). */
@@ -151,12 +160,18 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
     };
 
     if (offset.kind === 'before-all' || offset.kind === 'now') {
-      const snapshot = await takeSnapshot(db, shape, { rowsToo: offset.kind === 'before-all', pageRows: snapshotPageRows, spool, readers }).catch(
-        (error: unknown) => {
-          if (!(error instanceof SnapshotBusyError)) throw error;
-          return error;
-        },
-      );
+      const options = { rowsToo: offset.kind === 'before-all', pageRows: snapshotPageRows, spool, readers };
+      const taking =
+        offset.kind === 'now'
+          ? takeSnapshot(db, shape, options).then((snapshot) => ({ shared: false as const, snapshot }))
+          : // A recent one-page snapshot of this definition, if its handle still holds (no truncation since).
+            sharedSnapshots.share(shape.hash, () => takeSnapshot(db, shape, options), (handle) => handle.snapshotLsn >= feed.compactedUpTo && !feed.truncatedSince(shape.table.name, handle.snapshotLsn));
+      const taken = await taking.catch((error: unknown) => {
+        if (!(error instanceof SnapshotBusyError)) throw error;
+        return error;
+      });
+      if (!(taken instanceof SnapshotBusyError) && taken.shared) return sendSnapshotPage(taken.snapshot.handle, taken.snapshot.page, 0);
+      const snapshot = taken instanceof SnapshotBusyError ? taken : taken.snapshot;
       if (snapshot instanceof SnapshotBusyError) {
         onSnapshotRefused?.(shape.table.name);
         // The official client waits at least Retry-After, then asks again from the start.
@@ -180,7 +195,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
     }
     if (feed.truncatedSince(shape.table.name, handle.snapshotLsn)) {
       handles.delete(handle.handle);
-      return mustRefetch(reply, `${shape.table.name} was truncated; the shape must be fetched again`);
+      return refetch(`${shape.table.name} was truncated; the shape must be fetched again`);
     }
     if (offset.kind === 'log' && offset.lsn === 0n && offset.op > 0) {
       // A later page of a paginated snapshot (0_1 = after the first page), once it is read.
@@ -255,14 +270,14 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
           // completes and the server's close can wait for it for ever (clients/sync's
           // sync-client.pg.test.ts hung in its afterAll when devices cut their long-polls).
           if (outcome === 'closed') return reply.code(499).send();
-          if (feed.truncatedSince(shape.table.name, handle.snapshotLsn)) return mustRefetch(reply, `${shape.table.name} was truncated`);
+          if (feed.truncatedSince(shape.table.name, handle.snapshotLsn)) return refetch(`${shape.table.name} was truncated`);
         } finally {
           // Also when the read throws: a waiter left behind would keep its shape's live log.
           waiter.cancel();
         }
       }
     } catch (error) {
-      if (error instanceof CompactedError) return mustRefetch(reply, error.message);
+      if (error instanceof CompactedError) return refetch(error.message);
       throw error;
     } finally {
       leaveLive?.();

@@ -25,7 +25,12 @@ export interface ShapeServer {
 }
 
 export async function startShapeServer(db: Executor, env: Record<string, string> = {}, deps: Omit<ServerDeps, 'db'> = {}): Promise<ShapeServer> {
-  const config = loadConfig({ JWT_SECRET: 'shape-test-secret-with-more-than-32-chars', LOG_LEVEL: 'silent', NIAGA_DEMO: '0', ...env, DATABASE_URL: '' }, mkdtempSync(join(tmpdir(), 'niaga-shape-')));
+  // Each first request takes its own snapshot unless a test asks for sharing: most tests write and
+  // then expect the next snapshot to hold the write (shared-snapshots.pg.test.ts covers sharing).
+  const config = loadConfig(
+    { JWT_SECRET: 'shape-test-secret-with-more-than-32-chars', LOG_LEVEL: 'silent', NIAGA_DEMO: '0', SHAPE_SNAPSHOT_SHARE_MS: '0', ...env, DATABASE_URL: '' },
+    mkdtempSync(join(tmpdir(), 'niaga-shape-')),
+  );
   const app = await buildServer({ ...config, demo: false }, { db, ...deps });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
