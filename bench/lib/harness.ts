@@ -221,6 +221,9 @@ function procStatus(pid: number, field: string): number {
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
+/** The node flags of `npm start` (package.json) and the Dockerfile: keep the three in step. */
+const productionNodeFlags = '--max-semi-space-size=8';
+
 /** Server settings for every run, from BENCH_SERVER_CONFIG (JSON), e.g. '{"SHAPE_SNAPSHOT_SHARE_MS":"0"}'. */
 function serverConfigFromEnv(): Record<string, string> {
   return JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as Record<string, string>;
@@ -229,8 +232,9 @@ function serverConfigFromEnv(): Record<string, string> {
 export async function startServerProcess(databaseUrl: string, options: ServerOptions = {}): Promise<ServerProcess> {
   const secret = randomBytes(24).toString('base64url');
   const profileDir = options.profile ? mkdtempSync(join(tmpdir(), 'niaga-bench-prof-')) : undefined;
-  // BENCH_SERVER_NODE_FLAGS: extra node flags for the server process (e.g. V8 heap sizes), to compare.
-  const extraFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // BENCH_SERVER_NODE_FLAGS: node flags for the server process, to compare (e.g. V8 heap sizes;
+  // '' for Node's defaults). By default the flags `npm start` and the Dockerfile run the server with.
+  const extraFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? productionNodeFlags).split(' ').filter(Boolean);
   const execArgv = ['--expose-gc', ...extraFlags, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
   const child: ChildProcess = spawn(process.execPath, [...execArgv, ...(await serverProcessArgs())], {
     cwd: repoRoot,
