@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startPgShapeBackend, type PgShapeBackend } from '../test-support/pg-shape-backend.ts';
-import { byKey, closeBackend, liveModes, noAnomalies, openShape, serverRows, sleep, waitFor, type LiveMode, type LiveShape } from '../test-support/shape-test-kit.ts';
+import { byKey, closeBackend, liveModes, noAnomalies, openShape, seededRandom, serverRows, sleep, waitFor, type LiveMode, type LiveShape } from '../test-support/shape-test-kit.ts';
 
 let backend: PgShapeBackend;
 const writers: pg.Client[] = [];
@@ -35,17 +35,6 @@ afterAll(async () => {
   await closeBackend(backend);
 });
 
-/** A small seeded PRNG, so a failing concurrent run can at least be replayed with the same choices. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Customers of a territory (agent rule: territory_id = the token's territory)
@@ -215,7 +204,7 @@ describe.each(liveModes)('%s', (mode: LiveMode) => {
     const otherAgent = randomUUID();
     const customer = randomUUID();
     const orderIds: string[] = [];
-    const next = random(mode === 'sse' ? 2 : 1);
+    const next = seededRandom(mode === 'sse' ? 2 : 1);
     const pick = <T,>(items: readonly T[]): T | undefined => items[Math.floor(next() * items.length)];
 
     const newOrder = async (client: pg.Client, forAgent: string, lines: number) => {
@@ -375,7 +364,7 @@ describe.each(liveModes)('%s', (mode: LiveMode) => {
   test('3. a snapshot taken while writers run and its live tail neither overlap nor leave a gap', async () => {
     const scope = [randomUUID(), randomUUID()] as const;
     const ids = Array.from({ length: 24 }, () => randomUUID());
-    const next = random(mode === 'sse' ? 4 : 3);
+    const next = seededRandom(mode === 'sse' ? 4 : 3);
     const token = await backend.server.token('agent', { territory_id: scope[0] });
     const customerOp = (): CustomerOp => {
       const key = Math.floor(next() * ids.length);

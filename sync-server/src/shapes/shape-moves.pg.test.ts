@@ -10,7 +10,7 @@ import type { Row } from '@electric-sql/client';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startPgShapeBackend, type PgShapeBackend } from '../test-support/pg-shape-backend.ts';
-import { byKey, closeBackend, noAnomalies, openShape, serverRows, waitFor, type LiveShape } from '../test-support/shape-test-kit.ts';
+import { byKey, closeBackend, noAnomalies, openShape, seededRandom, serverRows, waitFor, type LiveShape } from '../test-support/shape-test-kit.ts';
 
 let backend: PgShapeBackend;
 const writers: pg.Client[] = [];
@@ -30,17 +30,6 @@ afterAll(async () => {
   await closeBackend(backend);
 });
 
-/** A small deterministic PRNG (mulberry32), so a failing run can be repeated. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const json = (rows: unknown) => JSON.stringify(rows, (_, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
 
@@ -111,7 +100,7 @@ async function run(client: pg.Client, ops: readonly Op[]): Promise<void> {
 }
 
 test('after every burst of moves, primary-key changes and delete-and-reinserts, each client holds exactly a fresh snapshot of its shape', async () => {
-  const next = random(20_260_301);
+  const next = seededRandom(20_260_301);
   const ids: string[] = [];
   const agent = await backend.server.token('agent', { territory_id: inside });
   const admin = await backend.server.token('admin');
