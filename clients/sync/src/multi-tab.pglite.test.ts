@@ -3,39 +3,15 @@
  * they get by default, against the embedded server (PGlite + capture triggers).
  */
 import { randomUUID } from 'node:crypto';
-import type { PgliteExecutor } from '@niaga/db/pglite';
-import { capturedPglite, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import type { LocalStore } from './local-store.ts';
+import { expect, test } from 'vitest';
 import { openDexieStore } from './dexie/index.ts';
+import { pickerTables, useEmbeddedBackend } from './test-support/embedded-backend.ts';
 import { fakeIDB, until } from './test-support/test-helpers.ts';
 import { createSyncClient, type SyncClient } from './sync-client.ts';
 
-let db: PgliteExecutor;
-let server: ShapeServer;
-const warehouseID = randomUUID();
-const productID = randomUUID();
-const tables = ['inventory.warehouses', 'inventory.stock_items', 'inventory.movements', 'catalog.products'];
-const picker = { warehouse_id: warehouseID, sub: randomUUID() };
-const open: { client: SyncClient; store: LocalStore }[] = [];
-
-beforeAll(async () => {
-  db = await capturedPglite();
-  await db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-1', 'Main')`, [warehouseID]);
-  await db.query(`insert into catalog.products (id, sku, name, price_minor) values ($1, 'TEA-1', 'Tea', 250)`, [productID]);
-  await db.query(`insert into inventory.stock_items (warehouse_id, product_id, on_hand, available) values ($1, $2, 10, 10)`, [warehouseID, productID]);
-  server = await startShapeServer(db);
-}, 60_000);
-afterEach(async () => {
-  for (const { client, store } of open.splice(0)) {
-    await client.stop();
-    await store.close();
-  }
-});
-afterAll(async () => {
-  await server?.close();
-  await db?.close();
-});
+const backend = useEmbeddedBackend({ stock: true });
+const { warehouseID, productID, picker, open } = backend;
+const tables = pickerTables;
 
 /** A fetch that records each request's path and, for pushes, the mutation ids it carried. */
 function recordingFetch() {
@@ -51,11 +27,11 @@ function recordingFetch() {
 
 test('two clients over one IndexedDB database in one process, with the default leadership: one streams and pushes, the other follows, and takes over when the first stops, losing and repeating nothing', async () => {
   const shared = { name: `tabs-${randomUUID()}`, indexedDB: new fakeIDB.IDBFactory(), IDBKeyRange: fakeIDB.IDBKeyRange };
-  const accessToken = await server.token('warehouse', picker);
+  const accessToken = await backend.server.token('warehouse', picker);
   const tab = async () => {
     const store = await openDexieStore(shared);
     const network = recordingFetch();
-    const client = await createSyncClient({ serverURL: server.baseUrl, store, tables, session: { accessToken, refreshToken: 'unused' }, fetch: network.fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
+    const client = await createSyncClient({ serverURL: backend.server.baseUrl, store, tables, session: { accessToken, refreshToken: 'unused' }, fetch: network.fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
     open.push({ client, store });
     return { client, store, network: network.record };
   };
@@ -78,9 +54,9 @@ test('two clients over one IndexedDB database in one process, with the default l
   await until(async () => second.client.status.pending, (pending) => pending === 0, 'the second tab to push and see its mutations confirmed', 10_000);
   expect(second.network.shapes).toBeGreaterThan(0);
   expect([...second.network.pushed].sort()).toEqual([4, 5]);
-  const { rows } = await db.query<{ id: string; quantity: number }>('select id, quantity from inventory.movements where id = any($1) order by quantity', [made]);
+  const { rows } = await backend.db.query<{ id: string; quantity: number }>('select id, quantity from inventory.movements where id = any($1) order by quantity', [made]);
   expect(rows.map((row) => row.quantity)).toEqual([1, 2, 3, 4, 5]);
-  const { rows: stock } = await db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where product_id = $1', [productID]);
+  const { rows: stock } = await backend.db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where product_id = $1', [productID]);
   expect(stock[0]?.on_hand).toBe(25);
   await until(async () => Number((await second.store.transaction((tx) => tx.list('inventory.stock_items', { product_id: productID })))[0]?.on_hand), (onHand) => onHand === 25, 'the local stock to settle');
 });

@@ -4,50 +4,25 @@
  * Real servers on the embedded engine (PGlite + capture triggers), a PGlite device store.
  */
 import { randomUUID } from 'node:crypto';
-import type { PgliteExecutor } from '@niaga/db/pglite';
-import { capturedPglite, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { startShapeServer } from '@niaga/sync-server/test-support';
+import { expect, test } from 'vitest';
 import type { LocalStore } from './local-store.ts';
 import { emptyDatabase, openPgliteStore } from './pglite/index.ts';
+import { pickerTables, seededServerDatabase, useEmbeddedBackend } from './test-support/embedded-backend.ts';
 import { until } from './test-support/test-helpers.ts';
 import { TestNetwork } from './test-support/network.ts';
-import { createSyncClient, type SyncClient } from './sync-client.ts';
+import { createSyncClient } from './sync-client.ts';
 import { metaKeys } from './rebase.ts';
 
-const warehouseID = randomUUID();
-const productID = randomUUID();
-const tables = ['inventory.warehouses', 'inventory.stock_items', 'inventory.movements', 'catalog.products'];
-const picker = { warehouse_id: warehouseID, sub: randomUUID() };
-const open: { client: SyncClient; store: LocalStore }[] = [];
+const backend = useEmbeddedBackend();
+const { warehouseID, productID, picker, open } = backend;
+const tables = pickerTables;
+/** Another migrated server database holding the same warehouse and product. */
+const seeded = () => seededServerDatabase(backend);
 
-/** A migrated server database holding the same warehouse and product. */
-async function seeded(): Promise<PgliteExecutor> {
-  const db = await capturedPglite();
-  await db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-1', 'Main')`, [warehouseID]);
-  await db.query(`insert into catalog.products (id, sku, name, price_minor) values ($1, 'TEA-1', 'Tea', 250)`, [productID]);
-  return db;
-}
-
-let db: PgliteExecutor;
-let server: ShapeServer;
-beforeAll(async () => {
-  db = await seeded();
-  server = await startShapeServer(db);
-}, 60_000);
-afterEach(async () => {
-  for (const { client, store } of open.splice(0)) {
-    await client.stop();
-    await store.close();
-  }
-});
-afterAll(async () => {
-  await server?.close();
-  await db?.close();
-});
-
-async function device(fetch: typeof globalThis.fetch, serverURL = server.baseUrl) {
+async function device(fetch: typeof globalThis.fetch, serverURL = backend.server.baseUrl) {
   const store = await openPgliteStore({ template: await emptyDatabase() });
-  const session = { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
+  const session = { accessToken: await backend.server.token('warehouse', picker), refreshToken: 'unused' };
   const client = await createSyncClient({ serverURL, store, tables, session, fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
   open.push({ client, store });
   const errors: (string | undefined)[] = [];
@@ -72,15 +47,15 @@ test('a server whose log went back (its database restored or replaced: positions
     await client.mutate('stock.adjust', { adjustmentID, warehouseID, productID, delta: 2, reason: 'pending over the switch', occurredAt: new Date().toISOString() });
 
     // The same address now reaches the replacement (a restore from a backup taken before those changes).
-    network.redirect(server.baseUrl);
+    network.redirect(backend.server.baseUrl);
     network.up();
     client.reconnect();
     await until(() => warehouseName(store), (name) => name === 'Main', 'the replacement’s rows');
-    await db.query(`update inventory.warehouses set name = 'After the restore' where id = $1`, [warehouseID]);
+    await backend.db.query(`update inventory.warehouses set name = 'After the restore' where id = $1`, [warehouseID]);
     await until(() => warehouseName(store), (name) => name === 'After the restore', 'a change made on the replacement', 10_000);
     expect(errors).toContain('LOG_BEHIND');
     await until(async () => client.status.pending, (pending) => pending === 0, 'the pending mutation to reach the replacement', 10_000);
-    expect((await db.query('select quantity from inventory.movements where id = $1', [adjustmentID])).rows).toEqual([{ quantity: 2 }]);
+    expect((await backend.db.query('select quantity from inventory.movements where id = $1', [adjustmentID])).rows).toEqual([{ quantity: 2 }]);
     expect(Number(await store.transaction((tx) => tx.getMeta<string>(metaKeys.lsn)))).toBeLessThan(30);
     expect(client.status.lastError).toBeNull();
   } finally {
@@ -114,7 +89,7 @@ test('answers whose electric-schema leaves out a column their rows have are refu
   expect(await warehouseName(store).catch(() => undefined)).toBeUndefined();
   lying = false;
   await client.ready();
-  const { rows } = await db.query<{ name: string }>('select name from inventory.warehouses where id = $1', [warehouseID]);
+  const { rows } = await backend.db.query<{ name: string }>('select name from inventory.warehouses where id = $1', [warehouseID]);
   expect(await warehouseName(store)).toBe(rows[0]!.name);
 });
 
@@ -128,7 +103,7 @@ test('a snapshot answer whose rows its electric-schema cannot parse (text declar
     ),
   );
   await client.ready();
-  const { rows } = await db.query<{ name: string }>('select name from inventory.warehouses where id = $1', [warehouseID]);
+  const { rows } = await backend.db.query<{ name: string }>('select name from inventory.warehouses where id = $1', [warehouseID]);
   expect(await warehouseName(store)).toBe(rows[0]!.name);
   expect(lies).toBeGreaterThan(1);
   expect(errors).toContain('BAD_RESPONSE');
@@ -153,19 +128,19 @@ test('an answer whose offset goes back to an earlier one (same handle) makes the
   };
   const { client, store, errors } = await device(rewinding);
   await client.ready();
-  await db.query(`update inventory.warehouses set name = 'Went back' where id = $1`, [warehouseID]);
+  await backend.db.query(`update inventory.warehouses set name = 'Went back' where id = $1`, [warehouseID]);
   await until(() => warehouseName(store), (name) => name === 'Went back', 'the change that came with an offset gone back');
-  await db.query(`update catalog.products set name = 'Tea (rewound)' where id = $1`, [productID]);
-  await db.query(`update inventory.warehouses set name = 'Then forward' where id = $1`, [warehouseID]);
+  await backend.db.query(`update catalog.products set name = 'Tea (rewound)' where id = $1`, [productID]);
+  await backend.db.query(`update inventory.warehouses set name = 'Then forward' where id = $1`, [warehouseID]);
   await until(() => warehouseName(store), (name) => name === 'Then forward', 'the next change', 10_000);
   expect(rewound).toBe(1);
   expect(errors.filter((code) => code !== undefined)).toEqual([]);
   await client.stop();
 
-  const again = await createSyncClient({ serverURL: server.baseUrl, store, tables, session: { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' } });
+  const again = await createSyncClient({ serverURL: backend.server.baseUrl, store, tables, session: { accessToken: await backend.server.token('warehouse', picker), refreshToken: 'unused' } });
   open.push({ client: again, store });
   await again.ready();
-  await db.query(`update inventory.warehouses set name = 'After the restart' where id = $1`, [warehouseID]);
+  await backend.db.query(`update inventory.warehouses set name = 'After the restart' where id = $1`, [warehouseID]);
   await until(() => warehouseName(store), (name) => name === 'After the restart', 'a change after the restart', 10_000);
   expect(await store.transaction(async (tx) => (await tx.get('catalog.products', productID))?.name)).toBe('Tea (rewound)');
 });

@@ -4,41 +4,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
-import type { PgliteExecutor } from '@niaga/db/pglite';
-import { capturedPglite, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { afterEach, expect, test } from 'vitest';
 import type { LocalStore } from './local-store.ts';
 import { deleteDexieStore, openDexieStore } from './dexie/index.ts';
 import { emptyDatabase, openPgliteStore, pgliteParsers } from './pglite/index.ts';
+import { pickerTables, useEmbeddedBackend } from './test-support/embedded-backend.ts';
 import { fakeIDB, until } from './test-support/test-helpers.ts';
 import { TestNetwork } from './test-support/network.ts';
-import { createSyncClient, type SyncClient } from './sync-client.ts';
+import { createSyncClient } from './sync-client.ts';
 
-let db: PgliteExecutor;
-let server: ShapeServer;
-const warehouseID = randomUUID();
-const productID = randomUUID();
-const tables = ['inventory.warehouses', 'inventory.stock_items', 'inventory.movements', 'catalog.products'];
-const picker = { warehouse_id: warehouseID, sub: randomUUID() };
-const open: { client: SyncClient; store: LocalStore }[] = [];
-
-beforeAll(async () => {
-  db = await capturedPglite();
-  await db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-1', 'Main')`, [warehouseID]);
-  await db.query(`insert into catalog.products (id, sku, name, price_minor) values ($1, 'TEA-1', 'Tea', 250)`, [productID]);
-  await db.query(`insert into inventory.stock_items (warehouse_id, product_id, on_hand, available) values ($1, $2, 10, 10)`, [warehouseID, productID]);
-  server = await startShapeServer(db);
-}, 60_000);
-afterEach(async () => {
-  for (const { client, store } of open.splice(0)) {
-    await client.stop();
-    await store.close().catch(() => undefined);
-  }
-});
-afterAll(async () => {
-  await server?.close();
-  await db?.close();
-});
+const backend = useEmbeddedBackend({ stock: true });
+const { warehouseID, productID, picker, open } = backend;
+const tables = pickerTables;
 
 /**
  * A PGlite device store, and a switch that makes its writes to one table fail as on a full disk
@@ -95,13 +72,13 @@ afterEach(() => {
 });
 
 async function device(store: LocalStore, fetch?: typeof globalThis.fetch, pushBackoff = { initialMs: 20, maxMs: 200 }) {
-  const session = { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
-  const client = await createSyncClient({ serverURL: server.baseUrl, store, tables, session, ...(fetch ? { fetch } : {}), pushBackoff });
+  const session = { accessToken: await backend.server.token('warehouse', picker), refreshToken: 'unused' };
+  const client = await createSyncClient({ serverURL: backend.server.baseUrl, store, tables, session, ...(fetch ? { fetch } : {}), pushBackoff });
   open.push({ client, store });
   return { client };
 }
 
-const serverStock = async () => (await db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where product_id = $1', [productID])).rows[0]!.on_hand;
+const serverStock = async () => (await backend.db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where product_id = $1', [productID])).rows[0]!.on_hand;
 const localStock = async (store: LocalStore) => Number((await store.transaction((tx) => tx.list('inventory.stock_items', { product_id: productID })))[0]?.on_hand);
 
 test('a server change whose local commit fails (disk full) is not lost: the error shows, and once writes work again the device catches up', async () => {
@@ -109,12 +86,12 @@ test('a server change whose local commit fails (disk full) is not lost: the erro
   const { client } = await device(store);
   await client.ready();
   await full('inventory.stock_items');
-  await db.query(`update inventory.stock_items set on_hand = on_hand + 5, available = available + 5 where product_id = $1`, [productID]);
+  await backend.db.query(`update inventory.stock_items set on_hand = on_hand + 5, available = available + 5 where product_id = $1`, [productID]);
   await until(async () => client.status.lastError?.code, (code) => code === 'STORE_QUOTA', 'the failed commit to show');
   expect(await localStock(store)).toBe(10);
   await full(undefined);
   // Another change, to another row: it commits.
-  await db.query(`update inventory.warehouses set name = 'Main (renamed)' where id = $1`, [warehouseID]);
+  await backend.db.query(`update inventory.warehouses set name = 'Main (renamed)' where id = $1`, [warehouseID]);
   await until(async () => (await store.transaction((tx) => tx.get('inventory.warehouses', warehouseID)))?.name, (name) => name === 'Main (renamed)', 'the rename to arrive');
   const expected = await serverStock();
   await until(() => localStock(store), (stock) => stock === expected, 'the stock change to arrive', 5_000);
@@ -126,7 +103,7 @@ test('reconnect() (the app’s retry, once space was freed) starts the streams a
   const { client } = await device(store, undefined, { initialMs: 20_000, maxMs: 20_000 });
   await client.ready();
   await full('inventory.stock_items');
-  await db.query(`update inventory.stock_items set on_hand = on_hand + 1, available = available + 1 where product_id = $1`, [productID]);
+  await backend.db.query(`update inventory.stock_items set on_hand = on_hand + 1, available = available + 1 where product_id = $1`, [productID]);
   await until(async () => client.status.lastError?.code, (code) => code === 'STORE_QUOTA', 'the failed commit to show');
   await full(undefined);
   client.reconnect();
@@ -140,11 +117,11 @@ test('the same on IndexedDB: a commit aborted by QuotaExceededError loses no ser
   await client.ready();
   const before = await localStock(store);
   full('rows:inventory.stock_items');
-  await db.query(`update inventory.stock_items set on_hand = on_hand + 1, available = available + 1 where product_id = $1`, [productID]);
+  await backend.db.query(`update inventory.stock_items set on_hand = on_hand + 1, available = available + 1 where product_id = $1`, [productID]);
   await until(async () => client.status.lastError?.code, (code) => code === 'STORE_QUOTA', 'the failed commit to show');
   expect(await localStock(store)).toBe(before);
   full(undefined);
-  await db.query(`update inventory.warehouses set name = 'Main (renamed again)' where id = $1`, [warehouseID]);
+  await backend.db.query(`update inventory.warehouses set name = 'Main (renamed again)' where id = $1`, [warehouseID]);
   await until(async () => (await store.transaction((tx) => tx.get('inventory.warehouses', warehouseID)))?.name, (name) => name === 'Main (renamed again)', 'the rename to arrive');
   const expected = await serverStock();
   await until(() => localStock(store), (stock) => stock === expected, 'the stock change to arrive', 5_000);
@@ -252,7 +229,7 @@ test('a store the app closes under a running client: STORE_CLOSED shows, mutatio
   const { client } = await device(store, counter.fetch);
   await client.ready();
   await store.close();
-  await db.query(`update inventory.warehouses set name = 'Closed under' where id = $1`, [warehouseID]);
+  await backend.db.query(`update inventory.warehouses set name = 'Closed under' where id = $1`, [warehouseID]);
   await until(async () => client.status.lastError?.code, (code) => code === 'STORE_CLOSED', 'the closed store to show', 10_000);
   await expect(client.mutate('stock.adjust', { adjustmentID: randomUUID(), warehouseID, productID, delta: 1, reason: 'recount', occurredAt: new Date().toISOString() })).rejects.toMatchObject({ code: 'STORE_CLOSED' });
   const before = counter.requests;
@@ -274,7 +251,7 @@ test('an IndexedDB database deleted under a running client (another tab’s rese
 
   await deleteDexieStore(shared);
   await expect(adjust()).rejects.toMatchObject({ code: 'STORE_CLOSED' });
-  await db.query(`update inventory.warehouses set name = 'Deleted under' where id = $1`, [warehouseID]);
+  await backend.db.query(`update inventory.warehouses set name = 'Deleted under' where id = $1`, [warehouseID]);
   await until(async () => client.status.lastError?.code, (code) => code === 'STORE_CLOSED', 'the deleted store to show', 10_000);
   const before = counter.requests;
   await settle(1_500);

@@ -3,51 +3,31 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PgliteExecutor } from '@niaga/db/pglite';
-import { capturedPglite, hashPassword, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { hashPassword, startShapeServer, type ShapeServer } from '@niaga/sync-server/test-support';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LocalStore } from './local-store.ts';
 import { openDexieStore } from './dexie/index.ts';
 import { webLocksLeader, type LeaderLock, type LockManagerLike } from './leader-lock.ts';
 import { emptyDatabase, openPgliteStore } from './pglite/index.ts';
+import { pickerTables, useEmbeddedBackend } from './test-support/embedded-backend.ts';
 import { fakeIDB, until } from './test-support/test-helpers.ts';
 import { SESSION_META_KEY, type SessionTokens } from './session.ts';
 import { createSyncClient, type SyncClient } from './sync-client.ts';
 import { metaKeys } from './rebase.ts';
 
-let db: PgliteExecutor;
-let server: ShapeServer;
-const warehouseID = randomUUID();
-const productID = randomUUID();
-const tables = ['inventory.warehouses', 'inventory.stock_items', 'inventory.movements', 'catalog.products'];
-const open: { client: SyncClient; store: LocalStore }[] = [];
+const backend = useEmbeddedBackend();
+const { warehouseID, productID, open } = backend;
+const tables = pickerTables;
 
-beforeAll(async () => {
-  db = await capturedPglite();
-  await db.query(`insert into inventory.warehouses (id, code, name) values ($1, 'WH-1', 'Main')`, [warehouseID]);
-  await db.query(`insert into catalog.products (id, sku, name, price_minor) values ($1, 'TEA-1', 'Tea', 250)`, [productID]);
-  server = await startShapeServer(db);
-}, 60_000);
-afterEach(async () => {
-  for (const { client, store } of open.splice(0)) {
-    await client.stop();
-    await store.close();
-  }
-});
-afterAll(async () => {
-  await server?.close();
-  await db?.close();
-});
-
-const picker = { warehouse_id: warehouseID, sub: randomUUID() };
+const { picker } = backend;
 
 type LiveMode = 'pokes' | 'long-polls' | 'sse';
 
 async function device(store?: LocalStore, options: { live?: LiveMode; session?: SessionTokens } = {}): Promise<{ client: SyncClient; store: LocalStore }> {
   const local = store ?? (await openPgliteStore({ template: await emptyDatabase() }));
-  const session = options.session ?? { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
+  const session = options.session ?? { accessToken: await backend.server.token('warehouse', picker), refreshToken: 'unused' };
   const live = options.live ?? 'pokes';
-  const client = await createSyncClient({ serverURL: server.baseUrl, store: local, tables, session, liveSse: live === 'sse', livePokes: live === 'pokes', pushBackoff: { initialMs: 20, maxMs: 200 } });
+  const client = await createSyncClient({ serverURL: backend.server.baseUrl, store: local, tables, session, liveSse: live === 'sse', livePokes: live === 'pokes', pushBackoff: { initialMs: 20, maxMs: 200 } });
   open.push({ client, store: local });
   return { client, store: local };
 }
@@ -55,8 +35,8 @@ async function device(store?: LocalStore, options: { live?: LiveMode; session?: 
 /** A picker's device on a new PGlite store, talking through `fetch`, with every error code its status showed. */
 async function deviceOver(fetch: typeof globalThis.fetch) {
   const store = await openPgliteStore({ template: await emptyDatabase() });
-  const session = { accessToken: await server.token('warehouse', picker), refreshToken: 'unused' };
-  const client = await createSyncClient({ serverURL: server.baseUrl, store, tables, session, fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
+  const session = { accessToken: await backend.server.token('warehouse', picker), refreshToken: 'unused' };
+  const client = await createSyncClient({ serverURL: backend.server.baseUrl, store, tables, session, fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
   open.push({ client, store });
   const errors: (string | undefined)[] = [];
   client.onStatus((status) => errors.push(status.lastError?.code));
@@ -84,7 +64,7 @@ test.each<LiveMode>(['pokes', 'long-polls', 'sse'])('a picker syncs (live by %s)
 
   await until(async () => client.status, (status) => status.pending === 0, 'the queue to drain', 10_000);
   expect(await stockOf(store)).toMatchObject([{ on_hand: before + 7 }]);
-  const { rows } = await db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where product_id = $1', [productID]);
+  const { rows } = await backend.db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where product_id = $1', [productID]);
   expect(rows).toEqual([{ on_hand: before + 7 }]);
   expect(await store.transaction((tx) => tx.get('inventory.movements', adjustmentID))).toMatchObject({ quantity: 7 });
   // A server and a device on PGlite in one process: on a loaded two-core machine (the whole suite
@@ -101,7 +81,7 @@ test('a restarted device resumes from its saved cursors and keeps its rows', asy
   const again = await device(first.store);
   expect(again.client.status.phase).toBe('live');
   await again.client.ready();
-  await db.query(`update inventory.stock_items set on_hand = on_hand + 1, available = available + 1 where product_id = $1`, [productID]);
+  await backend.db.query(`update inventory.stock_items set on_hand = on_hand + 1, available = available + 1 where product_id = $1`, [productID]);
   const after = await until(() => stockOf(again.store), (rows) => rows[0]?.on_hand === Number(before[0]?.on_hand ?? 0) + 1, 'the server’s change to arrive', 10_000);
   expect(after).toHaveLength(1);
 });
@@ -200,11 +180,11 @@ test('two tabs on one database: only the leader syncs and pushes, a follower’s
   const locks = inMemoryLocks();
   const name = `tabs-${randomUUID()}`;
   const shared = { indexedDB: new fakeIDB.IDBFactory(), IDBKeyRange: fakeIDB.IDBKeyRange };
-  const accessToken = await server.token('warehouse', picker);
+  const accessToken = await backend.server.token('warehouse', picker);
   const tab = async () => {
     const store = await openDexieStore({ name, ...shared });
     const leader = webLocksLeader(`tabs:${name}`, locks);
-    const client = await createSyncClient({ serverURL: server.baseUrl, store, tables, session: { accessToken, refreshToken: 'unused' }, leader, pushBackoff: { initialMs: 20, maxMs: 200 } });
+    const client = await createSyncClient({ serverURL: backend.server.baseUrl, store, tables, session: { accessToken, refreshToken: 'unused' }, leader, pushBackoff: { initialMs: 20, maxMs: 200 } });
     open.push({ client, store });
     return { client, store, leader };
   };
@@ -216,7 +196,7 @@ test('two tabs on one database: only the leader syncs and pushes, a follower’s
 
   const fromFollower = randomUUID();
   await second.client.mutate('stock.adjust', { adjustmentID: fromFollower, warehouseID, productID, delta: 2, reason: 'second tab', occurredAt: new Date().toISOString() });
-  await until(async () => (await db.query('select id from inventory.movements where id = $1', [fromFollower])).rows.length, (count) => count === 1, 'the follower’s movement on the server', 10_000);
+  await until(async () => (await backend.db.query('select id from inventory.movements where id = $1', [fromFollower])).rows.length, (count) => count === 1, 'the follower’s movement on the server', 10_000);
   await until(async () => second.client.status.pending, (pending) => pending === 0, 'the queue to drain', 10_000);
 
   await first.client.stop();
@@ -224,7 +204,7 @@ test('two tabs on one database: only the leader syncs and pushes, a follower’s
   const afterHandover = randomUUID();
   await second.client.mutate('stock.adjust', { adjustmentID: afterHandover, warehouseID, productID, delta: 1, reason: 'second tab leads', occurredAt: new Date().toISOString() });
   await until(async () => second.client.status.pending, (pending) => pending === 0, 'the queue to drain', 10_000);
-  const { rows } = await db.query<{ id: string }>('select id from inventory.movements where id = any($1)', [[fromFollower, afterHandover]]);
+  const { rows } = await backend.db.query<{ id: string }>('select id from inventory.movements where id = any($1)', [[fromFollower, afterHandover]]);
   expect(rows).toHaveLength(2);
 });
 
@@ -247,10 +227,10 @@ test('a store that cannot be read when the streams start is read again (with bac
 
 test('an expired access token is refreshed with the refresh token, and the new pair is kept in the store', async () => {
   const userID = randomUUID();
-  await db.query(`insert into auth.users (id, email, password_hash, role, warehouse_id) values ($1, $2, $3, 'warehouse', $4)`, [userID, `picker-${userID}@example.com`, await hashPassword('correct horse'), warehouseID]);
-  const login = await fetch(`${server.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `picker-${userID}@example.com`, password: 'correct horse' }) });
+  await backend.db.query(`insert into auth.users (id, email, password_hash, role, warehouse_id) values ($1, $2, $3, 'warehouse', $4)`, [userID, `picker-${userID}@example.com`, await hashPassword('correct horse'), warehouseID]);
+  const login = await fetch(`${backend.server.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `picker-${userID}@example.com`, password: 'correct horse' }) });
   const { refreshToken } = (await login.json()) as SessionTokens;
-  const expired = await server.token('warehouse', { sub: userID, warehouse_id: warehouseID }, -60);
+  const expired = await backend.server.token('warehouse', { sub: userID, warehouse_id: warehouseID }, -60);
   const { client, store } = await device(undefined, { session: { accessToken: expired, refreshToken } });
   await client.ready();
   expect(client.status.needsLogin).toBe(false);
@@ -260,8 +240,8 @@ test('an expired access token is refreshed with the refresh token, and the new p
 });
 
 test('a first sync writes each table’s snapshot rows as they arrive; one cut off midway starts over and keeps no row the server no longer has', async () => {
-  await db.query(`insert into catalog.products (sku, name, price_minor) select 'STG-' || n, 'Staged ' || n, 100 + n from generate_series(1, 30) n`);
-  const paged = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '5' });
+  await backend.db.query(`insert into catalog.products (sku, name, price_minor) select 'STG-' || n, 'Staged ' || n, 100 + n from generate_series(1, 30) n`);
+  const paged = await startShapeServer(backend.db, { SHAPE_SNAPSHOT_PAGE_ROWS: '5' });
   const store = await openPgliteStore({ template: await emptyDatabase() });
   try {
     const session = { accessToken: await paged.token('warehouse', picker), refreshToken: 'unused' };
@@ -280,12 +260,12 @@ test('a first sync writes each table’s snapshot rows as they arrive; one cut o
     await first.stop();
 
     // Meanwhile the server deletes what the device got so far and adds a product.
-    await db.query(`delete from catalog.products where sku = any($1)`, [early]);
-    await db.query(`insert into catalog.products (sku, name, price_minor) values ('STG-NEW', 'Late', 1)`);
+    await backend.db.query(`delete from catalog.products where sku = any($1)`, [early]);
+    await backend.db.query(`insert into catalog.products (sku, name, price_minor) values ('STG-NEW', 'Late', 1)`);
     const second = await createSyncClient({ serverURL: paged.baseUrl, store, tables, session });
     await second.ready();
     await second.stop();
-    const { rows } = await db.query<{ sku: string }>('select sku from catalog.products order by sku');
+    const { rows } = await backend.db.query<{ sku: string }>('select sku from catalog.products order by sku');
     expect(await skus()).toEqual(rows.map((row) => row.sku).sort());
     expect(await skus()).toContain('STG-NEW');
   } finally {
@@ -297,8 +277,8 @@ test('a first sync writes each table’s snapshot rows as they arrive; one cut o
 describe('a first sync shared by two tabs', () => {
   let paged: ShapeServer;
   beforeAll(async () => {
-    await db.query(`insert into catalog.products (sku, name, price_minor) select 'TAB-' || n, 'Tabbed ' || n, 100 + n from generate_series(1, 30) n`);
-    paged = await startShapeServer(db, { SHAPE_SNAPSHOT_PAGE_ROWS: '5' });
+    await backend.db.query(`insert into catalog.products (sku, name, price_minor) select 'TAB-' || n, 'Tabbed ' || n, 100 + n from generate_series(1, 30) n`);
+    paged = await startShapeServer(backend.db, { SHAPE_SNAPSHOT_PAGE_ROWS: '5' });
   });
   afterAll(async () => paged?.close());
 
@@ -380,11 +360,11 @@ describe('a first sync shared by two tabs', () => {
     const early = await until(() => skusIn(second.store), (rows) => rows.length >= 10, 'the first pages of products in the shared store');
     expect(first.client.status.initialSync.done).toBe(false);
 
-    await db.query(`delete from catalog.products where sku = any($1)`, [early]);
+    await backend.db.query(`delete from catalog.products where sku = any($1)`, [early]);
     await first.client.stop();
     await until(async () => second.leader.isLeader(), (leads) => leads, 'the second tab to lead', 10_000);
     await second.client.ready();
-    const { rows } = await db.query<{ sku: string }>('select sku from catalog.products order by sku');
+    const { rows } = await backend.db.query<{ sku: string }>('select sku from catalog.products order by sku');
     await until(() => skusIn(second.store), (skus) => skus.length === rows.length, 'the products to settle');
     expect(await skusIn(second.store)).toEqual(rows.map((row) => row.sku).sort());
   });
