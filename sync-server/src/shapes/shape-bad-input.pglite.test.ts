@@ -190,3 +190,18 @@ test('one user holding more live requests (shape long-polls, SSE, poke streams) 
     await limited.close();
   }
 });
+
+test('an offset past the end of the log (the database went back to a backup that kept the handles) is a 409 must-refetch, not an up-to-date that would make the client skip what comes next', async () => {
+  const headers = { Authorization: `Bearer ${await server.token('admin')}` };
+  const first = await fetch(`${server.shapeUrl}?table=catalog.products&offset=-1`, { headers });
+  await first.arrayBuffer();
+  const handle = first.headers.get('electric-handle')!;
+  const head = BigInt(first.headers.get('electric-offset')!.split('_')[0]!);
+  for (const live of ['', '&live=true', '&live=true&live_sse=true']) {
+    const ahead = await fetch(`${server.shapeUrl}?table=catalog.products&handle=${handle}&offset=${head + 1000n}_0${live}`, { headers });
+    expect(ahead.status, live).toBe(409);
+    expect(await ahead.json()).toEqual([{ headers: { control: 'must-refetch' } }]);
+  }
+  // The offset the server gave is still fine.
+  expect((await fetch(`${server.shapeUrl}?table=catalog.products&handle=${handle}&offset=${head}_0`, { headers })).status).toBe(200);
+});

@@ -42,6 +42,15 @@ export class CompactedError extends Error {
   override readonly name = 'CompactedError';
 }
 
+/**
+ * An offset past everything the log holds: the database was restored from a backup or replaced
+ * (keeping the handles), and positions the device already has will be given again to other
+ * changes. Resuming there would take them for replays and skip them: the client must start over.
+ */
+export class OffsetAheadError extends Error {
+  override readonly name = 'OffsetAheadError';
+}
+
 /** A snapshot of more than one page found every reader taken, or the spool more than half full: the client should try again shortly. */
 export class SnapshotBusyError extends Error {
   override readonly name = 'SnapshotBusyError';
@@ -281,6 +290,7 @@ export async function readShapeLog(db: Executor, shape: ShapeDefinition, handle:
   return repeatableRead(db, async (tx) => {
     const position = await logPosition(tx);
     if (afterLsn < position.compactedBefore) throw new CompactedError(`Offset ${afterLsn} is older than the compacted log (${position.compactedBefore})`);
+    if (afterLsn > position.lsn) throw new OffsetAheadError(`Offset ${afterLsn} is past the end of the log (${position.lsn}): the database went back; start the shape again`);
     // Order by the columns themselves: an `lsn::text` output alias would sort as text (11 before 3).
     const select = `select c.lsn::text as lsn, c.op_index, c.xid::text as xid, c.operation, c.old_row, c.new_row from sync.change_log c`;
     let { rows } = await tx.query<EntryRow>(

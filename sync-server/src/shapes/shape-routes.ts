@@ -12,7 +12,7 @@ import { nextCursor } from './live-cursor.ts';
 import { LiveRequestLimit, refuseOverLimit } from './live-request-limit.ts';
 import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './offset.ts';
 import { shapeResolver, type ShapeDefinition } from './shape-definition.ts';
-import { CompactedError, findHandle, readShapeLog, SnapshotBusyError, takeSnapshot, touchHandle, type LogRead, type ShapeHandle } from './shape-log.ts';
+import { CompactedError, findHandle, OffsetAheadError, readShapeLog, SnapshotBusyError, takeSnapshot, touchHandle, type LogRead, type ShapeHandle } from './shape-log.ts';
 import { parseShapeRequest, ShapeRequestError, type ShapeRequest } from './shape-request.ts';
 import { openPage, pageBody, type OpenedPage } from './snapshot-page-body.ts';
 import { SnapshotGoneError, SnapshotPages, SnapshotReaders } from './snapshot-pages.ts';
@@ -277,7 +277,7 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
         }
       }
     } catch (error) {
-      if (error instanceof CompactedError) return refetch(error.message);
+      if (error instanceof CompactedError || error instanceof OffsetAheadError) return refetch(error.message);
       throw error;
     } finally {
       leaveLive?.();
