@@ -61,3 +61,38 @@ test('a tab whose session another tab ended learns it from the store without ask
     await own.close();
   }
 });
+
+test('a refresh whose new pair the store could not save (disk full) is followed by one with that pair, not with the spent pair still in the store (which would revoke the device)', async () => {
+  const strict = await startShapeServer(db, { REFRESH_REUSE_GRACE_SECONDS: '0' });
+  const own = await openPgliteStore({ template: await emptyDatabase() });
+  let failWrites = false;
+  const failing: LocalStore = Object.assign(Object.create(own) as LocalStore, {
+    // Reads work; a write of the session fails while the disk is full.
+    transaction: ((work: Parameters<LocalStore['transaction']>[0]) =>
+      own.transaction((tx) =>
+        work(
+          Object.assign(Object.create(tx) as typeof tx, {
+            setMeta: (...args: Parameters<typeof tx.setMeta>) => (failWrites ? Promise.reject(new Error('QuotaExceededError: the disk is full')) : tx.setMeta(...args)),
+          }),
+        ),
+      )) as LocalStore['transaction'],
+  });
+  try {
+    const email = `picker-${randomUUID()}@example.com`;
+    await db.query(`insert into auth.users (email, password_hash, role, warehouse_id) values ($1, $2, 'warehouse', $3)`, [email, await hashPassword('correct horse'), randomUUID()]);
+    const tokens = (await (
+      await fetch(`${strict.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'correct horse' }) })
+    ).json()) as SessionTokens;
+    const session = await Session.load({ serverURL: strict.baseUrl, store: failing, fetch }, tokens);
+    failWrites = true;
+    await session.refresh().catch(() => undefined); // rotated on the server; the save failed, the new pair is used all the same
+    failWrites = false;
+    await session.refresh(); // e.g. its access token expired
+    await session.refresh();
+    expect(session.loggedIn).toBe(true);
+    expect((await fetch(`${strict.baseUrl}/api/v1/auth/me`, { headers: { authorization: session.authorization() } })).status).toBe(200);
+  } finally {
+    await own.close();
+    await strict.close();
+  }
+});

@@ -66,6 +66,12 @@ interface RefreshLocks {
 
 export class Session {
   private refreshing: Promise<void> | undefined;
+  /**
+   * The refresh token the store held when this session last read or wrote it. A store holding
+   * another one was written by another tab (a newer pair); one still holding this while ours
+   * differs missed our last save (disk full), and ours is the newer.
+   */
+  private inStore: string | undefined;
 
   private constructor(
     private tokens: SessionTokens | undefined,
@@ -83,6 +89,7 @@ export class Session {
     const saved = await options.store.transaction((tx) => tx.getMeta<SavedSession>(SESSION_META_KEY));
     if (saved?.revoked) return new Session(undefined, undefined, true, options);
     const session = new Session(saved?.tokens ?? undefined, saved?.actor, false, options);
+    session.inStore = saved?.tokens?.refreshToken;
     if (given) await session.replace(given);
     return session;
   }
@@ -155,8 +162,9 @@ export class Session {
   private async refreshFromStore(): Promise<void> {
     if (!this.tokens) throw new SessionExpiredError('Not logged in on this device: log in to sync');
     const saved = await this.options.store.transaction((tx) => tx.getMeta<SavedSession>(SESSION_META_KEY));
-    if (saved?.tokens && saved.tokens.refreshToken !== this.tokens.refreshToken) {
+    if (saved?.tokens && saved.tokens.refreshToken !== this.tokens.refreshToken && saved.tokens.refreshToken !== this.inStore) {
       // Newer than ours: the caller tries again with its access token (and refreshes with it if that expired too).
+      this.inStore = saved.tokens.refreshToken;
       this.tokens = { accessToken: saved.tokens.accessToken, refreshToken: saved.tokens.refreshToken };
       this.claims = decodeClaims(saved.tokens.accessToken);
       return;
@@ -197,6 +205,7 @@ export class Session {
     this.claims = decodeClaims(tokens.accessToken);
     const saved: SavedSession = { tokens: this.tokens, actor: this.claims };
     await this.options.store.transaction((tx) => tx.setMeta(SESSION_META_KEY, saved));
+    this.inStore = tokens.refreshToken;
   }
 }
 
