@@ -10,6 +10,7 @@ import { PokeEvent } from '@niaga/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChangeFeed } from '../shapes/change-feed.ts';
 import type { ShapeHandle } from '../shapes/shape-log.ts';
+import { connectionClosed } from '../shapes/connection-closed.ts';
 import type { ClientView } from './client-view.ts';
 
 export interface PokeStreamOptions {
@@ -43,7 +44,8 @@ export async function streamPokes(
     'x-accel-buffering': 'no',
   });
   let open = true;
-  const closed = new Promise<'closed'>((resolve) => request.raw.once('close', () => resolve('closed')));
+  // At once if the client went while the route was busy (its 'close' event is past then).
+  const closed = connectionClosed(request.raw, raw).then(() => 'closed' as const);
   void closed.then(() => (open = false));
   const endAt = Date.now() + options.maxStreamMs;
   const shapes = [...view.values()];
