@@ -90,7 +90,7 @@ export function createAuthService({ db, tokens, refreshTokenTtlSeconds, revoked,
         if (session.rotated_at !== null) {
           // A retry of a rotation whose answer was lost: the token it made, never used, is dropped
           // (presenting it later is REFRESH_TOKEN_INVALID) and the rotation is made again.
-          const retry = Date.now() - session.rotated_at.getTime() <= refreshReuseGraceSeconds * 1000 && (await dropUnusedSuccessor(tx, session.id));
+          const retry = refreshReuseGraceSeconds > 0 && (await dropUnusedSuccessor(tx, session.id, refreshReuseGraceSeconds));
           if (!retry) {
             await revokeFamily(tx, session.family_id, 'reuse');
             return { kind: 'reused' as const };

@@ -50,17 +50,19 @@ export async function markRotated(db: Queryable, sessionID: string): Promise<voi
 }
 
 /**
- * Deletes the token that rotating `spentSessionID` made, if nothing has used or ended it since (the
+ * Deletes the token that rotating `spentSessionID` made, if that rotation was at most
+ * `graceSeconds` ago (by the database's clock) and nothing has used or ended the token since (the
  * rotation's answer may never have reached the device); presenting it later is then an unknown
  * token, and the rest of its family lives on. False if there is no such token.
  */
-export async function dropUnusedSuccessor(tx: Queryable, spentSessionID: string): Promise<boolean> {
+export async function dropUnusedSuccessor(tx: Queryable, spentSessionID: string, graceSeconds: number): Promise<boolean> {
   const { rows } = await tx.query(
     `delete from auth.sessions successor using auth.sessions spent
-     where spent.id = $1 and successor.family_id = spent.family_id and successor.created_at = spent.rotated_at
+     where spent.id = $1 and spent.rotated_at >= now() - make_interval(secs => $2)
+       and successor.family_id = spent.family_id and successor.created_at = spent.rotated_at
        and successor.rotated_at is null and successor.revoked_at is null
      returning successor.id`,
-    [spentSessionID],
+    [spentSessionID, graceSeconds],
   );
   return rows.length > 0;
 }
