@@ -8,6 +8,7 @@ import { authGuard, createTokenService, RevokedSessions } from '@niaga/domain/au
 import { createHttpApp } from '@niaga/domain/shared';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ChangeFeed } from '../shapes/change-feed.ts';
+import { LiveRequestLimit } from '../shapes/live-request-limit.ts';
 import { syncedTables } from '../shapes/rules.ts';
 import { loadTableCatalog } from '../shapes/table-catalog.ts';
 import { startPgShapeBackend, type PgShapeBackend } from '../test-support/pg-shape-backend.ts';
@@ -115,7 +116,7 @@ test('the stream sends keep-alives while nothing changes, ends at the next one o
   await feed.start();
   app.addHook('preClose', () => feed.close());
   const catalog = await loadTableCatalog(backend.database.db, syncedTables);
-  await app.register(pullRoutes, { db: backend.database.db, catalog, feed, tokens, revoked, poke: { heartbeatMs: 50, throttleMs: 10, maxStreamMs: 60_000 } });
+  await app.register(pullRoutes, { db: backend.database.db, catalog, feed, tokens, revoked, liveLimit: new LiveRequestLimit(200), poke: { heartbeatMs: 50, throttleMs: 10, maxStreamMs: 60_000 } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

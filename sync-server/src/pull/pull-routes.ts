@@ -12,7 +12,7 @@ import { Type } from 'typebox';
 import type { ChangeFeed } from '../shapes/change-feed.ts';
 import type { TableInfo } from '../shapes/table-catalog.ts';
 import { clientViewOf } from './client-view.ts';
-import { LiveRequestLimit, refuseOverLimit } from '../shapes/live-request-limit.ts';
+import { refuseOverLimit, type LiveRequestLimit } from '../shapes/live-request-limit.ts';
 import { streamPokes, defaultPokeStreamOptions, type PokeStreamOptions } from './poke-stream.ts';
 import { defaultPullLimits, readPull, type PullLimits } from './read-pull.ts';
 
@@ -26,7 +26,7 @@ export interface PullRoutesOptions {
   limits?: Partial<PullLimits>;
   poke?: Partial<PokeStreamOptions>;
   /** Poke streams count against the same per-user limit as live shape requests. */
-  liveLimit?: LiveRequestLimit;
+  liveLimit: LiveRequestLimit;
 }
 
 const PokeQuery = Type.Object(
@@ -35,7 +35,7 @@ const PokeQuery = Type.Object(
 );
 
 export const pullRoutes: FastifyPluginAsync<PullRoutesOptions> = async (app, options) => {
-  const { db, catalog, feed, tokens, revoked, liveLimit = new LiveRequestLimit(200) } = options;
+  const { db, catalog, feed, tokens, revoked, liveLimit } = options;
   const limits: PullLimits = { ...defaultPullLimits, ...options.limits };
   const pokeOptions: PokeStreamOptions = { ...defaultPokeStreamOptions, ...options.poke };
 

@@ -25,11 +25,6 @@ export class LiveRequestLimit {
       else this.open.set(user, remaining);
     };
   }
-
-  /** Live requests `user` holds now. */
-  held(user: string): number {
-    return this.open.get(user) ?? 0;
-  }
 }
 
 /** How long a client over its live-request limit waits before it asks again. */

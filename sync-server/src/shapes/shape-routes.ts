@@ -9,7 +9,7 @@ import type { ChangeFeed } from './change-feed.ts';
 import { upToDateMessage } from './change-messages.ts';
 import { connectionClosed } from './connection-closed.ts';
 import { nextCursor } from './live-cursor.ts';
-import { LiveRequestLimit, refuseOverLimit } from './live-request-limit.ts';
+import { refuseOverLimit, type LiveRequestLimit } from './live-request-limit.ts';
 import { deliveredThrough, formatOffset, logOffset, type ShapeOffset } from './offset.ts';
 import { shapeResolver, type ShapeDefinition } from './shape-definition.ts';
 import { CompactedError, findHandle, OffsetAheadError, readShapeLog, SnapshotBusyError, takeSnapshot, touchHandle, type LogRead, type ShapeHandle } from './shape-log.ts';
@@ -52,7 +52,7 @@ export interface ShapeRoutesOptions {
   /** How often a handle in use is marked used (so compaction keeps it); well under the retention window. */
   touchHandleEveryMs?: number;
   /** How many live requests (long-polls, SSE streams) one user may hold at once; past it, a 429. Shared with the poke streams. */
-  liveLimit?: LiveRequestLimit;
+  liveLimit: LiveRequestLimit;
   /** For how long a one-page snapshot is given to other clients starting the same shape (0: never). */
   shareSnapshotsMs?: number;
 }
@@ -87,8 +87,7 @@ function mustRefetch(reply: FastifyReply, reason: string) {
 }
 
 export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, options) => {
-  const { db, catalog, feed, longPollMs = 20_000, onSnapshot, onSnapshotRefused, snapshotPageRows = 10_000, snapshotIdleMs = 120_000, snapshotReaders = 4, touchHandleEveryMs = 10 * 60_000 } = options;
-  const liveLimit = options.liveLimit ?? new LiveRequestLimit(200);
+  const { db, catalog, feed, liveLimit, longPollMs = 20_000, onSnapshot, onSnapshotRefused, snapshotPageRows = 10_000, snapshotIdleMs = 120_000, snapshotReaders = 4, touchHandleEveryMs = 10 * 60_000 } = options;
   const sharedSnapshots = new SharedSnapshots(options.shareSnapshotsMs ?? 0);
   const snapshotPages = new SnapshotPages(snapshotIdleMs);
   const readers = new SnapshotReaders(snapshotReaders);
@@ -160,26 +159,27 @@ export const shapeRoutes: FastifyPluginAsync<ShapeRoutesOptions> = async (app, o
     };
 
     if (offset.kind === 'before-all' || offset.kind === 'now') {
-      const options = { rowsToo: offset.kind === 'before-all', pageRows: snapshotPageRows, spool, readers };
-      const taking =
+      const snapshotOptions = { rowsToo: offset.kind === 'before-all', pageRows: snapshotPageRows, spool, readers };
+      // A recent one-page snapshot of this definition, if its handle still holds (not compacted past, no truncation since).
+      const usable = (handle: ShapeHandle) => handle.snapshotLsn >= feed.compactedUpTo && !feed.truncatedSince(shape.table.name, handle.snapshotLsn);
+      const taken = await (
         offset.kind === 'now'
-          ? takeSnapshot(db, shape, options).then((snapshot) => ({ shared: false as const, snapshot }))
-          : // A recent one-page snapshot of this definition, if its handle still holds (no truncation since).
-            sharedSnapshots.share(shape.hash, () => takeSnapshot(db, shape, options), (handle) => handle.snapshotLsn >= feed.compactedUpTo && !feed.truncatedSince(shape.table.name, handle.snapshotLsn));
-      const taken = await taking.catch((error: unknown) => {
+          ? takeSnapshot(db, shape, snapshotOptions).then((snapshot) => ({ shared: false as const, snapshot }))
+          : sharedSnapshots.share(shape.hash, () => takeSnapshot(db, shape, snapshotOptions), usable)
+      ).catch((error: unknown) => {
         if (!(error instanceof SnapshotBusyError)) throw error;
         return error;
       });
-      if (!(taken instanceof SnapshotBusyError) && taken.shared) return sendSnapshotPage(taken.snapshot.handle, taken.snapshot.page, 0);
-      const snapshot = taken instanceof SnapshotBusyError ? taken : taken.snapshot;
-      if (snapshot instanceof SnapshotBusyError) {
+      if (taken instanceof SnapshotBusyError) {
         onSnapshotRefused?.(shape.table.name);
         // The official client waits at least Retry-After, then asks again from the start.
         return reply
           .code(503)
           .header('retry-after', String(snapshotRetryAfterSeconds))
-          .send({ code: 'SNAPSHOT_BUSY', message: `${snapshot.message}: try again in ${snapshotRetryAfterSeconds} s` });
+          .send({ code: 'SNAPSHOT_BUSY', message: `${taken.message}: try again in ${snapshotRetryAfterSeconds} s` });
       }
+      if (taken.shared) return sendSnapshotPage(taken.snapshot.handle, taken.snapshot.page, 0);
+      const { snapshot } = taken;
       onSnapshot?.(shape.table.name);
       remember(snapshot.handle, Date.now());
       if (!snapshot.first.last) {
