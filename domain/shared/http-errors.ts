@@ -97,12 +97,13 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
  */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, problem]: [number, ErrorBody] =
+  const problem: Problem =
     error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, { code: 'HEADERS_TOO_LARGE', message: 'The request headers are over the 16 KB limit' }]
+      ? { code: 'HEADERS_TOO_LARGE', message: 'The request headers are over the 16 KB limit' }
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, { code: 'REQUEST_TIMEOUT', message: 'The request did not arrive in full in time' }]
-        : [400, { code: 'BAD_REQUEST', message: `The request is not valid HTTP (${error.code ?? error.message})` }];
+        ? { code: 'REQUEST_TIMEOUT', message: 'The request did not arrive in full in time' }
+        : { code: 'BAD_REQUEST', message: `The request is not valid HTTP (${error.code ?? error.message})` };
+  const status = errorCatalogue[problem.code].status;
   const body = JSON.stringify(problem);
   if (socket.writable) {
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);

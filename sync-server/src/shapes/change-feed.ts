@@ -89,11 +89,6 @@ export class ChangeFeed {
   private seen = 0n;
   private tailStart = 0n;
   private compactedBefore = 0n;
-
-  /** The position the log was compacted up to, as this feed last heard: nothing before it can be read. */
-  get compactedUpTo(): bigint {
-    return this.compactedBefore;
-  }
   private readonly tail: TailEntry[] = [];
   private readonly tailIndex = new TailIndex(scopeColumnsOf);
   /** Reads served since the tail last grew, by shape and offset (cleared when it grows). */
@@ -146,6 +141,11 @@ export class ChangeFeed {
     this.closed = true;
     this.wakeAll();
     await this.stopListening?.();
+  }
+
+  /** The position the log was compacted up to, as this feed last heard: nothing before it can be read. */
+  get compactedUpTo(): bigint {
+    return this.compactedBefore;
   }
 
   get latestLsn(): bigint {
