@@ -167,6 +167,18 @@ export function inProcessLocks(): LockManagerLike {
 const processLocks = inProcessLocks();
 
 /**
+ * Runs `work` holding the exclusive lock `name`, in turn with everyone else asking for it: the
+ * tabs of a browser where there are Web Locks, else the code of this process.
+ */
+export async function withExclusiveLock<T>(name: string, work: () => Promise<T>): Promise<T> {
+  let result!: T;
+  await (globalLocks() ?? processLocks).request(name, { mode: 'exclusive', signal: new AbortController().signal }, async () => {
+    result = await work();
+  });
+  return result;
+}
+
+/**
  * Web Locks where the runtime has them (browsers, workers), else locks held in this process: two
  * clients over one store (same client group) in one Node process do not both stream and push.
  */

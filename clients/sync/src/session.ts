@@ -7,6 +7,7 @@
  */
 import type { Actor } from '@niaga/mutators';
 import { errorBody } from './error-body.ts';
+import { withExclusiveLock } from './leader-lock.ts';
 import type { LocalStore } from './local-store.ts';
 
 export interface SessionTokens {
@@ -57,11 +58,6 @@ export interface SessionOptions {
   readonly fetch: typeof fetch;
   /** The server refused the refresh token (whichever request found out). */
   readonly onEnded?: (error: SessionExpiredError) => void;
-}
-
-/** The part of the Web Locks API used here (`navigator.locks`), so Node code type-checks without the DOM. */
-interface RefreshLocks {
-  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
 }
 
 export class Session {
@@ -149,14 +145,13 @@ export class Session {
   }
 
   /**
-   * Refreshes in turn with the other tabs of this browser (a Web Lock), and first takes what the
-   * store holds: another tab that led for a while has rotated the refresh token this one loaded
-   * at start, and presenting the spent one would revoke the device's session for theft.
+   * Refreshes in turn with the other tabs of this browser (a Web Lock; in Node, the other clients
+   * of this process), and first takes what the store holds: another tab that led for a while has
+   * rotated the refresh token this one loaded at start, and presenting the spent one would revoke
+   * the device's session for theft.
    */
   private doRefresh(): Promise<void> {
-    const locks = (globalThis as { navigator?: { locks?: RefreshLocks } }).navigator?.locks;
-    const refresh = () => this.refreshFromStore();
-    return locks ? locks.request(`@niaga/sync/session-refresh:${this.options.serverURL}`, refresh) : refresh();
+    return withExclusiveLock(`@niaga/sync/session-refresh:${this.options.serverURL}`, () => this.refreshFromStore());
   }
 
   private async refreshFromStore(): Promise<void> {
