@@ -130,6 +130,8 @@ export interface LocalStore {
   close(): Promise<void>;
 }
 
+export const localStoreErrorCodes = ['STORE_CORRUPT', 'STORE_QUOTA', 'STORE_CLOSED', 'STORE_FAILED', 'STORE_IN_USE'] as const;
+
 /**
  * The store cannot be read or written (corrupt, quota, closed, or in use by another tab that
  * cannot share it); `cause` is the engine's error.
@@ -137,7 +139,7 @@ export interface LocalStore {
 export class LocalStoreError extends Error {
   override readonly name = 'LocalStoreError';
   constructor(
-    readonly code: 'STORE_CORRUPT' | 'STORE_QUOTA' | 'STORE_CLOSED' | 'STORE_FAILED' | 'STORE_IN_USE',
+    readonly code: (typeof localStoreErrorCodes)[number],
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -6,7 +6,7 @@
 import { Alarm, backoffDelay, type BackoffPolicy } from '@niaga/protocol';
 import type { Actor, MutationPolicy } from '@niaga/mutators';
 import { runOnDevice } from './device-mutation.ts';
-import { LocalStoreError, type ColumnSpec, type LocalStore, type PendingMutation, type StoreTx, type TableSpec } from './local-store.ts';
+import { LocalStoreError, localStoreErrorCodes, type ColumnSpec, type LocalStore, type PendingMutation, type StoreTx, type TableSpec } from './local-store.ts';
 import type { QueueJournal } from './queue-journal.ts';
 import { PushLoop, type PushResult } from './push-loop.ts';
 import { applyCommit, CLIENTS_TABLE, metaKeys, type RebaseResult } from './rebase.ts';
@@ -91,7 +91,7 @@ const NUDGE_MS = 30;
 const COALESCE_MS = 40;
 const defaultBackoff: BackoffPolicy = { initialMs: 500, maxMs: 60_000 };
 /** Status codes of a local store that failed (LocalStoreError's, and a commit that failed otherwise). */
-const storeErrorCodes: ReadonlySet<string | undefined> = new Set(['APPLY_FAILED', 'STORE_QUOTA', 'STORE_CLOSED', 'STORE_FAILED', 'STORE_CORRUPT', 'STORE_IN_USE']);
+const storeErrorCodes: ReadonlySet<string | undefined> = new Set(['APPLY_FAILED', ...localStoreErrorCodes]);
 const identityKeys = { clientID: 'sync:clientID', clientGroupID: 'sync:clientGroupID', lastMutationID: 'sync:lastMutationID' } as const;
 
 export async function createSyncClient(options: SyncClientOptions): Promise<SyncClient> {
