@@ -82,7 +82,7 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
   const pauseBeforeRetry = (table: string, signal: AbortSignal) => {
     const attempt = errorsInARow.get(table) ?? 0;
     errorsInARow.set(table, attempt + 1);
-    return pause(Math.min(30_000, 250 * 2 ** Math.min(attempt, 7)), signal);
+    return pause(doubling(250, attempt), signal);
   };
 
   /** Ends `stream` and starts a new one for `table` from where the batches handed over got to (`received`), after a pause that grows per restart in a row. */
@@ -95,7 +95,7 @@ export function startShapeTransport(options: ShapeTransportOptions): ShapeTransp
     const timer = setTimeout(() => {
       restartTimers.delete(timer);
       if (streams.get(table) === stream) open(table);
-    }, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
+    }, doubling(500, attempt));
     restartTimers.add(timer);
   };
 
@@ -238,7 +238,7 @@ function observingFetch(options: ShapeTransportOptions): typeof fetch {
     if (table && response.status === 409) {
       const count = (refetchesInARow.get(table) ?? 0) + 1;
       refetchesInARow.set(table, count);
-      if (count > 1) await pause(Math.min(30_000, 100 * 2 ** Math.min(count - 1, 9)), init?.signal ?? undefined);
+      if (count > 1) await pause(doubling(100, count - 1), init?.signal ?? undefined);
     } else if (table && response.ok) refetchesInARow.delete(table);
     const schema = response.headers.get('electric-schema');
     if (table && schema) options.onSchema(table, columnsOf(schema));
@@ -257,6 +257,11 @@ function observingFetch(options: ShapeTransportOptions): typeof fetch {
     }
     return response;
   };
+}
+
+/** A wait that doubles with each `attempt` (0 = the first) from `initialMs`, up to 30 s. */
+function doubling(initialMs: number, attempt: number): number {
+  return Math.min(30_000, initialMs * 2 ** Math.min(attempt, 10));
 }
 
 /** Waits `ms`, or less if `signal` aborts meanwhile. */
