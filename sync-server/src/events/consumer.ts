@@ -116,15 +116,16 @@ export async function consume(context: ConsumerContext, options: ConsumeOptions)
       const handled = await handleOnce(db, options.name, [event], options);
       if (handled === 0) logger.info({ consumer: options.name, eventID: event.id }, 'event already processed; acking the redelivery');
     } catch (error) {
+      const databaseAway = isTransientError(error);
       // Deliveries during a database outage count as attempts on the bus too: a long outage would
       // otherwise drop every event that came in meanwhile (an order never reserved, for ever).
-      if (attempt >= maxAttempts && !isTransientError(error)) {
+      if (attempt >= maxAttempts && !databaseAway) {
         logger.error({ err: error, consumer: options.name, eventID: event.id, type: event.type, attempt }, 'event handler failed too often; dropping the event');
         answer(delivery, 'drop');
         return;
       }
       const delayMs = backoffDelay(retry, attempt);
-      const why = isTransientError(error) ? 'the database is unavailable; the event waits for it' : 'event handler failed; retrying';
+      const why = databaseAway ? 'the database is unavailable; the event waits for it' : 'event handler failed; retrying';
       logger.warn({ err: error, consumer: options.name, eventID: event.id, type: event.type, attempt, delayMs }, why);
       answer(delivery, 'retry', delayMs);
       return;
