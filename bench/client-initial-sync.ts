@@ -30,7 +30,8 @@
  * through tsx (see lib/client-library.ts).
  *
  * BENCH_PROFILE=1 CPU-profiles this process during one extra library run per store and prints its
- * hottest functions (the server has its own process and is not in it).
+ * hottest functions (the server has its own process and is not in it). BENCH_TIMELINE=1 prints
+ * each request (sent, headers, last byte) and each local transaction, in ms from createSyncClient().
  */
 import { randomUUID } from 'node:crypto';
 import { ShapeStream, type Message, type Row } from '@electric-sql/client';
@@ -47,6 +48,8 @@ const runs = Number(process.env.RUNS ?? '3');
 const kinds = (process.env.STORES ?? 'pglite,dexie').split(',').filter((kind): kind is StoreKind => kind === 'pglite' || kind === 'dexie');
 const profile = process.env.BENCH_PROFILE === '1';
 const goalRatio = 0.6;
+/** BENCH_TIMELINE=1 prints each request (sent, headers, last byte) and each local transaction as it happens. */
+const timeline = process.env.BENCH_TIMELINE === '1';
 /** The picker app's tables with data (sync.clients and sync.mutation_results are added by the library; empty here). */
 const tables = ['catalog.categories', 'catalog.products', 'inventory.warehouses'];
 
@@ -85,6 +88,7 @@ function timedStore(store: LocalStore, at: () => number, run: Pick<LibraryRun, '
       const record = { start: at(), end: 0, putMs: 0, putRows: 0 };
       const result = await store.transaction((tx) => work(timedTx(tx, at, record)));
       record.end = at();
+      if (timeline) console.log(`  transaction ${fmt(record.start)}–${fmt(record.end)} ms, ${record.putRows} rows (putMany ${fmt(record.putMs)} ms)`);
       run.transactions.push(record);
       return result;
     },
@@ -114,8 +118,11 @@ async function librarySync(kind: StoreKind, template: Blob, baseUrl: string, tok
   let ready = false;
   // Bodies are read here, whole (the client reads them whole too): it tells when the last byte arrived.
   const timedFetch: typeof fetch = async (input, init) => {
+    const sent = at();
     const response = await fetch(input, init);
+    const headers = at();
     const body = await response.arrayBuffer();
+    if (timeline && !ready) console.log(`  request ${fmt(sent)}–${fmt(headers)}–${fmt(at())} ms ${(body.byteLength / 1e6).toFixed(1)} MB ${(input instanceof Request ? input.url : (input instanceof URL ? input.href : input)).replace(/^.*\?/, '').slice(0, 90)}`);
     if (!ready) {
       run.lastByteMs = at();
       run.requests += 1;
