@@ -94,6 +94,59 @@ describe('stock', () => {
     expect((await get(`/stock?warehouseId=${warehouse}&lowStock=true`, picker)).json<Page<unknown>>().items).toHaveLength(1);
   });
 
+  test('an agent pages stock by id, and no cursor carries a value the agent does not see (created_at)', async () => {
+    const warehouse = await insertWarehouse(database.db);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await insertStock(database.db, warehouse, await insertProduct(database.db), i + 1));
+    // Creation times in the reverse of id order: an order by created_at would tell them apart.
+    const byID = [...ids].sort();
+    for (const [i, id] of byID.entries()) {
+      await database.db.query(`update inventory.stock_items set created_at = now() - make_interval(mins => $2::int) where id = $1`, [id, i]);
+    }
+    const hidden = (await database.db.query<{ created_at: string }>('select created_at::text as created_at from inventory.stock_items where warehouse_id = $1', [warehouse])).rows;
+
+    const agent = await t.as('agent');
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let added: string | undefined;
+    do {
+      const answer = await get(`/stock?warehouseId=${warehouse}&limit=2${cursor ? `&cursor=${cursor}` : ''}`, agent);
+      expect(answer.statusCode, answer.body).toBe(200);
+      const page = answer.json<Page<Record<string, unknown>>>();
+      seen.push(...page.items.map((item) => item.id as string));
+      cursor = page.nextCursor;
+      if (cursor) {
+        // A cursor is base64url and readable: it may hold only what the agent was shown.
+        const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+        const shown = new Set(page.items.flatMap((item) => Object.values(item).map(String)));
+        expect((JSON.parse(decoded) as unknown[]).every((value) => shown.has(String(value))), decoded).toBe(true);
+        for (const row of hidden) expect(decoded).not.toContain(row.created_at.slice(0, 19));
+      }
+      // A row added between pages does not make paging skip or repeat the others.
+      added ??= await insertStock(database.db, warehouse, await insertProduct(database.db), 1);
+    } while (cursor);
+    const original = seen.filter((id) => id !== added);
+    expect(original).toEqual(byID);
+    expect(new Set(seen).size).toBe(seen.length);
+
+    // A cursor keyed on created_at (as an admin's page is) is refused: an agent could otherwise write
+    // one with a guessed time and learn from the answer which rows were created after it.
+    const adminPage = (await get(`/stock?warehouseId=${warehouse}&limit=1`, admin)).json<Page<{ id: string }>>();
+    expect(adminPage.nextCursor).not.toBeNull();
+    const refused = await get(`/stock?warehouseId=${warehouse}&cursor=${adminPage.nextCursor}`, agent);
+    expect(refused.statusCode, refused.body).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 'INVALID_CURSOR' });
+    // The admin, who sees created_at, still pages in creation order.
+    const adminOrder: string[] = [];
+    let adminCursor: string | null = null;
+    do {
+      const page: Page<{ id: string }> = (await get(`/stock?warehouseId=${warehouse}&limit=2${adminCursor ? `&cursor=${adminCursor}` : ''}`, admin)).json<Page<{ id: string }>>();
+      adminOrder.push(...page.items.map((item) => item.id));
+      adminCursor = page.nextCursor;
+    } while (adminCursor);
+    expect(adminOrder.filter((id) => id !== added)).toEqual([...byID].reverse());
+  });
+
   test('only admins start stock rows, and bad references are 400s', async () => {
     const warehouse = await insertWarehouse(database.db);
     const product = await insertProduct(database.db);

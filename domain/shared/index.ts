@@ -1,5 +1,5 @@
 export { rowToEntity, toCamel, toSnake } from './case.ts';
-export { decodeCursor, encodeCursor, type Cursor } from './cursor.ts';
+export { decodeCursor, encodeCursor, type Cursor, type IdCursor } from './cursor.ts';
 export { DomainError, forbidden, notFound, unauthenticated } from './errors.ts';
 export { allRows, detailEntityOf, ensure, isAnyOf, registerResource, ResourceStore, rolesFor } from './resource.ts';
 export type { AnyOfScopes, ChildRows, Filter, ResourceAccess, ResourceDefinition, ResourceHooks, RowScope, Scope, Values } from './resource.ts';

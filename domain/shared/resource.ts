@@ -171,7 +171,19 @@ export class ResourceStore {
     }
   }
 
-  async list(db: Queryable, scope: Scope, query: Record<string, unknown>): Promise<{ rows: Values[]; nextCursor: string | null }> {
+  /**
+   * The column this user's list is sorted by, or null for the id alone: when the user may not see
+   * the sort column, both the order of the rows and a cursor holding the last row's value would
+   * tell them its values (the cursor is readable, and one written by hand would ask "which rows
+   * come after this value?"). The id is visible to everyone, unique and never changes, so a list
+   * keyed on it pages every row that was there exactly once, whatever is inserted meanwhile.
+   */
+  private sortColumnFor(user: AccessClaims): string | null {
+    const sort = this.def.sortColumn ?? 'created_at';
+    return this.hiddenFrom(user).includes(sort) ? null : sort;
+  }
+
+  async list(db: Queryable, scope: Scope, query: Record<string, unknown>, user: AccessClaims): Promise<{ rows: Values[]; nextCursor: string | null }> {
     const params = new Params();
     const where = scopeSql(scope, params);
     for (const [name, filter] of Object.entries(this.def.filters ?? {})) {
@@ -185,23 +197,28 @@ export class ResourceStore {
         where.push(`(${filter.columns.map((column) => `${ident(column)} ilike ${pattern}`).join(' or ')})`);
       }
     }
-    const sort = ident(this.def.sortColumn ?? 'created_at');
+    const sortColumn = this.sortColumnFor(user);
+    const sort = sortColumn === null ? null : `${ident(sortColumn)}::text`;
     if (typeof query.cursor === 'string') {
-      const cursor = decodeCursor(query.cursor);
-      where.push(`(${sort}::text, "id") > (${params.add(cursor.sortValue)}, ${params.add(cursor.id)}::uuid)`);
+      if (sort === null) {
+        where.push(`"id" > ${params.add(decodeCursor(query.cursor, false).id)}::uuid`);
+      } else {
+        const cursor = decodeCursor(query.cursor, true);
+        where.push(`(${sort}, "id") > (${params.add(cursor.sortValue)}, ${params.add(cursor.id)}::uuid)`);
+      }
     }
     const limit = typeof query.limit === 'number' ? query.limit : 50;
     const { rows } = await db.query<Values>(
-      `select ${this.selectList()}, ${sort}::text as __sort from ${ident(this.def.table)}
+      `select ${this.selectList()}${sort === null ? '' : `, ${sort} as __sort`} from ${ident(this.def.table)}
        ${where.length ? `where ${where.join(' and ')}` : ''}
-       order by ${sort}::text, "id" limit ${limit + 1}`,
+       order by ${sort === null ? '' : `${sort}, `}"id" limit ${limit + 1}`,
       params.values,
     );
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    const nextCursor =
-      rows.length > limit && last ? encodeCursor({ sortValue: (last.__sort as string | null) ?? null, id: String(last.id) }) : null;
-    return { rows: page, nextCursor };
+    if (rows.length <= limit || !last) return { rows: page, nextCursor: null };
+    const id = String(last.id);
+    return { rows: page, nextCursor: encodeCursor(sort === null ? { id } : { sortValue: (last.__sort as string | null) ?? null, id }) };
   }
 
   async get(db: Queryable, id: string, scope: Scope, lock = false): Promise<Values | undefined> {
@@ -271,7 +288,7 @@ export function registerResource(app: FastifyInstance, db: Executor, path: strin
       const scope = allowed(access.read(user), `Your role may not list ${plural}`);
       const query = request.query as Record<string, unknown>;
       store.refuseHiddenFilters(user, query);
-      const page = await store.list(db, scope, query);
+      const page = await store.list(db, scope, query, user);
       return { items: page.rows.map((row) => store.present(row, user)), nextCursor: page.nextCursor };
     },
   });
