@@ -12,6 +12,7 @@ const transientSqlStates = [
   '40P01', // deadlock detected
   '53', // insufficient resources (too many connections, disk full, out of memory)
   '55P03', // lock not available: waited past lock_timeout for a row another transaction holds
+  '57014', // query canceled: see below
   '25P03', // idle in transaction session timeout: the server stalled between statements; the connection is gone
   '57P01', // admin shutdown
   '57P02', // crash shutdown
@@ -19,6 +20,21 @@ const transientSqlStates = [
   '57P05', // idle session timeout: the connection is gone
   '58', // system error (I/O)
 ];
+/*
+ * 57014 (query_canceled) is a statement that ran past statement_timeout, most often because the
+ * database was slow or the statement waited for a lock (without a lock_timeout), or one cancelled
+ * from outside: pg_cancel_backend() by an operator ("due to user request"). This server never
+ * cancels its own statements, and a shutdown ends sessions with 57P01, not 57014. Every one of
+ * these rolled the transaction back and says nothing against the mutation or event itself, so all
+ * are retried.
+ *
+ * A poison mutation (one that would time out every time, say an order of thousands of lines on a
+ * slow database) is then never recorded as rejected: each push of it answers 503, the device
+ * retries it with backoff, and its queue shows the error, with the mutations behind it waiting.
+ * That beats silently dropping a user's order because the database was slow for a moment; the
+ * cure for a real poison mutation is an operator's (a longer timeout, a faster query). An event
+ * consumer likewise retries such an event without counting it towards dropping it.
+ */
 // POOL_TIMEOUT: no pooled connection came free, or the database did not accept a new one, in time.
 const transientNodeCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', POOL_TIMEOUT]);
 
