@@ -18,6 +18,7 @@ import { LocalStoreError, type LocalStore, type StoreTx, type TableSpec } from '
 import { toLocalStoreError } from './dexie-errors.ts';
 import { baseStores, isSpecList, lacks, mergeSpecs, metaStore, openWith, tablesKey, wantedStores } from './dexie-schema.ts';
 import { DexieStoreTx } from './dexie-store-tx.ts';
+import { isTableList, notifyListeners, openStoreChannel, type StoreChannel } from '../store-channel.ts';
 
 export interface DexieStoreOptions {
   /** The IndexedDB database name (one per user and device, say). */
@@ -26,20 +27,6 @@ export interface DexieStoreOptions {
   readonly indexedDB?: DexieOptions['indexedDB'];
   readonly IDBKeyRange?: DexieOptions['IDBKeyRange'];
 }
-
-/** The part of BroadcastChannel both the DOM and Node provide. */
-interface Channel {
-  onmessage: ((event: { readonly data: unknown }) => void) | null;
-  postMessage(message: unknown): void;
-  close(): void;
-}
-
-function openChannel(name: string): Channel | undefined {
-  const BroadcastChannelClass = (globalThis as unknown as { BroadcastChannel?: new (name: string) => Channel }).BroadcastChannel;
-  return BroadcastChannelClass ? new BroadcastChannelClass(name) : undefined;
-}
-
-const isTableList = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 /** Runs tasks one at a time, in the order they were asked for. */
 class Queue {
@@ -83,7 +70,7 @@ class DexieStore implements LocalStore {
   readonly kind = 'dexie' as const;
   private readonly queue = new Queue();
   private readonly listeners = new Set<{ readonly listener: (tables: ReadonlySet<string>) => void }>();
-  private readonly channel: Channel | undefined;
+  private readonly channel: StoreChannel | undefined;
   private closed = false;
   /** Why calls are refused though close() was not called: the database was deleted under the store. */
   private gone: string | undefined;
@@ -96,7 +83,7 @@ class DexieStore implements LocalStore {
     private db: Dexie,
   ) {
     this.watch(db);
-    this.channel = openChannel(`@niaga/sync/dexie:${name}`);
+    this.channel = openStoreChannel(`@niaga/sync/dexie:${name}`);
     if (this.channel) {
       this.channel.onmessage = (event) => {
         if (!this.closed && isTableList(event.data)) this.notify(new Set(event.data));
@@ -212,16 +199,7 @@ class DexieStore implements LocalStore {
   }
 
   private notify(tables: ReadonlySet<string>): void {
-    for (const { listener } of [...this.listeners]) {
-      try {
-        listener(tables);
-      } catch (error) {
-        // A failing listener must not fail the transaction that has committed, nor starve the others: report it as an event listener's error is.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    notifyListeners([...this.listeners].map((entry) => entry.listener), tables);
   }
 
   async close(): Promise<void> {
