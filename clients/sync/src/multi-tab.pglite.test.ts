@@ -4,7 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect, test } from 'vitest';
+import { PGlite } from '@electric-sql/pglite';
 import { openDexieStore } from './dexie/index.ts';
+import type { LocalStore } from './local-store.ts';
+import { emptyDatabase, openPgliteStore } from './pglite/index.ts';
 import { pickerTables, useEmbeddedBackend } from './test-support/embedded-backend.ts';
 import { fakeIDB, until } from './test-support/test-helpers.ts';
 import { createSyncClient, type SyncClient } from './sync-client.ts';
@@ -25,11 +28,25 @@ function recordingFetch() {
   return { record, fetch: fetchRecorded };
 }
 
-test('two clients over one IndexedDB database in one process, with the default leadership: one streams and pushes, the other follows, and takes over when the first stops, losing and repeating nothing', async () => {
-  const shared = { name: `tabs-${randomUUID()}`, indexedDB: new fakeIDB.IDBFactory(), IDBKeyRange: fakeIDB.IDBKeyRange };
+/** Per adapter: a store over the database both tabs share (the PGlite tabs share one PGlite, as PGliteWorkers in a browser share the leader's). */
+const sharedDatabases: Record<string, () => Promise<() => Promise<LocalStore>>> = {
+  'IndexedDB database': async () => {
+    const shared = { name: `tabs-${randomUUID()}`, indexedDB: new fakeIDB.IDBFactory(), IDBKeyRange: fakeIDB.IDBKeyRange };
+    return () => openDexieStore(shared);
+  },
+  'PGlite database': async () => {
+    const db = new PGlite({ loadDataDir: await emptyDatabase() });
+    return () => openPgliteStore({ db });
+  },
+};
+
+test.each(Object.keys(sharedDatabases))('two clients over one %s in one process, with the default leadership: one streams and pushes, the other follows, and takes over when the first stops, losing and repeating nothing', async (database) => {
+  const openShared = await sharedDatabases[database]!();
+  const onHand = async () => (await backend.db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where product_id = $1', [productID])).rows[0]?.on_hand;
+  const before = Number(await onHand());
   const accessToken = await backend.server.token('warehouse', picker);
   const tab = async () => {
-    const store = await openDexieStore(shared);
+    const store = await openShared();
     const network = recordingFetch();
     const client = await createSyncClient({ serverURL: backend.server.baseUrl, store, tables, session: { accessToken, refreshToken: 'unused' }, fetch: network.fetch, pushBackoff: { initialMs: 20, maxMs: 200 } });
     open.push({ client, store });
@@ -56,7 +73,6 @@ test('two clients over one IndexedDB database in one process, with the default l
   expect([...second.network.pushed].sort()).toEqual([4, 5]);
   const { rows } = await backend.db.query<{ id: string; quantity: number }>('select id, quantity from inventory.movements where id = any($1) order by quantity', [made]);
   expect(rows.map((row) => row.quantity)).toEqual([1, 2, 3, 4, 5]);
-  const { rows: stock } = await backend.db.query<{ on_hand: number }>('select on_hand from inventory.stock_items where product_id = $1', [productID]);
-  expect(stock[0]?.on_hand).toBe(25);
-  await until(async () => Number((await second.store.transaction((tx) => tx.list('inventory.stock_items', { product_id: productID })))[0]?.on_hand), (onHand) => onHand === 25, 'the local stock to settle');
+  expect(await onHand()).toBe(before + 15);
+  await until(async () => Number((await second.store.transaction((tx) => tx.list('inventory.stock_items', { product_id: productID })))[0]?.on_hand), (local) => local === before + 15, 'the local stock to settle');
 });

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { afterAll, expect, test } from 'vitest';
+import { afterAll, expect, test, vi } from 'vitest';
+import type { TableSpec } from '../local-store.ts';
 import { describeStoreContract } from '../contract/store-contract.ts';
 import { emptyDatabase } from './empty-database.ts';
 import { openPgliteStore } from './pglite-store.ts';
@@ -35,4 +36,43 @@ test('a dataDir another open store holds is refused with STORE_IN_USE, and can b
   const again = await openPgliteStore({ dataDir });
   expect(await again.transaction((tx) => tx.getMeta('written'))).toBe('by the first');
   await again.close();
+});
+
+// Tabs share one database through PGlite's multi-tab worker, each with its own store over its own
+// PGliteWorker; here, two stores over one PGlite in this process stand for them.
+const notes: TableSpec = { name: 'test.notes', columns: [{ name: 'id', type: 'text' }, { name: 'body', type: 'text' }] };
+const tags: TableSpec = { name: 'test.tags', columns: [{ name: 'id', type: 'text' }, { name: 'label', type: 'text' }] };
+
+test('subscribers hear the writes another store over the same database commits (another tab), and only once they are committed', async () => {
+  const db = new PGlite({ loadDataDir: await emptyDatabase() });
+  const here = await openPgliteStore({ db });
+  const there = await openPgliteStore({ db });
+  await here.ensureTables([notes]);
+  const heard: string[][] = [];
+  here.subscribe((tables) => heard.push([...tables]));
+  await expect(there.transaction(async (tx) => {
+    await tx.put(notes.name, { id: 'n0', body: 'rolled back' });
+    throw new Error('not this one');
+  })).rejects.toThrow('not this one');
+  await there.transaction((tx) => tx.put(notes.name, { id: 'n1', body: 'from another tab' }));
+  await vi.waitFor(() => expect(heard).toEqual([[notes.name]]));
+  expect(await here.transaction((tx) => tx.getMany(notes.name, ['n0', 'n1']))).toEqual([undefined, { id: 'n1', body: 'from another tab' }]);
+  await here.close();
+});
+
+test('a table another store over the same database ensured is written here with its columns once that store has committed to it', async () => {
+  const db = new PGlite({ loadDataDir: await emptyDatabase() });
+  const here = await openPgliteStore({ db });
+  const there = await openPgliteStore({ db });
+  const heard: string[][] = [];
+  here.subscribe((tables) => heard.push([...tables]));
+  await there.ensureTables([tags]);
+  await there.transaction((tx) => tx.put(tags.name, { id: 't1', label: 'first' }));
+  await vi.waitFor(() => expect(heard).toEqual([[tags.name]]));
+  await here.transaction((tx) => tx.put(tags.name, { id: 't2', label: 'written here' }));
+  expect(await there.transaction((tx) => tx.list(tags.name, {}))).toEqual([
+    { id: 't1', label: 'first' },
+    { id: 't2', label: 'written here' },
+  ]);
+  await here.close();
 });

@@ -2,16 +2,27 @@
  * The PGlite store: each synced table mirrored as a real table (`catalog.products` locally too),
  * so apps query it with SQL; metadata and the pending queue in schema `niaga_sync`. Bulk writes go
  * through `json_populate_recordset`: one statement parses a whole page of rows inside Postgres.
+ *
+ * Tabs share one database through PGlite's multi-tab worker: each tab opens the store over its
+ * `PGliteWorker` (`db`). Listeners hear the tables each transaction of this store wrote, and
+ * those that other stores over the same database wrote (other tabs, another store in this
+ * process), through a BroadcastChannel named for the database (its `store:id` in the metadata).
  */
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { PGlite, type PGliteInterface, type Transaction } from '@electric-sql/pglite';
 import type { ListOptions } from '@niaga/mutators';
 import { LocalStoreError, type ColumnSpec, type LocalRow, type LocalStore, type PendingMutation, type RowModel, type StoreTx, type TableSpec } from '../local-store.ts';
+import { isTableList, notifyListeners, openStoreChannel, type StoreChannel } from '../store-channel.ts';
 import { pgliteRowModel, storedType, type PgliteSession } from './pglite-row-model.ts';
 
 export interface PgliteStoreOptions {
-  /** `idb://name` or `opfs-ahp://name` in a browser, a folder in Node, nothing for memory; or an open PGlite. */
+  /** `idb://name` or `opfs-ahp://name` in a browser, a folder in Node, nothing for memory; or `db`. */
   readonly dataDir?: string;
-  readonly db?: PGlite;
+  /**
+   * An open PGlite, or a `PGliteWorker` (`@electric-sql/pglite/worker`), one per tab, over the
+   * database the app's tabs share. The app holds it: the store does not guard it against a second
+   * opener. Closing the store closes it.
+   */
+  readonly db?: PGliteInterface;
   /**
    * A dump (`dumpDataDir()`) of an empty database to start a NEW database from, skipping
    * initdb (seconds of WebAssembly work); leave it out when opening an existing one.
@@ -80,6 +91,12 @@ async function openHeld(options: PgliteStoreOptions, release: () => void): Promi
     const failed = storeError(error, 'The local database could not be opened');
     throw failed.code === 'STORE_FAILED' ? new LocalStoreError('STORE_CORRUPT', `${failed.message}; it may be corrupt: delete it and sync again`, { cause: error }) : failed;
   }
+  // The database's own id (the same for every store over it, whichever tab made it): its channel's name.
+  const [identity] = (
+    await db.query<{ value: string }>(
+      "insert into niaga_sync.meta (key, value) values ('store:id', to_jsonb(gen_random_uuid()::text)) on conflict (key) do update set value = niaga_sync.meta.value returning value",
+    )
+  ).rows;
   const { rows } = await db.query<{ spec: TableSpec }>('select spec from niaga_sync.tables');
   const [settings] = (
     await db.query<{ zone: string; style: string; collation: string }>(
@@ -90,7 +107,7 @@ async function openHeld(options: PgliteStoreOptions, release: () => void): Promi
     utcISO: /^(Etc\/)?(UTC|UCT|GMT0?|GMT[+-]0|Universal|Zulu)$/.test(settings?.zone ?? '') && /^ISO\b/.test(settings?.style ?? ''),
     codePointOrder: settings?.collation === 'C' || settings?.collation === 'POSIX',
   };
-  return new PgliteStore(db, new Map(rows.map(({ spec }) => [spec.name, spec.columns])), session, release);
+  return new PgliteStore(db, new Map(rows.map(({ spec }) => [spec.name, spec.columns])), session, `@niaga/sync/pglite:${identity?.value ?? ''}`, release);
 }
 
 /** The part of the Web Locks API used here (`navigator.locks`), so Node code type-checks without the DOM. */
@@ -134,18 +151,44 @@ class PgliteStore implements LocalStore {
   readonly kind = 'pglite' as const;
   private readonly listeners = new Set<(tables: ReadonlySet<string>) => void>();
   private closed = false;
+  private readonly channel: StoreChannel | undefined;
+  /** What other stores over this database wrote, heard in order (each after the columns are read again). */
+  private heard: Promise<void> = Promise.resolve();
 
   private readonly model: RowModel;
 
   /** @param columns the columns of each local table (a row's other keys are not stored). */
   constructor(
-    private readonly db: PGlite,
+    private readonly db: PGliteInterface,
     private readonly columns: Map<string, readonly ColumnSpec[]>,
     session: PgliteSession,
+    channelName: string,
     /** Lets go of the dataDir (holdDataDir). */
     private readonly release: () => void,
   ) {
     this.model = pgliteRowModel((table) => this.columns.get(table), session);
+    this.channel = openStoreChannel(channelName);
+    if (this.channel) {
+      this.channel.onmessage = (event) => {
+        if (this.closed || !isTableList(event.data)) return;
+        const tables = new Set(event.data);
+        this.heard = this.heard.then(() => this.hear(tables));
+      };
+    }
+  }
+
+  /**
+   * Another store over this database committed writes to `tables`. It may have made tables or
+   * columns this one has not seen (the leader tab creates them on its first sync; a follower's
+   * mutations write to them): read the specs again, then tell the listeners.
+   */
+  private async hear(tables: ReadonlySet<string>): Promise<void> {
+    try {
+      await this.tables();
+    } catch {
+      // Closed meanwhile, or failing: this store's next transaction says so.
+    }
+    if (!this.closed) notifyListeners(this.listeners, tables);
   }
 
   async ensureTables(tables: readonly TableSpec[]): Promise<void> {
@@ -166,14 +209,20 @@ class PgliteStore implements LocalStore {
     });
   }
 
+  /** The tables ensured so far, by this store or another over the database: this store writes their columns from now on. */
   async tables(): Promise<TableSpec[]> {
-    return this.run(async (tx) => (await tx.query<{ spec: TableSpec }>('select spec from niaga_sync.tables order by name')).rows.map((row) => row.spec));
+    const specs = await this.run(async (tx) => (await tx.query<{ spec: TableSpec }>('select spec from niaga_sync.tables order by name')).rows.map((row) => row.spec));
+    for (const spec of specs) this.columns.set(spec.name, spec.columns);
+    return specs;
   }
 
   async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
     const written = new Set<string>();
     const result = await this.run((tx) => work(new PgliteStoreTx(tx, written, this.columns, this.model)));
-    if (written.size > 0) for (const listener of [...this.listeners]) listener(written);
+    if (written.size > 0) {
+      notifyListeners(this.listeners, written);
+      this.channel?.postMessage([...written]);
+    }
     return result;
   }
 
@@ -185,6 +234,11 @@ class PgliteStore implements LocalStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.listeners.clear();
+    if (this.channel) {
+      this.channel.onmessage = null;
+      this.channel.close();
+    }
     try {
       await this.db.close();
     } finally {
@@ -210,7 +264,7 @@ class PgliteStoreTx implements StoreTx {
   constructor(
     private readonly tx: Transaction,
     private readonly written: Set<string>,
-    private readonly columns: ReadonlyMap<string, readonly ColumnSpec[]>,
+    private readonly columns: Map<string, readonly ColumnSpec[]>,
     readonly model: RowModel,
   ) {}
 
@@ -256,13 +310,20 @@ class PgliteStoreTx implements StoreTx {
   async putMany(table: string, rows: readonly LocalRow[]): Promise<void> {
     if (rows.length === 0) return;
     this.written.add(table);
-    const known = this.columns.get(table);
+    const known = this.columns.get(table) ?? (await this.ensuredElsewhere(table));
     if (!known) throw new LocalStoreError('STORE_FAILED', `${table} is not a local table (not synced to this device)`);
     // A put replaces the whole row: columns a row leaves out become null.
     const columns = known.map((column) => column.name).filter((column) => column !== 'id');
     const updates = columns.length ? `do update set ${columns.map((column) => `${ident(column)} = excluded.${ident(column)}`).join(', ')}` : 'do nothing';
     const sql = `insert into ${qualified(table)} select * from json_populate_recordset(null::${qualified(table)}, $1) on conflict (id) ${updates}`;
     for (let start = 0; start < rows.length; start += BULK_ROWS) await this.tx.query(sql, [jsonBytes(rows.slice(start, start + BULK_ROWS))], jsonBytesOptions);
+  }
+
+  /** The columns of `table` if another store over this database (another tab) has ensured it since this one last read the specs. */
+  private async ensuredElsewhere(table: string): Promise<readonly ColumnSpec[] | undefined> {
+    const [row] = await this.read<{ spec: TableSpec }>('select spec from niaga_sync.tables where name = $1', [table]);
+    if (row) this.columns.set(table, row.spec.columns);
+    return row?.spec.columns;
   }
 
   async attempt<T>(work: () => Promise<T>): Promise<T> {
