@@ -46,6 +46,47 @@ test('a tab that loaded the login long ago refreshes with what the other tab rot
   expect(me.status).toBe(200);
 });
 
+test('a refresh the network leaves unanswered is given up after the timeout as a network failure, and lets the next ones through, in this tab and the others', async () => {
+  const own = await openPgliteStore({ template: await emptyDatabase() });
+  try {
+    let hang = true;
+    let aborted = false;
+    let rotated = 0;
+    const flaky: typeof fetch = (input, init) => {
+      if (typeof input !== 'string' || !input.endsWith('/api/v1/auth/refresh')) return fetch(input, init);
+      if (!hang) return (rotated++, fetch(input, init));
+      // No answer and no error, until the request is aborted.
+      return new Promise((_, reject) =>
+        init?.signal?.addEventListener('abort', () => {
+          aborted = true;
+          reject(init.signal?.reason as Error);
+        }),
+      );
+    };
+    const first = await Session.load({ serverURL: server.baseUrl, store: own, fetch: flaky, refreshTimeoutMs: 200 }, await login());
+    const second = await Session.load({ serverURL: server.baseUrl, store: own, fetch }); // another tab: it waits for the first one's turn
+    const started = Date.now();
+    const hanging = first.refresh().catch((error: unknown) => error);
+    const waiting = second.refresh();
+    const error = await hanging;
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(error).toBeInstanceOf(TypeError); // as fetch's own network failure: callers retry, the session goes on
+    expect(error).not.toBeInstanceOf(SessionExpiredError);
+    expect(aborted).toBe(true);
+    expect(first.loggedIn).toBe(true);
+    await waiting; // the lock was let go: the other tab refreshed
+    hang = false;
+    await first.refresh(); // takes the other tab's pair from the store
+    expect(first.authorization()).toBe(second.authorization());
+    expect(rotated).toBe(0);
+    await first.refresh(); // and rotates it itself: the failed refresh is no longer the one callers share
+    expect(rotated).toBe(1);
+    expect((await fetch(`${server.baseUrl}/api/v1/auth/me`, { headers: { authorization: first.authorization() } })).status).toBe(200);
+  } finally {
+    await own.close();
+  }
+});
+
 test('a tab whose session another tab ended learns it from the store without asking the server', async () => {
   const own = await openPgliteStore({ template: await emptyDatabase() });
   try {

@@ -17,6 +17,13 @@ export interface SessionTokens {
 
 export const SESSION_META_KEY = 'auth:session';
 
+/**
+ * How long a refresh waits for the server's answer: well under the server's grace for a refresh
+ * token presented twice (REFRESH_REUSE_GRACE_SECONDS, 30 s), so that the retry of a request that
+ * did reach the server is still taken for a retry, not for theft.
+ */
+const REFRESH_TIMEOUT_MS = 15_000;
+
 /** The server refused the refresh token: only a new login helps. */
 export class SessionExpiredError extends Error {
   override readonly name: string = 'SessionExpiredError';
@@ -58,6 +65,8 @@ export interface SessionOptions {
   readonly fetch: typeof fetch;
   /** The server refused the refresh token (whichever request found out). */
   readonly onEnded?: (error: SessionExpiredError) => void;
+  /** A refresh with no whole answer by then is given up as a network failure, which its caller retries. Default 15 s. */
+  readonly refreshTimeoutMs?: number;
 }
 
 export class Session {
@@ -172,11 +181,7 @@ export class Session {
       this.options.onEnded?.(ended);
       throw ended;
     }
-    const response = await this.options.fetch(`${this.options.serverURL}/api/v1/auth/refresh`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ refreshToken: this.tokens.refreshToken }),
-    });
+    const response = await this.post(this.tokens.refreshToken);
     if (response.status === 400 || response.status === 401 || response.status === 403) {
       const { code } = await errorBody(response);
       if (code === 'DEVICE_REVOKED') {
@@ -193,6 +198,32 @@ export class Session {
     const body = (await response.json().catch(() => ({}))) as Partial<SessionTokens>;
     if (typeof body?.accessToken !== 'string' || typeof body.refreshToken !== 'string') throw new RefreshFailedError('Token refresh answered without a token pair');
     await this.save({ accessToken: body.accessToken, refreshToken: body.refreshToken });
+  }
+
+  /**
+   * The refresh request, its answer read whole within the refresh timeout. One that a flaky network
+   * leaves hanging would hold the lock, and with it the other tabs' refreshes and every stream and
+   * push waiting on one, for as long as it hangs.
+   */
+  private async post(refreshToken: string): Promise<Response> {
+    const controller = new AbortController();
+    const timeoutMs = this.options.refreshTimeoutMs ?? REFRESH_TIMEOUT_MS;
+    // A TypeError naming the network, as fetch's own failure is: callers take it for offline and try again later.
+    const timer = setTimeout(() => controller.abort(new TypeError(`The network did not answer the token refresh within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    try {
+      const response = await this.options.fetch(`${this.options.serverURL}/api/v1/auth/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refreshToken }),
+        signal: controller.signal,
+      });
+      const text = await response.text();
+      return new Response(text === '' ? null : text, { status: response.status, statusText: response.statusText, headers: response.headers });
+    } catch (error) {
+      throw controller.signal.aborted ? (controller.signal.reason as Error) : error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async save(tokens: SessionTokens): Promise<void> {
