@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createPgExecutor } from '@niaga/db/pg';
 import { createTestDatabase, type TestDatabase } from '@niaga/testing';
 import { buildTestApp, type TestApp } from '../shared/test-app.ts';
 import { inventoryPlugin } from './plugin.ts';
@@ -326,4 +327,57 @@ describe('movements', () => {
     expect(await stockRow(warehouse, product)).toEqual({ on_hand: 10, available: 10 });
     expect(await movementCount(warehouse)).toBe(1);
   });
+});
+
+describe.each([
+  // 55P03: waited past lock_timeout for the stock row.
+  { setting: 'lock_timeout', value: '150ms', code: '55P03' },
+  // 57014: the same wait, with no lock_timeout, runs past statement_timeout (kept well above what
+  // the route's other statements take, so only the held-up one times out).
+  { setting: 'statement_timeout', value: '1s', code: '57014' },
+])('a database with $setting', ({ setting, value, code }) => {
+  test(`a movement whose statement timed out waiting for the stock row (${code}) is a 503 to retry, writes nothing, and the retry applies it once`, async () => {
+    // A database of its own: the setting applies to every new connection to it.
+    const own = await createTestDatabase();
+    await own.db.exec(`alter database ${own.name} set ${setting} = '${value}'`);
+    const routeDb = createPgExecutor(own.url); // its connections open after the alter, so take the setting
+    const app = await buildTestApp(inventoryPlugin, base, { db: routeDb });
+    try {
+      const warehouse = await insertWarehouse(own.db);
+      const product = await insertProduct(own.db);
+      await insertStock(own.db, warehouse, product, 10);
+      const payload = { id: randomUUID(), warehouseId: warehouse, productId: product, kind: 'adjustment', quantity: -3, reason: 'damaged' };
+      const postMovement = async () => app.app.inject({ method: 'POST', url: `${base}/movements`, headers: await app.as('admin'), payload });
+      const state = async () =>
+        (
+          await own.db.query<{ movements: number; on_hand: number }>(
+            `select (select count(*) from inventory.movements where warehouse_id = $1)::int as movements,
+                    (select on_hand from inventory.stock_items where warehouse_id = $1 and product_id = $2) as on_hand`,
+            [warehouse, product],
+          )
+        ).rows[0];
+
+      // Another transaction holds the stock row past the timeout. The route inserts the ledger row
+      // before it locks the stock row, so a 503 that left that row behind would be a half-write.
+      const held = await own.db.transaction(async (tx) => {
+        await tx.query('set local lock_timeout = 0');
+        await tx.query('set local statement_timeout = 0');
+        await tx.query('select 1 from inventory.stock_items where warehouse_id = $1 and product_id = $2 for update', [warehouse, product]);
+        return postMovement();
+      });
+      expect(held.statusCode, held.body).toBe(503);
+      expect(held.json()).toEqual({ code: 'UNAVAILABLE', message: expect.any(String) as unknown });
+      expect(held.headers['retry-after']).toBe('1');
+      expect(await state()).toEqual({ movements: 0, on_hand: 10 });
+
+      const retried = await postMovement();
+      expect(retried.statusCode, retried.body).toBe(201);
+      expect(retried.json()).toMatchObject({ movement: { id: payload.id, quantity: -3 }, stockItem: { onHand: 7 } });
+      expect(await state()).toEqual({ movements: 1, on_hand: 7 });
+    } finally {
+      await app.app.close();
+      await routeDb.close();
+      await own.drop();
+    }
+  }, 30_000);
 });

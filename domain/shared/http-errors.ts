@@ -25,7 +25,26 @@ const fastifyCodes: Partial<Record<string, ErrorCode>> = {
   FST_ERR_MAX_PARAM_LENGTH: 'VALIDATION_FAILED',
 };
 
-const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', POOL_TIMEOUT, '57P01', '57P02', '57P03', '53300']);
+const unavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  POOL_TIMEOUT,
+  '57P01', // admin shutdown
+  '57P02', // crash shutdown
+  '57P03', // cannot connect now (starting up)
+  '53300', // too many connections
+  '55P03', // lock not available: a statement waited past lock_timeout for a row another transaction holds
+  '57014', // query canceled: see below
+]);
+/*
+ * 57014 is a statement that ran past statement_timeout (a slow database, or a wait for a row lock
+ * with no lock_timeout) or one an operator cancelled with pg_cancel_backend(); these routes never
+ * cancel their own statements. Like a lock timeout it says the database was busy, not that the
+ * request was wrong, so the caller is told to retry (the push path reasons the same way, in
+ * sync-server/src/push/transient-error.ts, which keeps its own list). A retry is safe: every
+ * write route runs in one transaction, which the error rolled back whole.
+ */
 
 function databaseProblem(error: unknown, method: string): Problem | undefined {
   const code = pgErrorCode(error);
