@@ -76,3 +76,16 @@ test('a table another store over the same database ensured is written here with 
   ]);
   await here.close();
 });
+
+test('closing one of two stores over one PGlite leaves the other working; the last to close closes the PGlite', async () => {
+  const db = new PGlite({ loadDataDir: await emptyDatabase() });
+  const first = await openPgliteStore({ db });
+  const second = await openPgliteStore({ db });
+  await first.ensureTables([notes]);
+  await first.close();
+  await second.transaction((tx) => tx.put(notes.name, { id: 'n1', body: 'after the first closed' }));
+  expect(await second.transaction((tx) => tx.get(notes.name, 'n1'))).toEqual({ id: 'n1', body: 'after the first closed' });
+  expect(db.closed).toBe(false);
+  await second.close();
+  expect(db.closed).toBe(true);
+});

@@ -20,7 +20,7 @@ export interface PgliteStoreOptions {
   /**
    * An open PGlite, or a `PGliteWorker` (`@electric-sql/pglite/worker`), one per tab, over the
    * database the app's tabs share. The app holds it: the store does not guard it against a second
-   * opener. Closing the store closes it.
+   * opener. Closing the last store over it closes it.
    */
   readonly db?: PGliteInterface;
   /**
@@ -147,6 +147,13 @@ async function holdDataDir(dataDir: string): Promise<() => void> {
   });
 }
 
+/**
+ * The open stores over each PGlite (two in one process share one, as tabs share a worker's): the
+ * last to close closes it. Closing it under another store would leave that store's transaction in
+ * flight unsettled for good, and its client's stop() waiting on it.
+ */
+const storesOver = new WeakMap<PGliteInterface, number>();
+
 class PgliteStore implements LocalStore {
   readonly kind = 'pglite' as const;
   private readonly listeners = new Set<(tables: ReadonlySet<string>) => void>();
@@ -167,6 +174,7 @@ class PgliteStore implements LocalStore {
     private readonly release: () => void,
   ) {
     this.model = pgliteRowModel((table) => this.columns.get(table), session);
+    storesOver.set(db, (storesOver.get(db) ?? 0) + 1);
     this.channel = openStoreChannel(channelName);
     if (this.channel) {
       this.channel.onmessage = (event) => {
@@ -239,8 +247,10 @@ class PgliteStore implements LocalStore {
       this.channel.onmessage = null;
       this.channel.close();
     }
+    const others = (storesOver.get(this.db) ?? 1) - 1;
+    storesOver.set(this.db, others);
     try {
-      await this.db.close();
+      if (others === 0) await this.db.close();
     } finally {
       this.release();
     }
