@@ -1,2 +1,3 @@
 export type { Executor, Queryable, QueryResult, SqlValue } from './executor.ts';
 export { PgErrorCode, pgErrorCode, POOL_TIMEOUT } from './executor.ts';
+export { isTransientError } from './transient-error.ts';
