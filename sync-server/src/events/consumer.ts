@@ -19,10 +19,9 @@
  * On JetStream the consumer is a durable pull consumer named `name`; on the in-process bus the
  * same contract holds (see in-process-bus.ts).
  */
-import type { Executor, Queryable } from '@niaga/db';
+import { isTransientError, type Executor, type Queryable } from '@niaga/db';
 import type { EventEnvelope, EventType } from '@niaga/protocol';
 import { backoffDelay, type BackoffPolicy } from '@niaga/protocol';
-import { isTransientError } from '../push/transient-error.ts';
 import { silentEventLogger, type Delivery, type EventBus, type EventLogger } from './event-bus.ts';
 
 export interface ConsumeOptions {

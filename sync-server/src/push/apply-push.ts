@@ -6,7 +6,7 @@
  * advances nothing (the caller answers 5xx, the device retries). A deadlock with another push is
  * retried here a few times first.
  */
-import type { Executor, Queryable } from '@niaga/db';
+import { isTransientError, type Executor, type Queryable } from '@niaga/db';
 import { MutationRejected, runMutation, type Actor, type MutationOutcome, type MutationPolicy } from '@niaga/mutators';
 import { isEventType, type PushMutation } from '@niaga/protocol';
 import { randomUUID } from 'node:crypto';
@@ -14,7 +14,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DomainError } from '@niaga/domain/shared';
 import { eventInsert } from '../events/outbox.ts';
 import { SqlMutationTx, type MutationTables } from './sql-mutation-tx.ts';
-import { constraintViolation, isTransientError, unstorableValue } from './transient-error.ts';
+import { constraintViolation, unstorableValue } from './mutation-db-errors.ts';
 
 export interface PushResult {
   /** The last mutation id processed per client, after this push. */

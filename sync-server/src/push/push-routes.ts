@@ -3,14 +3,13 @@
  * transactions of up to 100 (see apply-mutation.ts); pushes of one client are serialized by the
  * row lock on its sync.clients row, so two tabs pushing at once apply each mutation once.
  */
-import type { Executor } from '@niaga/db';
+import { isTransientError, type Executor } from '@niaga/db';
 import { DomainError, requireUser } from '@niaga/domain/shared';
 import type { MutationPolicy } from '@niaga/mutators';
 import { Header, PushRequest, PushResponse, supportedSchemaVersions } from '@niaga/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { applyPush } from './apply-push.ts';
 import type { MutationTables } from './sql-mutation-tx.ts';
-import { isTransientError } from './transient-error.ts';
 
 export interface PushRoutesOptions {
   db: Executor;
