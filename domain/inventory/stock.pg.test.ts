@@ -381,3 +381,57 @@ describe.each([
     }
   }, 30_000);
 });
+
+test('a movement that deadlocks with another transaction (40P01) is a 503 to retry, writes nothing, and the retry applies it once', async () => {
+  const warehouse = await insertWarehouse(database.db);
+  const product = await insertProduct(database.db);
+  await insertStock(database.db, warehouse, product, 10);
+  const payload = { id: randomUUID(), warehouseId: warehouse, productId: product, kind: 'adjustment', quantity: -3, reason: 'damaged' };
+  const lockWaiters = async (count: number) => {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 10))) {
+      const { rows } = await database.db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      if (rows[0]!.n >= count) return;
+    }
+    throw new Error(`${count} sessions never waited for a lock`);
+  };
+
+  // The other transaction holds the stock row, then wants the route's ledger row (a movement with
+  // the same id). It waits first and never looks for a deadlock itself, so the route, which waits
+  // last and looks after the default deadlock_timeout (1 s), is always the one Postgres rolls back.
+  const other = await database.db.pool.connect();
+  // Holds the route up between its two locks: it has inserted the ledger row and waits at its
+  // foreign key check for the warehouse row, which this one holds.
+  const gate = await database.db.pool.connect();
+  try {
+    await other.query('begin');
+    await other.query(`set local deadlock_timeout = '1min'`);
+    await other.query('select 1 from inventory.stock_items where warehouse_id = $1 and product_id = $2 for update', [warehouse, product]);
+    await gate.query('begin');
+    await gate.query('select 1 from inventory.warehouses where id = $1 for update', [warehouse]);
+
+    const response = post('/movements', admin, payload);
+    await lockWaiters(1);
+    const sameID = other.query(`insert into inventory.movements (id, warehouse_id, product_id, kind, quantity, occurred_at) values ($1, $2, $3, 'adjustment', -1, now())`, [payload.id, warehouse, product]);
+    sameID.catch(() => undefined); // awaited below; a failure before then is reported there
+    await lockWaiters(2);
+    await gate.query('rollback'); // the route goes on to the stock row: a deadlock
+
+    const deadlocked = await response;
+    expect(deadlocked.statusCode, deadlocked.body).toBe(503);
+    expect(deadlocked.json()).toEqual({ code: 'UNAVAILABLE', message: expect.any(String) as unknown });
+    expect(deadlocked.headers['retry-after']).toBe('1');
+    await sameID; // the route's ledger row was rolled back, so the other's goes in
+    await other.query('rollback');
+  } finally {
+    other.release(true);
+    gate.release(true);
+  }
+  expect(await stockRow(warehouse, product)).toEqual({ on_hand: 10, available: 10 });
+  expect(await movementCount(warehouse)).toBe(0);
+
+  const retried = await post('/movements', admin, payload);
+  expect(retried.statusCode, retried.body).toBe(201);
+  expect(retried.json()).toMatchObject({ movement: { id: payload.id, quantity: -3 }, stockItem: { onHand: 7 } });
+  expect(await stockRow(warehouse, product)).toEqual({ on_hand: 7, available: 7 });
+  expect(await movementCount(warehouse)).toBe(1);
+}, 30_000);

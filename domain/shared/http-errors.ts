@@ -2,7 +2,7 @@
  * The one place errors become HTTP answers: `{code, message, details}` with the status from the
  * error catalogue. Anything a client sends maps to a 4xx; only our own faults are 500.
  */
-import { PgErrorCode, pgErrorCode, POOL_TIMEOUT } from '@niaga/db';
+import { isTransientError, PgErrorCode, pgErrorCode } from '@niaga/db';
 import { DomainError } from './errors.ts';
 import { errorCatalogue, type ErrorBody, type ErrorCode } from '@niaga/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -25,27 +25,6 @@ const fastifyCodes: Partial<Record<string, ErrorCode>> = {
   FST_ERR_MAX_PARAM_LENGTH: 'VALIDATION_FAILED',
 };
 
-const unavailableCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  POOL_TIMEOUT,
-  '57P01', // admin shutdown
-  '57P02', // crash shutdown
-  '57P03', // cannot connect now (starting up)
-  '53300', // too many connections
-  '55P03', // lock not available: a statement waited past lock_timeout for a row another transaction holds
-  '57014', // query canceled: see below
-]);
-/*
- * 57014 is a statement that ran past statement_timeout (a slow database, or a wait for a row lock
- * with no lock_timeout) or one an operator cancelled with pg_cancel_backend(); these routes never
- * cancel their own statements. Like a lock timeout it says the database was busy, not that the
- * request was wrong, so the caller is told to retry (the push path reasons the same way, in
- * sync-server/src/push/transient-error.ts, which keeps its own list). A retry is safe: every
- * write route runs in one transaction, which the error rolled back whole.
- */
-
 function databaseProblem(error: unknown, method: string): Problem | undefined {
   const code = pgErrorCode(error);
   if (code === undefined) return undefined;
@@ -67,8 +46,7 @@ function databaseProblem(error: unknown, method: string): Problem | undefined {
       return { code: 'VALIDATION_FAILED', message: `A value breaks a rule of the data (${detail.constraint ?? detail.column ?? code})`, details };
     default:
       // Class 22, data exception: a value the client sent that its column cannot hold (too long, out of range, malformed).
-      if (code.startsWith('22')) return { code: 'VALIDATION_FAILED', message: `A value breaks a rule of the data (${detail.constraint ?? detail.column ?? code})`, details };
-      return unavailableCodes.has(code) || code.startsWith('08') ? { code: 'UNAVAILABLE', message: 'The database is unavailable' } : undefined;
+      return code.startsWith('22') ? { code: 'VALIDATION_FAILED', message: `A value breaks a rule of the data (${detail.constraint ?? detail.column ?? code})`, details } : undefined;
   }
 }
 
@@ -95,8 +73,11 @@ export function toProblem(error: unknown, method: string): Problem {
   }
   const database = databaseProblem(error, method);
   if (database) return database;
-  const errno = (error as { code?: unknown }).code;
-  if (typeof errno === 'string' && unavailableCodes.has(errno)) return { code: 'UNAVAILABLE', message: 'A dependency is unavailable' };
+  // The database's momentary trouble (a connection lost or refused, a lock or statement timeout, a
+  // deadlock or serialization failure, a shutdown, resources exhausted: the same test the push path
+  // and the event consumers make) is not the request's fault. A retry is safe: every write route
+  // runs in one transaction, which the error rolled back whole.
+  if (isTransientError(error)) return { code: 'UNAVAILABLE', message: 'The database is unavailable' };
   return { code: 'INTERNAL', message: 'Internal server error' };
 }
 
