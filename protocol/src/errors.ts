@@ -28,7 +28,7 @@ export const errorCatalogue = {
   RATE_LIMITED: { status: 429, action: 'Too many requests; wait for `retry-after` seconds.' },
   HEADERS_TOO_LARGE: { status: 431, action: 'The request headers are over the server limit (16 KB): send fewer or shorter cookies and headers.' },
   INTERNAL: { status: 500, action: 'A server fault, not your request; retry later and report the request id if it persists.' },
-  UNAVAILABLE: { status: 503, action: 'A dependency (e.g. the database) is down; retry with backoff.' },
+  UNAVAILABLE: { status: 503, action: 'A dependency (e.g. the database) is down or momentarily unable (a lock or statement timeout, a deadlock); nothing was applied: retry with backoff.' },
 } as const satisfies Record<string, { status: number; action: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -6,7 +6,7 @@
  * advances nothing (the caller answers 5xx, the device retries). A deadlock with another push is
  * retried here a few times first.
  */
-import { isTransientError, type Executor, type Queryable } from '@niaga/db';
+import { isTransientError, PgErrorCode, pgErrorCode, type Executor, type Queryable } from '@niaga/db';
 import { MutationRejected, runMutation, type Actor, type MutationOutcome, type MutationPolicy } from '@niaga/mutators';
 import { isEventType, type PushMutation } from '@niaga/protocol';
 import { randomUUID } from 'node:crypto';
@@ -227,7 +227,10 @@ async function recordResult(tx: Queryable, ctx: PushContext, mutation: PushMutat
   );
 }
 
-const isDeadlock = (error: unknown) => ['40P01', '40001'].includes(String((error as { code?: unknown }).code));
+const isDeadlock = (error: unknown) => {
+  const code = pgErrorCode(error);
+  return code === PgErrorCode.deadlockDetected || code === PgErrorCode.serializationFailure;
+};
 
 /**
  * Applies the mutations in order. Between two of them the event loop gets a turn: PGlite runs a
