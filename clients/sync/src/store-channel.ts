@@ -11,10 +11,39 @@ export interface StoreChannel {
   close(): void;
 }
 
-/** The channel `name`, or undefined where there is no BroadcastChannel (then a store hears only its own commits). */
+/**
+ * The channel `name`, or undefined where there is no BroadcastChannel (then a store hears only its
+ * own commits). Posting still works once it is closed: a transaction that was running when its
+ * store closed commits after the close, and the other instances must hear it (a BroadcastChannel
+ * would throw instead, failing the committed transaction's caller).
+ */
 export function openStoreChannel(name: string): StoreChannel | undefined {
   const BroadcastChannelClass = (globalThis as unknown as { BroadcastChannel?: new (name: string) => StoreChannel }).BroadcastChannel;
-  return BroadcastChannelClass ? new BroadcastChannelClass(name) : undefined;
+  if (!BroadcastChannelClass) return undefined;
+  const channel = new BroadcastChannelClass(name);
+  let closed = false;
+  return {
+    get onmessage() {
+      return channel.onmessage;
+    },
+    set onmessage(handler) {
+      channel.onmessage = handler;
+    },
+    postMessage(message) {
+      if (!closed) return channel.postMessage(message);
+      // Through a channel of its own, closed at once: what is posted is delivered all the same.
+      const once = new BroadcastChannelClass(name);
+      try {
+        once.postMessage(message);
+      } finally {
+        once.close();
+      }
+    },
+    close() {
+      closed = true;
+      channel.close();
+    },
+  };
 }
 
 /** A message another instance posted: the tables its transaction wrote. */
