@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
+import { LeaderChangedError } from '@electric-sql/pglite/worker';
 import { afterAll, expect, test, vi } from 'vitest';
-import type { TableSpec } from '../local-store.ts';
+import { LocalStoreError, type TableSpec } from '../local-store.ts';
 import { describeStoreContract } from '../contract/store-contract.ts';
 import { emptyDatabase } from './empty-database.ts';
 import { openPgliteStore } from './pglite-store.ts';
@@ -88,4 +89,46 @@ test('closing one of two stores over one PGlite leaves the other working; the la
   expect(db.closed).toBe(false);
   await second.close();
   expect(db.closed).toBe(true);
+});
+
+/** `db`, but failing with PGlite's LeaderChangedError where a PGliteWorker does when the tab whose worker held the database goes. */
+function leaderGoes(db: PGlite, at: 'opening' | 'after-commit'): PGliteInterface {
+  return new Proxy(db, {
+    get(target, key) {
+      if (at === 'opening' && key === 'exec') return () => Promise.reject(new LeaderChangedError());
+      if (at === 'after-commit' && key === 'transaction') {
+        return async (work: Parameters<PGlite['transaction']>[0]) => {
+          await target.transaction(work);
+          throw new LeaderChangedError();
+        };
+      }
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+test('a database whose worker changes hands while the store opens is a store failure to retry, not a corrupt database to delete', async () => {
+  const db = new PGlite({ loadDataDir: await emptyDatabase() });
+  await expect(openPgliteStore({ db: leaderGoes(db, 'opening') })).rejects.toMatchObject({ name: 'LocalStoreError', code: 'STORE_FAILED' });
+  await db.close();
+});
+
+test('a transaction whose worker changed hands before it answered fails as a store error, and the other stores hear the tables it wrote (it may have committed)', async () => {
+  const db = new PGlite({ loadDataDir: await emptyDatabase() });
+  const here = await openPgliteStore({ db });
+  const there = await openPgliteStore({ db: leaderGoes(db, 'after-commit') });
+  await here.ensureTables([notes]);
+  const heard: string[][] = [];
+  here.subscribe((tables) => heard.push([...tables]));
+  const failure = there.transaction((tx) => tx.put(notes.name, { id: 'n1', body: 'committed, unconfirmed' }));
+  const error = await failure.catch((caught: unknown) => caught);
+  expect(error).toBeInstanceOf(LocalStoreError);
+  expect((error as LocalStoreError).code).toBe('STORE_FAILED');
+  expect((error as LocalStoreError).message).toMatch(/may or may not have committed/);
+  await vi.waitFor(() => expect(heard).toEqual([[notes.name]]));
+  expect(await here.transaction((tx) => tx.get(notes.name, 'n1'))).toEqual({ id: 'n1', body: 'committed, unconfirmed' });
+  await here.close();
+  // (The proxy is another PGlite to the store: closing it again fails, the PGlite being closed.)
+  await there.close().catch(() => undefined);
 });

@@ -88,9 +88,22 @@ async function openHeld(options: PgliteStoreOptions, release: () => void): Promi
     await db.exec(bootstrap);
   } catch (error) {
     // A database that exists but will not start is unreadable: the app can only reset it (refetch).
+    // (Not one whose worker changed hands meanwhile: opening it again will do.)
     const failed = storeError(error, 'The local database could not be opened');
-    throw failed.code === 'STORE_FAILED' ? new LocalStoreError('STORE_CORRUPT', `${failed.message}; it may be corrupt: delete it and sync again`, { cause: error }) : failed;
+    throw failed.code === 'STORE_FAILED' && !leaderChanged(error) ? new LocalStoreError('STORE_CORRUPT', `${failed.message}; it may be corrupt: delete it and sync again`, { cause: error }) : failed;
   }
+  const { identity, rows, settings } = await opened(db).catch((error: unknown) => {
+    throw isEngineError(error) ? storeError(error, 'The local database could not be opened') : error;
+  });
+  const session: PgliteSession = {
+    utcISO: /^(Etc\/)?(UTC|UCT|GMT0?|GMT[+-]0|Universal|Zulu)$/.test(settings?.zone ?? '') && /^ISO\b/.test(settings?.style ?? ''),
+    codePointOrder: settings?.collation === 'C' || settings?.collation === 'POSIX',
+  };
+  return new PgliteStore(db, new Map(rows.map(({ spec }) => [spec.name, spec.columns])), session, `@niaga/sync/pglite:${identity?.value ?? ''}`, release);
+}
+
+/** What a store needs to know of the database it opens. */
+async function opened(db: PGliteInterface) {
   // The database's own id (the same for every store over it, whichever tab made it): its channel's name.
   const [identity] = (
     await db.query<{ value: string }>(
@@ -103,11 +116,7 @@ async function openHeld(options: PgliteStoreOptions, release: () => void): Promi
       "select current_setting('TimeZone') as zone, current_setting('DateStyle') as style, (select datcollate from pg_database where datname = current_database()) as collation",
     )
   ).rows;
-  const session: PgliteSession = {
-    utcISO: /^(Etc\/)?(UTC|UCT|GMT0?|GMT[+-]0|Universal|Zulu)$/.test(settings?.zone ?? '') && /^ISO\b/.test(settings?.style ?? ''),
-    codePointOrder: settings?.collation === 'C' || settings?.collation === 'POSIX',
-  };
-  return new PgliteStore(db, new Map(rows.map(({ spec }) => [spec.name, spec.columns])), session, `@niaga/sync/pglite:${identity?.value ?? ''}`, release);
+  return { identity, rows, settings };
 }
 
 /** The part of the Web Locks API used here (`navigator.locks`), so Node code type-checks without the DOM. */
@@ -226,12 +235,23 @@ class PgliteStore implements LocalStore {
 
   async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
     const written = new Set<string>();
-    const result = await this.run((tx) => work(new PgliteStoreTx(tx, written, this.columns, this.model)));
-    if (written.size > 0) {
-      notifyListeners(this.listeners, written);
-      this.channel?.postMessage([...written]);
+    let result: T;
+    try {
+      result = await this.run((tx) => work(new PgliteStoreTx(tx, written, this.columns, this.model)));
+    } catch (error) {
+      // It may have committed: listeners read again, so one told in vain costs a read, one left untold stays stale.
+      if (error instanceof LocalStoreError && leaderChanged(error.cause)) this.announce(written);
+      throw error;
     }
+    this.announce(written);
     return result;
+  }
+
+  /** Tells this store's listeners, and the other stores over the database, the tables a transaction wrote. */
+  private announce(written: ReadonlySet<string>): void {
+    if (written.size === 0) return;
+    notifyListeners(this.listeners, written);
+    this.channel?.postMessage([...written]);
   }
 
   subscribe(listener: (tables: ReadonlySet<string>) => void): () => void {
@@ -263,7 +283,7 @@ class PgliteStore implements LocalStore {
       return await this.db.transaction(work);
     } catch (error) {
       if (error instanceof LocalStoreError || !isEngineError(error)) throw error;
-      throw storeError(error, 'The local database failed');
+      throw storeError(error, leaderChanged(error) ? 'The tab whose worker held the local database went away during this transaction, which may or may not have committed' : 'The local database failed');
     }
   }
 }
@@ -425,7 +445,16 @@ function qualified(table: string): string {
 
 /** Errors from the database engine itself, as opposed to errors thrown by the caller's work. */
 function isEngineError(error: unknown): boolean {
-  return error instanceof Error && ('severity' in error || error.name === 'RuntimeError' || /PGlite|database|closed/i.test(error.message));
+  return error instanceof Error && ('severity' in error || error.name === 'RuntimeError' || /PGlite|database|closed/i.test(error.message) || leaderChanged(error));
+}
+
+/**
+ * A PGliteWorker's LeaderChangedError (its class name does not survive bundling): the tab whose
+ * worker held the database went away while the call was out, and another tab's worker took the
+ * database over from its files. What the call did may or may not have taken effect.
+ */
+function leaderChanged(error: unknown): boolean {
+  return error instanceof Error && /^Leader changed\b/.test(error.message);
 }
 
 /** SQLSTATE disk_full: the engine could not extend a file (no space left, or the browser's quota). */
