@@ -132,3 +132,28 @@ test('a transaction whose worker changed hands before it answered fails as a sto
   // (The proxy is another PGlite to the store: closing it again fails, the PGlite being closed.)
   await there.close().catch(() => undefined);
 });
+
+test('close() lets a transaction already running finish and commit, refuses later ones, then closes the database', async () => {
+  const dataDir = join(folder, 'closing');
+  const store = await openPgliteStore({ dataDir, template: await emptyDatabase() });
+  await store.ensureTables([notes]);
+  let proceed!: () => void;
+  const gate = new Promise<void>((resolve) => (proceed = resolve));
+  const running = store.transaction(async (tx) => {
+    await tx.put(notes.name, { id: 'n1', body: 'first half' });
+    await gate;
+    await tx.put(notes.name, { id: 'n2', body: 'second half' });
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const closing = store.close();
+  await expect(store.transaction((tx) => tx.get(notes.name, 'n1'))).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  proceed();
+  await running;
+  await closing;
+  const reopened = await openPgliteStore({ dataDir });
+  expect(await reopened.transaction((tx) => tx.list(notes.name, {}))).toEqual([
+    { id: 'n1', body: 'first half' },
+    { id: 'n2', body: 'second half' },
+  ]);
+  await reopened.close();
+});

@@ -170,6 +170,8 @@ class PgliteStore implements LocalStore {
   private readonly channel: StoreChannel | undefined;
   /** What other stores over this database wrote, heard in order (each after the columns are read again). */
   private heard: Promise<void> = Promise.resolve();
+  /** Transactions running now: close() lets them finish. */
+  private readonly running = new Set<Promise<unknown>>();
 
   private readonly model: RowModel;
 
@@ -267,6 +269,9 @@ class PgliteStore implements LocalStore {
       this.channel.onmessage = null;
       this.channel.close();
     }
+    // Transactions already running finish first: a PGlite closed under one never settles it (the
+    // caller, a client's stop() among them, would wait for good). Later ones are refused.
+    await Promise.allSettled([...this.running]);
     const others = (storesOver.get(this.db) ?? 1) - 1;
     storesOver.set(this.db, others);
     try {
@@ -279,6 +284,16 @@ class PgliteStore implements LocalStore {
   /** One PGlite transaction (PGlite queues the others); engine errors become LocalStoreErrors. */
   private async run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     if (this.closed) throw new LocalStoreError('STORE_CLOSED', 'The local database is closed');
+    const running = this.runOpen(work);
+    this.running.add(running);
+    try {
+      return await running;
+    } finally {
+      this.running.delete(running);
+    }
+  }
+
+  private async runOpen<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     try {
       return await this.db.transaction(work);
     } catch (error) {
